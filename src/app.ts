@@ -1,0 +1,92 @@
+// buildApp: a Fastify instance with every route, never listening. main.ts, the CLI and tests build it.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Logger } from 'pino';
+import { sql } from 'kysely';
+import type { Config } from './config.ts';
+import { AppError } from './errors.ts';
+import { registerAuth } from './http/auth.ts';
+import { sendNativeError } from './http/errors.ts';
+import { NativeError } from './http/schemas.ts';
+import { accountRoutes } from './modules/accounts/accounts.routes.ts';
+import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { projectRoutes } from './modules/projects/projects.routes.ts';
+import { sessionRoutes } from './modules/sessions/sessions.routes.ts';
+import { userRoutes } from './modules/users/users.routes.ts';
+import type { Services } from './services.ts';
+
+export const BODY_LIMIT = 64 * 1024;
+
+export interface AppDeps {
+  config: Config;
+  services: Services;
+  logger: Logger;
+}
+
+export async function buildApp({ config, services, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    routerOptions: { maxParamLength: 500 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(NativeError);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Keysmith',
+        version: '0.1.0',
+        description: 'Keys for people and machines: user and service API keys, accounts, roles and projects (native /v1 API).',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'A ksu_ (user) or kss_ (service) API key.' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(async (docs) => {
+    // The readable docs are public, like /openapi.json.
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, auth: 'none' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  });
+
+  registerAuth(app, services);
+  app.setErrorHandler((err, request, reply) => sendNativeError(request, reply, err, config.publicUrl));
+  app.setNotFoundHandler((request, reply) =>
+    sendNativeError(request, reply, new AppError('not_found', `There is nothing at ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`, `See the API description at ${config.publicUrl}/docs.`), config.publicUrl),
+  );
+
+  app.get('/healthz', { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Liveness: 200 once the database answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), '5xx': NativeError } } }, async () => {
+    await sql`select 1`.execute(services.db);
+    return { status: 'ok' as const };
+  });
+  app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(userRoutes, { services });
+  await app.register(accountRoutes, { services });
+  await app.register(projectRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(apiKeyRoutes, { services });
+  await app.register(sessionRoutes, { services, secureCookie: config.publicUrl.startsWith('https:') });
+  await app.register(auditRoutes, { services, publicUrl: config.publicUrl });
+
+  const flushTimer = setInterval(() => {
+    services.flush().catch((err: unknown) => logger.error({ err }, 'flushing last-used times and audit queue failed'));
+  }, config.lastUsedFlushMs);
+  flushTimer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(flushTimer);
+    await services.flush();
+  });
+
+  return app;
+}

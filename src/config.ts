@@ -1,0 +1,59 @@
+// The only reader of process.env. Everything else receives a frozen Config.
+import path from 'node:path';
+
+export type MasterKeySource =
+  | { kind: 'env'; base64: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'default-file'; path: string };
+
+export interface Config {
+  readonly databaseUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly masterKey: MasterKeySource;
+  readonly logLevel: string;
+  /** How long a console session lives, in seconds. */
+  readonly sessionTtlSeconds: number;
+  /** How often pending `last_used_at` values are written to the database, in milliseconds. */
+  readonly lastUsedFlushMs: number;
+}
+
+export class ConfigError extends Error {}
+
+const DEFAULT_DATABASE_URL = 'sqlite:./data/keysmith.db';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.KEYSMITH_HOST?.trim() || '127.0.0.1';
+  const portText = env.KEYSMITH_PORT?.trim() || '8080';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`KEYSMITH_PORT must be a port number between 0 and 65535, not "${portText}".`);
+  }
+  const databaseUrl = env.KEYSMITH_DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
+  if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('KEYSMITH_DATABASE_URL must start with "sqlite:" or "postgres://".');
+  }
+  const publicUrl = (env.KEYSMITH_PUBLIC_URL?.trim() || `http://${host}:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`KEYSMITH_PUBLIC_URL must be an absolute URL such as https://keys.example.com.`);
+  }
+
+  let masterKey: MasterKeySource;
+  if (env.KEYSMITH_MASTER_KEY) masterKey = { kind: 'env', base64: env.KEYSMITH_MASTER_KEY.trim() };
+  else if (env.KEYSMITH_MASTER_KEY_FILE) masterKey = { kind: 'file', path: path.resolve(env.KEYSMITH_MASTER_KEY_FILE) };
+  else masterKey = { kind: 'default-file', path: path.resolve('data/master.key') };
+
+  return Object.freeze({
+    databaseUrl,
+    host,
+    port,
+    publicUrl,
+    masterKey,
+    logLevel: env.KEYSMITH_LOG_LEVEL?.trim() || 'info',
+    sessionTtlSeconds: 12 * 60 * 60,
+    lastUsedFlushMs: 5_000,
+  });
+}

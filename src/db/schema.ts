@@ -1,0 +1,99 @@
+// Kysely's view of the tables. Timestamps are ISO 8601 UTC strings on both databases
+// (db/dialect.ts makes PostgreSQL hand them back that way); booleans read as boolean or 0/1.
+import type { Generated, Kysely, SqlBool, Transaction } from 'kysely';
+
+export interface OwnerNamesTable {
+  name_lower: string;
+  kind: 'user' | 'account';
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  login: string;
+  login_lower: string;
+  name: string | null;
+  email: string | null;
+  password_hash: string | null;
+  is_site_admin: SqlBool;
+  created_at: string;
+}
+
+export interface AccountsTable {
+  id: Generated<number>;
+  name: string;
+  name_lower: string;
+  created_at: string;
+}
+
+export interface MembershipsTable {
+  account_id: number;
+  user_id: number;
+  role: 'owner' | 'admin' | 'read_write' | 'read_only';
+  created_at: string;
+}
+
+export interface ProjectsTable {
+  id: Generated<number>;
+  account_id: number;
+  vcs: 'gh' | 'bb';
+  name: string;
+  name_lower: string;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  kind: 'user' | 'service';
+  user_id: number | null;
+  account_id: number | null;
+  name: string;
+  role: 'admin' | 'read_write' | 'read_only' | 'runner' | null;
+  token_hash: string;
+  start: string;
+  /** JSON array of scope names, or null for an unrestricted key. */
+  scopes: string | null;
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  csrf_hash: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  occurred_at: string;
+  actor_type: 'user' | 'service_key' | 'anonymous' | 'system';
+  actor_id: number | null;
+  actor_label: string | null;
+  account_id: number | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  target_label: string | null;
+  remote_addr: string | null;
+  user_agent: string | null;
+  /** JSON object with non-secret details. */
+  details: string | null;
+}
+
+export interface Database {
+  owner_names: OwnerNamesTable;
+  users: UsersTable;
+  accounts: AccountsTable;
+  memberships: MembershipsTable;
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+}
+
+export type Db = Kysely<Database>;
+/** What every repository function takes first: the database or an open transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>;

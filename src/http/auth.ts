@@ -1,0 +1,133 @@
+// Credential → actor. Accepts every scheme the contract names: Authorization Bearer/token/Basic,
+// the Circle-Token header, the circle-token query parameter, and the console's session cookie
+// (which must bring X-CSRF-Token on any change).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+import type { Actor, RequestContext } from '../modules/access/actor.ts';
+import type { AccountSelector } from '../modules/access/access.service.ts';
+import { RefusedCredential } from '../modules/api-keys/api-keys.service.ts';
+import type { Services } from '../services.ts';
+
+export const SESSION_COOKIE = 'keysmith_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const MAX_CREDENTIAL_LENGTH = 512;
+
+/** `required`: no credential is a 401. `optional`: checked if given. `none`: not even looked at. */
+export type AuthMode = 'required' | 'optional' | 'none';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+  }
+}
+
+type Presented = { scheme: 'bearer' | 'token' | 'basic' | 'circle-token' | 'circle-token-query'; token: string } | { scheme: 'cookie'; sessionId: string };
+
+function fromBasic(encoded: string): string {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon === -1 ? decoded : decoded.slice(0, colon);
+  const password = colon === -1 ? '' : decoded.slice(colon + 1);
+  if (/^ks[us]_/.test(user)) return user;
+  if (/^ks[us]_/.test(password)) return password;
+  return password || user;
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+function presented(request: FastifyRequest): Presented | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization) {
+    const space = authorization.indexOf(' ');
+    const scheme = (space === -1 ? authorization : authorization.slice(0, space)).toLowerCase();
+    const value = space === -1 ? '' : authorization.slice(space + 1).trim();
+    if (scheme === 'bearer') return { scheme: 'bearer', token: value };
+    if (scheme === 'token') return { scheme: 'token', token: value };
+    if (scheme === 'basic') return { scheme: 'basic', token: fromBasic(value) };
+    throw new AppError('token_invalid', 'The Authorization header must be "Bearer <API key>", "token <API key>" or HTTP Basic.', 'Send Authorization: Bearer <your API key>.');
+  }
+  const circleHeader = request.headers['circle-token'];
+  if (typeof circleHeader === 'string' && circleHeader) return { scheme: 'circle-token', token: circleHeader.trim() };
+  const query = request.query as Record<string, unknown> | undefined;
+  const circleQuery = query?.['circle-token'];
+  if (typeof circleQuery === 'string' && circleQuery) return { scheme: 'circle-token-query', token: circleQuery };
+  const sessionId = readCookie(request.headers.cookie, SESSION_COOKIE);
+  if (sessionId) return { scheme: 'cookie', sessionId };
+  return undefined;
+}
+
+export function registerAuth(app: FastifyInstance, services: Services): void {
+  app.decorateRequest('actor', null);
+
+  app.addHook('onRequest', async (request) => {
+    // Unknown paths get their 404, whatever the credential.
+    const mode: AuthMode = request.routeOptions.url === undefined ? 'none' : (request.routeOptions.config.auth ?? 'required');
+    if (mode === 'none') return;
+    const origin = { remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null };
+    const credential = presented(request);
+    if (!credential) {
+      if (mode === 'required') {
+        throw new AppError('credentials_required', 'This request needs an API key.', 'Send Authorization: Bearer <API key>; create keys in the console under Settings → API keys.');
+      }
+      return;
+    }
+    if (credential.scheme === 'cookie') {
+      const session = credential.sessionId.length <= MAX_CREDENTIAL_LENGTH ? await services.sessions.authenticate(credential.sessionId) : undefined;
+      if (!session) {
+        services.audit.refusedAuthentication({ reason: 'session_unknown_or_expired', scheme: 'cookie', ...origin });
+        throw new AppError('token_invalid', 'Your console session has ended.', 'Sign in again.');
+      }
+      if (!SAFE_METHODS.has(request.method)) {
+        const csrf = request.headers['x-csrf-token'];
+        if (typeof csrf !== 'string' || csrf.length > MAX_CREDENTIAL_LENGTH || !session.csrfMatches(csrf)) {
+          throw new AppError(
+            'csrf_required',
+            'A change made with the console session cookie must carry the X-CSRF-Token header.',
+            'Send X-CSRF-Token with the csrf_token returned by POST /v1/session.',
+          );
+        }
+      }
+      request.actor = session.actor;
+      return;
+    }
+    try {
+      if (!credential.token || credential.token.length > MAX_CREDENTIAL_LENGTH) {
+        throw new RefusedCredential('token_invalid', 'The credential is empty or too long to be a Keysmith API key.', 'Copy the whole key again.', { extra: { reason: 'not_a_keysmith_token' } });
+      }
+      request.actor = await services.apiKeys.authenticate(credential.token);
+    } catch (err) {
+      if (err instanceof RefusedCredential) {
+        services.audit.refusedAuthentication({ reason: String(err.details.extra?.reason ?? err.code), scheme: credential.scheme, ...origin });
+      }
+      throw err;
+    }
+  });
+}
+
+/** The authenticated actor of a route whose auth mode is `required`. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new AppError('credentials_required', 'This request needs an API key.', 'Send Authorization: Bearer <API key>.');
+  return request.actor;
+}
+
+export function contextOf(request: FastifyRequest): RequestContext {
+  return { actor: actorOf(request), remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null };
+}
+
+/** The account named by X-Keysmith-Account, if any. */
+export function headerSelector(request: FastifyRequest): AccountSelector {
+  const value = request.headers['x-keysmith-account'];
+  if (typeof value !== 'string' || value.trim() === '') return { from: 'none' };
+  if (value.length > 39) throw new AppError('validation_failed', 'The X-Keysmith-Account header must be an account name of at most 39 characters.', undefined, { field: 'X-Keysmith-Account' });
+  return { from: 'header', name: value.trim() };
+}

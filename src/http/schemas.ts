@@ -1,0 +1,29 @@
+// Schemas shared by the native routes: the error shape and bounded scalar types.
+import { Type } from 'typebox';
+import { OWNER_NAME_PATTERN, OWNER_NAME_RULE } from '../modules/users/owner-names.ts';
+
+export const NativeError = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      remedy: Type.Optional(Type.String()),
+      field: Type.Optional(Type.String()),
+      docs_url: Type.Optional(Type.String()),
+    }),
+    request_id: Type.String(),
+  },
+  { $id: 'NativeError', description: 'Every /v1 error. `code` is one of a closed set; `message` is a sentence a person can act on.' },
+);
+
+/** Declared on every native route so errors are documented and serialised by schema too. */
+export const errorResponses = { '4xx': NativeError, '5xx': NativeError };
+
+export const OwnerName = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 39, pattern: OWNER_NAME_PATTERN, description: `${description} (${OWNER_NAME_RULE}).` });
+
+export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601, UTC.' });
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });

@@ -1,0 +1,42 @@
+// load config → open database → migrate → build app → listen; graceful shutdown on SIGINT/SIGTERM.
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { connectDatabase } from './db/connect.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { loadMasterKey } from './crypto/master-key.ts';
+import { createLogger } from './logger.ts';
+import { createServices } from './services.ts';
+
+export async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const master = loadMasterKey(config.masterKey);
+  if (master.createdFile) {
+    logger.warn(
+      { file: master.createdFile },
+      'created a new master key file for the embedded default; back it up, or set KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE for production',
+    );
+  }
+  const handle = connectDatabase(config.databaseUrl);
+  const applied = await migrateToLatest(handle.db);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+  const services = createServices({ db: handle.db, config, logger });
+  const app = await buildApp({ config, services, logger });
+
+  if ((await services.users.countUsers()) === 0) {
+    logger.warn('no users yet: create the first one with  npx keysmith init --login <login> --account <account>');
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    await handle.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ host: config.host, port: config.port });
+}

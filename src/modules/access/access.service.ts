@@ -1,0 +1,99 @@
+// Which account a request acts in, with which role, and whether that role (and the key's scopes)
+// allow what it asks. Every route that touches an account goes through here.
+import { AppError, notFound } from '../../errors.ts';
+import type { Db } from '../../db/schema.ts';
+import * as accountsRepo from '../accounts/accounts.repo.ts';
+import { actorScopes, type Actor } from './actor.ts';
+import { describeRoles, permissions, scopeSatisfies, type Permission, type Role } from './roles.ts';
+
+export interface AccountAccess {
+  accountId: number;
+  accountName: string;
+  role: Role;
+}
+
+/** Where the account name came from: the path decides; the header selects; or neither was given. */
+export type AccountSelector = { from: 'path'; name: string } | { from: 'header'; name: string } | { from: 'none' };
+
+const doing: Record<Permission, string> = {
+  'project.read': 'Reading projects',
+  'project.write': 'Creating or deleting projects',
+  'project_key.write': "Changing a project's keys",
+  'credentials.fetch': 'Fetching checkout credentials',
+  'member.read': 'Listing members',
+  'member.manage': 'Adding, removing or changing members',
+  'owner.manage': 'Making or removing owners',
+  'account.delete': 'Deleting an account',
+  'service_key.manage': 'Managing service API keys',
+  'audit.read': "Reading the account's audit log",
+};
+
+export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: string }) {
+  return {
+    async resolve(actor: Actor, selector: AccountSelector): Promise<AccountAccess> {
+      if (actor.type === 'service') {
+        const named = selector.from === 'none' ? undefined : selector.name;
+        if (named !== undefined && named.toLowerCase() !== actor.accountName.toLowerCase()) {
+          if (selector.from === 'path') throw notFound(`Account ${named}`);
+          throw new AppError(
+            'account_mismatch',
+            `This service API key belongs to account ${actor.accountName}, but the X-Keysmith-Account header names ${named}.`,
+            `Drop the X-Keysmith-Account header, or use a key of account ${named}.`,
+          );
+        }
+        return { accountId: actor.accountId, accountName: actor.accountName, role: actor.role };
+      }
+      if (selector.from !== 'none') {
+        const row = await accountsRepo.findAccountWithRole(db, selector.name, actor.userId);
+        if (!row) throw notFound(`Account ${selector.name}`);
+        return { accountId: row.id, accountName: row.name, role: row.role };
+      }
+      const accounts = await accountsRepo.listAccountsOfUser(db, actor.userId);
+      if (accounts.length === 1) {
+        const [only] = accounts as [(typeof accounts)[number]];
+        return { accountId: only.id, accountName: only.name, role: only.role };
+      }
+      throw new AppError(
+        'account_required',
+        accounts.length === 0
+          ? 'You are not a member of any account yet.'
+          : `You belong to ${accounts.length} accounts (${accounts.map((a) => a.name).join(', ')}); say which one this request is for.`,
+        accounts.length === 0
+          ? `Create one with POST ${publicUrl}/v1/accounts, or ask an account's admin to add you.`
+          : 'Send the header X-Keysmith-Account: <account name>.',
+      );
+    },
+
+    /** Throws unless the role holds the permission and a restricted key holds its scope. */
+    authorize(actor: Actor, access: AccountAccess, permission: Permission): void {
+      const rule = permissions[permission];
+      if (!(rule.roles as readonly Role[]).includes(access.role)) {
+        throw new AppError(
+          'role_required',
+          `${doing[permission]} needs ${describeRoles(rule.roles)} in account ${access.accountName}; ${
+            actor.type === 'service' ? 'this service API key has' : 'you have'
+          } the ${access.role} role.`,
+          actor.type === 'service'
+            ? `Use a service API key with ${describeRoles(rule.roles)}, created by an admin of ${access.accountName}.`
+            : `Ask an owner or admin of ${access.accountName} to change your role.`,
+        );
+      }
+      requireScope(actor, rule.scope, doing[permission]);
+    },
+  };
+}
+
+/** A restricted key must hold `scope` (or a scope that includes it). */
+export function requireScope(actor: Actor, scope: (typeof permissions)[Permission]['scope'], what: string): void {
+  const held = actorScopes(actor);
+  if (held !== null && !scopeSatisfies(held, scope)) {
+    throw new AppError(
+      'scope_required',
+      `${what} needs the ${scope} scope; this API key holds ${held.length ? held.join(', ') : 'no scopes'}.`,
+      `Create an API key with the ${scope} scope (or no scope list, for the key's full role) and use it instead.`,
+      { extra: { scope } },
+    );
+  }
+}
+
+export type AccessService = ReturnType<typeof createAccessService>;

@@ -1,0 +1,63 @@
+// Contract §2's permission table as data: each permission lists the roles that hold it, and the
+// scope a restricted API key needs for it. One table, one check (access.service.ts), every route.
+
+export const memberRoles = ['owner', 'admin', 'read_write', 'read_only'] as const;
+export type MemberRole = (typeof memberRoles)[number];
+
+export const serviceRoles = ['admin', 'read_write', 'read_only', 'runner'] as const;
+export type ServiceRole = (typeof serviceRoles)[number];
+
+/** A role in an account: a member's, or a service key's own. */
+export type Role = MemberRole | ServiceRole;
+
+/** Rank of the human roles; `runner` stands outside the ladder (it only reads checkout credentials). */
+const rank: Record<MemberRole, number> = { read_only: 1, read_write: 2, admin: 3, owner: 4 };
+
+export const isMemberRole = (value: string): value is MemberRole => (memberRoles as readonly string[]).includes(value);
+export const isServiceRole = (value: string): value is ServiceRole => (serviceRoles as readonly string[]).includes(value);
+
+/** True when `role` is a human role at least as high as `floor`. */
+export const atLeast = (role: Role, floor: MemberRole): boolean => role !== 'runner' && rank[role] >= rank[floor];
+
+export const scopeNames = [
+  'read:public_key',
+  'write:public_key',
+  'admin:public_key',
+  'read:project',
+  'write:project',
+  'admin:account',
+] as const;
+export type Scope = (typeof scopeNames)[number];
+export const isScope = (value: string): value is Scope => (scopeNames as readonly string[]).includes(value);
+
+/** GitHub's rule: admin:x includes write:x, which includes read:x. */
+export function scopeSatisfies(held: readonly Scope[], needed: Scope): boolean {
+  const [level, resource] = needed.split(':') as ['read' | 'write' | 'admin', string];
+  const enough = level === 'read' ? ['read', 'write', 'admin'] : level === 'write' ? ['write', 'admin'] : ['admin'];
+  return enough.some((l) => held.includes(`${l}:${resource}` as Scope));
+}
+
+const everyone: readonly Role[] = ['read_only', 'read_write', 'admin', 'owner', 'runner'];
+const humans: readonly Role[] = ['read_only', 'read_write', 'admin', 'owner'];
+const writers: readonly Role[] = ['read_write', 'admin', 'owner'];
+const admins: readonly Role[] = ['admin', 'owner'];
+
+export const permissions = {
+  'project.read': { roles: everyone, scope: 'read:project' },
+  'project.write': { roles: writers, scope: 'write:project' },
+  'project_key.write': { roles: writers, scope: 'write:project' },
+  'credentials.fetch': { roles: ['runner'], scope: 'read:project' },
+  'member.read': { roles: humans, scope: 'read:project' },
+  'member.manage': { roles: admins, scope: 'admin:account' },
+  'owner.manage': { roles: ['owner'], scope: 'admin:account' },
+  'account.delete': { roles: ['owner'], scope: 'admin:account' },
+  'service_key.manage': { roles: admins, scope: 'admin:account' },
+  'audit.read': { roles: admins, scope: 'admin:account' },
+} as const satisfies Record<string, { roles: readonly Role[]; scope: Scope }>;
+export type Permission = keyof typeof permissions;
+
+/** Plain words for error messages: "needs the admin or owner role". */
+export function describeRoles(roles: readonly Role[]): string {
+  const unique = [...new Set(roles)];
+  return unique.length === 1 ? `the ${unique[0]} role` : `the ${unique.slice(0, -1).join(', ')} or ${unique.at(-1)} role`;
+}

@@ -1,0 +1,127 @@
+// Accounts and memberships: who belongs where, with which role; the last owner is never removed.
+import type { Db, Executor } from '../../db/schema.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
+import { AppError, notFound } from '../../errors.ts';
+import type { RequestContext } from '../access/actor.ts';
+import type { AccessService, AccountAccess } from '../access/access.service.ts';
+import type { MemberRole } from '../access/roles.ts';
+import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
+import { assertOwnerName, nameTaken } from '../users/owner-names.ts';
+import * as usersRepo from '../users/users.repo.ts';
+import * as repo from './accounts.repo.ts';
+
+interface Deps {
+  db: Db;
+  access: AccessService;
+  audit: AuditService;
+  clock: { now(): Date };
+}
+
+export function createAccountService({ db, access, audit, clock }: Deps) {
+  const lastOwner = (accountName: string) =>
+    new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
+
+  async function resolveMember(trx: Executor, login: string) {
+    const user = await usersRepo.findUserByLogin(trx, login);
+    if (!user) throw notFound(`User ${login}`);
+    return user;
+  }
+
+  return {
+    /** Creates the account with `ownerId` as its owner, inside the caller's transaction. */
+    async write(trx: Executor, origin: AuditOrigin, ownerId: number, name: string) {
+      assertOwnerName('name', name);
+      try {
+        await usersRepo.claimOwnerName(trx, name.toLowerCase(), 'account');
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken('name', name);
+        throw err;
+      }
+      const now = clock.now().toISOString();
+      const account = await repo.insertAccount(trx, { name, name_lower: name.toLowerCase(), created_at: now });
+      await repo.insertMembership(trx, { account_id: account.id, user_id: ownerId, role: 'owner', created_at: now });
+      await audit.record(trx, origin, { action: 'account.create', accountId: account.id, target: { type: 'account', id: account.id, label: name } });
+      return account;
+    },
+
+    async create(ctx: RequestContext, name: string) {
+      if (ctx.actor.type !== 'user') {
+        throw new AppError('user_key_required', 'A service API key cannot create accounts; accounts are created by people.', 'Use your own user API key.');
+      }
+      const userId = ctx.actor.userId;
+      return db.transaction().execute((trx) => this.write(trx, ctx, userId, name));
+    },
+
+    async listMine(ctx: RequestContext) {
+      if (ctx.actor.type === 'service') {
+        return [{ id: ctx.actor.accountId, name: ctx.actor.accountName, role: ctx.actor.role, created_at: null }];
+      }
+      return repo.listAccountsOfUser(db, ctx.actor.userId);
+    },
+
+    async listMembers(ctx: RequestContext, accountName: string) {
+      const acc = await access.resolve(ctx.actor, { from: 'path', name: accountName });
+      access.authorize(ctx.actor, acc, 'member.read');
+      return repo.listMembers(db, acc.accountId);
+    },
+
+    /** Adds a member or changes their role. Owners alone make, unmake or re-role owners. */
+    async setRole(ctx: RequestContext, accountName: string, login: string, role: MemberRole) {
+      const acc = await access.resolve(ctx.actor, { from: 'path', name: accountName });
+      access.authorize(ctx.actor, acc, 'member.manage');
+      return db.transaction().execute(async (trx) => {
+        const user = await resolveMember(trx, login);
+        await repo.lockAccount(trx, acc.accountId);
+        const current = await repo.findMembership(trx, acc.accountId, user.id);
+        if (role === 'owner' || current?.role === 'owner') access.authorize(ctx.actor, acc, 'owner.manage');
+        if (current?.role === role) return { user, role, added: false };
+        if (current?.role === 'owner' && (await repo.countOwners(trx, acc.accountId)) <= 1) throw lastOwner(acc.accountName);
+        if (current) await repo.updateMembershipRole(trx, acc.accountId, user.id, role);
+        else await repo.insertMembership(trx, { account_id: acc.accountId, user_id: user.id, role, created_at: clock.now().toISOString() });
+        await audit.record(trx, ctx, {
+          action: current ? 'member.role_change' : 'member.add',
+          accountId: acc.accountId,
+          target: { type: 'user', id: user.id, label: user.login },
+          details: current ? { from: current.role, to: role } : { role },
+        });
+        return { user, role, added: current === undefined };
+      });
+    },
+
+    /** Removes a member (anyone may leave on their own). Their user API keys stop working here at once. */
+    async removeMember(ctx: RequestContext, accountName: string, login: string) {
+      const acc = await access.resolve(ctx.actor, { from: 'path', name: accountName });
+      const leaving = ctx.actor.type === 'user' && ctx.actor.login.toLowerCase() === login.toLowerCase();
+      if (!leaving) access.authorize(ctx.actor, acc, 'member.manage');
+      await db.transaction().execute(async (trx) => {
+        const user = await resolveMember(trx, login);
+        await repo.lockAccount(trx, acc.accountId);
+        const current = await repo.findMembership(trx, acc.accountId, user.id);
+        if (!current) throw notFound(`${user.login}'s membership of ${acc.accountName}`);
+        if (current.role === 'owner') {
+          if (!leaving) access.authorize(ctx.actor, acc, 'owner.manage');
+          if ((await repo.countOwners(trx, acc.accountId)) <= 1) throw lastOwner(acc.accountName);
+        }
+        await repo.deleteMembership(trx, acc.accountId, user.id);
+        await audit.record(trx, ctx, {
+          action: 'member.remove',
+          accountId: acc.accountId,
+          target: { type: 'user', id: user.id, label: user.login },
+          details: { role: current.role },
+        });
+      });
+    },
+
+    async deleteAccount(ctx: RequestContext, accountName: string) {
+      const acc: AccountAccess = await access.resolve(ctx.actor, { from: 'path', name: accountName });
+      access.authorize(ctx.actor, acc, 'account.delete');
+      await db.transaction().execute(async (trx) => {
+        await repo.deleteAccount(trx, acc.accountId);
+        await usersRepo.releaseOwnerName(trx, acc.accountName.toLowerCase());
+        await audit.record(trx, ctx, { action: 'account.delete', accountId: acc.accountId, target: { type: 'account', id: acc.accountId, label: acc.accountName } });
+      });
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

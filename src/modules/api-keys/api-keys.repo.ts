@@ -1,0 +1,75 @@
+import type { Insertable } from 'kysely';
+import type { ApiKeysTable, Executor } from '../../db/schema.ts';
+
+const listed = ['id', 'kind', 'user_id', 'account_id', 'name', 'role', 'start', 'scopes', 'expires_at', 'last_used_at', 'created_by', 'created_at'] as const;
+
+export async function insertApiKey(db: Executor, key: Insertable<ApiKeysTable>) {
+  return db.insertInto('api_keys').values(key).returning(listed).executeTakeFirstOrThrow();
+}
+
+/** The credential look-up on every authenticated request: the key plus its owner (user or account). */
+export async function findKeyByHash(db: Executor, tokenHash: string) {
+  return db
+    .selectFrom('api_keys')
+    .leftJoin('users', 'users.id', 'api_keys.user_id')
+    .leftJoin('accounts', 'accounts.id', 'api_keys.account_id')
+    .select([
+      'api_keys.id',
+      'api_keys.kind',
+      'api_keys.name',
+      'api_keys.role',
+      'api_keys.scopes',
+      'api_keys.expires_at',
+      'api_keys.user_id',
+      'api_keys.account_id',
+      'users.login',
+      'users.is_site_admin',
+      'accounts.name as account_name',
+    ])
+    .where('api_keys.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+}
+
+export async function listUserKeys(db: Executor, userId: number) {
+  return db.selectFrom('api_keys').select(listed).where('kind', '=', 'user').where('user_id', '=', userId).orderBy('id').execute();
+}
+
+export async function listServiceKeys(db: Executor, accountId: number) {
+  return db
+    .selectFrom('api_keys')
+    .leftJoin('users', 'users.id', 'api_keys.created_by')
+    .select(listed.map((c) => `api_keys.${c}` as const))
+    .select('users.login as created_by_login')
+    .where('api_keys.kind', '=', 'service')
+    .where('api_keys.account_id', '=', accountId)
+    .orderBy('api_keys.id')
+    .execute();
+}
+
+export async function findUserKey(db: Executor, userId: number, id: number) {
+  return db.selectFrom('api_keys').select(listed).where('id', '=', id).where('kind', '=', 'user').where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function findServiceKey(db: Executor, accountId: number, id: number) {
+  return db
+    .selectFrom('api_keys')
+    .select(listed)
+    .where('id', '=', id)
+    .where('kind', '=', 'service')
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+export async function deleteApiKey(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('api_keys').where('id', '=', id).execute();
+}
+
+/** Moves `last_used_at` forward only, so a late flush never winds it back. */
+export async function touchLastUsed(db: Executor, id: number, at: string): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({ last_used_at: at })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+    .execute();
+}

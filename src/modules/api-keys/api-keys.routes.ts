@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { contextOf, headerSelector } from '../../http/auth.ts';
+import { errorResponses, IdParam } from '../../http/schemas.ts';
+import type { Services } from '../../services.ts';
+import { CreatedServiceApiKey, CreatedUserApiKey, NewServiceApiKeyBody, NewUserApiKeyBody, ServiceApiKey, UserApiKey } from './api-keys.schemas.ts';
+
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const tags = ['api-keys'];
+  const keys = services.apiKeys;
+
+  app.get('/v1/user/api-keys', { schema: { tags, summary: "The caller's own user API keys", response: { 200: Type.Array(UserApiKey), ...errorResponses } } }, async (request) =>
+    keys.listUserKeys(contextOf(request)),
+  );
+
+  app.post(
+    '/v1/user/api-keys',
+    { schema: { tags, summary: 'Create a user API key (the secret is in this response only)', body: NewUserApiKeyBody, response: { 201: CreatedUserApiKey, ...errorResponses } } },
+    async (request, reply) => reply.status(201).send(await keys.createUserKey(contextOf(request), request.body)),
+  );
+
+  app.delete('/v1/user/api-keys/:id', { schema: { tags, summary: 'Delete one of your user API keys', params: IdParam, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
+    await keys.deleteUserKey(contextOf(request), request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/v1/service-api-keys', { schema: { tags, summary: "The selected account's service API keys", response: { 200: Type.Array(ServiceApiKey), ...errorResponses } } }, async (request) =>
+    keys.listServiceKeys(contextOf(request), headerSelector(request)),
+  );
+
+  app.post(
+    '/v1/service-api-keys',
+    { schema: { tags, summary: 'Create a service API key (owners and admins; the secret is in this response only)', body: NewServiceApiKeyBody, response: { 201: CreatedServiceApiKey, ...errorResponses } } },
+    async (request, reply) => reply.status(201).send(await keys.createServiceKey(contextOf(request), headerSelector(request), request.body)),
+  );
+
+  app.delete('/v1/service-api-keys/:id', { schema: { tags, summary: 'Delete a service API key', params: IdParam, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
+    await keys.deleteServiceKey(contextOf(request), headerSelector(request), request.params.id);
+    return reply.status(204).send(null);
+  });
+};

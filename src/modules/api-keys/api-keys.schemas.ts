@@ -1,0 +1,34 @@
+import { Type } from 'typebox';
+import { Nullable, NullableTimestamp, Timestamp } from '../../http/schemas.ts';
+import { scopeNames, serviceRoles } from '../access/roles.ts';
+
+const ScopeName = Type.String({ minLength: 1, maxLength: 64, description: scopeNames.join(', ') });
+const Scopes = Type.Array(Type.Enum(scopeNames));
+const ServiceRole = Type.Enum(serviceRoles);
+
+const keyFields = {
+  id: Type.Integer(),
+  name: Type.String(),
+  start: Type.String({ description: 'The prefix and first four characters, to recognise the key by.' }),
+  created_at: Timestamp,
+  expires_at: NullableTimestamp,
+  last_used_at: NullableTimestamp,
+  scopes: Nullable(Scopes),
+};
+
+export const UserApiKey = Type.Object(keyFields);
+export const ServiceApiKey = Type.Object({ ...keyFields, role: ServiceRole, created_by: Nullable(Type.String()) });
+const secret = { key: Type.String({ description: 'The secret. Shown in this response only; Keysmith keeps only its hash.' }) };
+export const CreatedUserApiKey = Type.Object({ ...keyFields, ...secret });
+export const CreatedServiceApiKey = Type.Object({ ...keyFields, role: ServiceRole, created_by: Nullable(Type.String()), ...secret });
+
+const newKeyFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  expires_at: Type.Optional(Nullable(Type.String({ format: 'date-time', maxLength: 40 }))),
+  scopes: Type.Optional(Nullable(Type.Array(ScopeName, { maxItems: 16, description: 'Narrows the key below its role; omit for no restriction.' }))),
+};
+export const NewUserApiKeyBody = Type.Object(newKeyFields, { additionalProperties: false });
+export const NewServiceApiKeyBody = Type.Object(
+  { ...newKeyFields, role: Type.Enum(serviceRoles, { description: 'admin, read_write, read_only or runner' }) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,250 @@
+// User and service API keys (contract §3): minted outside the transaction, stored as SHA-256,
+// shown once; the credential check that every authenticated request makes.
+import type { Db, Executor } from '../../db/schema.ts';
+import { readBool } from '../../db/dialect.ts';
+import { mintToken, parseToken } from '../../crypto/token.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { actorScopes, type Actor, type RequestContext } from '../access/actor.ts';
+import type { AccessService, AccountSelector } from '../access/access.service.ts';
+import { atLeast, isScope, type Scope, type ServiceRole } from '../access/roles.ts';
+import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
+import * as repo from './api-keys.repo.ts';
+import type { LastUsedTracker } from './last-used.ts';
+
+interface Deps {
+  db: Db;
+  access: AccessService;
+  audit: AuditService;
+  lastUsed: LastUsedTracker;
+  clock: { now(): Date };
+  publicUrl: string;
+}
+
+export interface NewKeyInput {
+  name: string;
+  expires_at?: string | null;
+  scopes?: string[] | null;
+}
+
+type KeyRow = Awaited<ReturnType<typeof repo.insertApiKey>>;
+
+/** Why a credential was refused; the message is safe to show and never repeats the credential. */
+export class RefusedCredential extends AppError {}
+
+export function createApiKeyService({ db, access, audit, lastUsed, clock, publicUrl }: Deps) {
+  function validate(input: NewKeyInput): { expiresAt: string | null; scopes: Scope[] | null } {
+    let expiresAt: string | null = null;
+    if (input.expires_at != null) {
+      const when = new Date(input.expires_at);
+      if (Number.isNaN(when.getTime())) {
+        throw new AppError('validation_failed', 'The expires_at field must be a date-time such as 2027-01-31T00:00:00Z.', undefined, { field: 'expires_at' });
+      }
+      if (when <= clock.now()) {
+        throw new AppError('validation_failed', 'The expires_at field must be in the future.', undefined, { field: 'expires_at' });
+      }
+      expiresAt = when.toISOString();
+    }
+    let scopes: Scope[] | null = null;
+    if (input.scopes != null) {
+      const unknown = input.scopes.filter((s) => !isScope(s));
+      if (unknown.length > 0) {
+        throw new AppError(
+          'validation_failed',
+          `The scopes field names unknown scopes (${unknown.map((s) => s.slice(0, 40)).join(', ')}); known scopes are read:public_key, write:public_key, admin:public_key, read:project, write:project, admin:account.`,
+          undefined,
+          { field: 'scopes' },
+        );
+      }
+      scopes = [...new Set(input.scopes as Scope[])];
+    }
+    return { expiresAt, scopes };
+  }
+
+  /** Scoped keys exist to do less; letting one mint keys would undo that. */
+  function requireUnrestricted(actor: Actor): void {
+    if (actorScopes(actor) !== null) {
+      throw new AppError(
+        'unrestricted_key_required',
+        'This API key is limited to a list of scopes, and such keys cannot create or delete API keys.',
+        'Use a key without a scope list, or sign in to the console.',
+      );
+    }
+  }
+
+  const view = (row: KeyRow) => ({
+    id: row.id,
+    name: row.name,
+    start: row.start,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    last_used_at: lastUsed.merge(row.id, row.last_used_at),
+    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]),
+  });
+
+  return {
+    view,
+
+    /** Turns a presented token into an actor, or throws a RefusedCredential. Hot path: one indexed read. */
+    async authenticate(token: string): Promise<Actor> {
+      const parsed = parseToken(token);
+      if (!parsed.ok) {
+        throw new RefusedCredential(
+          'token_invalid',
+          parsed.reason === 'bad_checksum'
+            ? 'The API key is mistyped or incomplete: its checksum does not match.'
+            : 'The credential is not a Keysmith API key (those start with ksu_ or kss_ and are 40 characters long).',
+          'Copy the whole key again, or create a new one.',
+          { extra: { reason: parsed.reason } },
+        );
+      }
+      const row = await repo.findKeyByHash(db, parsed.hash);
+      if (!row) {
+        throw new RefusedCredential('token_invalid', 'The API key is not known: it may have been deleted.', 'Create a new API key.', { extra: { reason: 'unknown_key' } });
+      }
+      if (row.expires_at !== null && row.expires_at <= clock.now().toISOString()) {
+        throw new RefusedCredential('token_expired', `The API key "${row.name}" expired on ${row.expires_at}.`, 'Create a new API key.', {
+          extra: { reason: 'expired', expired_at: row.expires_at },
+        });
+      }
+      lastUsed.touch(row.id);
+      const scopes = row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]);
+      if (row.kind === 'user') {
+        return {
+          type: 'user',
+          userId: row.user_id!,
+          login: row.login!,
+          isSiteAdmin: readBool(row.is_site_admin),
+          credential: { kind: 'api_key', keyId: row.id, scopes },
+        };
+      }
+      return {
+        type: 'service',
+        keyId: row.id,
+        keyName: row.name,
+        accountId: row.account_id!,
+        accountName: row.account_name!,
+        role: row.role as ServiceRole,
+        scopes,
+      };
+    },
+
+    async listUserKeys(ctx: RequestContext) {
+      if (ctx.actor.type !== 'user') throw serviceKeyHasNoUserKeys();
+      return (await repo.listUserKeys(db, ctx.actor.userId)).map(view);
+    },
+
+    /** Validates and mints outside any transaction; the returned writer stores the key inside one. */
+    prepareUserKey(userId: number, input: NewKeyInput) {
+      const { expiresAt, scopes } = validate(input);
+      const minted = mintToken('user');
+      return async (trx: Executor, origin: AuditOrigin) => {
+        const row = await repo.insertApiKey(trx, {
+          kind: 'user',
+          user_id: userId,
+          account_id: null,
+          name: input.name,
+          role: null,
+          token_hash: minted.hash,
+          start: minted.start,
+          scopes: scopes === null ? null : JSON.stringify(scopes),
+          expires_at: expiresAt,
+          created_by: userId,
+          created_at: clock.now().toISOString(),
+        });
+        await audit.record(trx, origin, { action: 'api_key.create', target: { type: 'api_key', id: row.id, label: row.name }, details: { kind: 'user' } });
+        return { ...view(row), key: minted.token };
+      };
+    },
+
+    async createUserKey(ctx: RequestContext, input: NewKeyInput) {
+      const actor = ctx.actor;
+      if (actor.type !== 'user') throw serviceKeyHasNoUserKeys();
+      requireUnrestricted(actor);
+      const write = this.prepareUserKey(actor.userId, input);
+      return db.transaction().execute((trx) => write(trx, ctx));
+    },
+
+    /** Only the user deletes their own user keys; anyone else's id is a 404. */
+    async deleteUserKey(ctx: RequestContext, id: number) {
+      const actor = ctx.actor;
+      if (actor.type !== 'user') throw serviceKeyHasNoUserKeys();
+      requireUnrestricted(actor);
+      await db.transaction().execute(async (trx) => {
+        const row = await repo.findUserKey(trx, actor.userId, id);
+        if (!row) throw notFound(`API key ${id}`);
+        await repo.deleteApiKey(trx, id);
+        await audit.record(trx, ctx, { action: 'api_key.delete', target: { type: 'api_key', id, label: row.name }, details: { kind: 'user' } });
+      });
+    },
+
+    async listServiceKeys(ctx: RequestContext, selector: AccountSelector) {
+      const acc = await access.resolve(ctx.actor, selector);
+      access.authorize(ctx.actor, acc, 'service_key.manage');
+      const rows = await repo.listServiceKeys(db, acc.accountId);
+      return rows.map((r) => ({ ...view(r), role: r.role as ServiceRole, created_by: r.created_by_login ?? null }));
+    },
+
+    async createServiceKey(ctx: RequestContext, selector: AccountSelector, input: NewKeyInput & { role: ServiceRole }) {
+      const acc = await access.resolve(ctx.actor, selector);
+      access.authorize(ctx.actor, acc, 'service_key.manage');
+      requireUnrestricted(ctx.actor);
+      if (input.role !== 'runner' && !atLeast(acc.role, input.role)) {
+        throw new AppError(
+          'role_required',
+          `You cannot create a service API key with the ${input.role} role: it would be above your own ${acc.role} role in ${acc.accountName}.`,
+          `Choose a role up to ${acc.role}, or ask an owner of ${acc.accountName}.`,
+          { field: 'role' },
+        );
+      }
+      const { expiresAt, scopes } = validate(input);
+      const minted = mintToken('service');
+      const createdBy = ctx.actor.type === 'user' ? ctx.actor.userId : null;
+      const row = await db.transaction().execute(async (trx) => {
+        const row = await repo.insertApiKey(trx, {
+          kind: 'service',
+          user_id: null,
+          account_id: acc.accountId,
+          name: input.name,
+          role: input.role,
+          token_hash: minted.hash,
+          start: minted.start,
+          scopes: scopes === null ? null : JSON.stringify(scopes),
+          expires_at: expiresAt,
+          created_by: createdBy,
+          created_at: clock.now().toISOString(),
+        });
+        await audit.record(trx, ctx, {
+          action: 'service_key.create',
+          accountId: acc.accountId,
+          target: { type: 'api_key', id: row.id, label: row.name },
+          details: { role: input.role },
+        });
+        return row;
+      });
+      const createdByLogin = ctx.actor.type === 'user' ? ctx.actor.login : null;
+      return { ...view(row), role: input.role, created_by: createdByLogin, key: minted.token };
+    },
+
+    async deleteServiceKey(ctx: RequestContext, selector: AccountSelector, id: number) {
+      const acc = await access.resolve(ctx.actor, selector);
+      access.authorize(ctx.actor, acc, 'service_key.manage');
+      requireUnrestricted(ctx.actor);
+      await db.transaction().execute(async (trx) => {
+        const row = await repo.findServiceKey(trx, acc.accountId, id);
+        if (!row) throw notFound(`Service API key ${id}`);
+        await repo.deleteApiKey(trx, id);
+        await audit.record(trx, ctx, { action: 'service_key.delete', accountId: acc.accountId, target: { type: 'api_key', id, label: row.name }, details: { role: row.role } });
+      });
+    },
+  };
+
+  function serviceKeyHasNoUserKeys(): AppError {
+    return new AppError(
+      'user_key_required',
+      'A service API key has no user API keys: user keys belong to a person.',
+      `Use your own user API key, or sign in to the console at ${publicUrl}.`,
+    );
+  }
+}
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -1,0 +1,31 @@
+import type { Insertable } from 'kysely';
+import type { AuditEventsTable, Executor } from '../../db/schema.ts';
+
+export type NewAuditEvent = Insertable<AuditEventsTable>;
+
+export async function insertEvents(db: Executor, events: NewAuditEvent[]): Promise<void> {
+  if (events.length > 0) await db.insertInto('audit_events').values(events).execute();
+}
+
+export interface AuditFilter {
+  accountId?: number;
+  actor?: { type: 'user' | 'service_key'; id: number };
+  action?: string;
+}
+
+function filtered(db: Executor, filter: AuditFilter) {
+  let query = db.selectFrom('audit_events');
+  if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
+  if (filter.actor) query = query.where('actor_type', '=', filter.actor.type).where('actor_id', '=', filter.actor.id);
+  if (filter.action) query = query.where('action', '=', filter.action);
+  return query;
+}
+
+export async function listEvents(db: Executor, filter: AuditFilter, limit: number, offset: number) {
+  return filtered(db, filter).selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute();
+}
+
+export async function countEvents(db: Executor, filter: AuditFilter): Promise<number> {
+  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { contextOf, headerSelector } from '../../http/auth.ts';
+import { PageQuery, pageOf, setLinkHeader } from '../../http/pagination.ts';
+import { errorResponses, Nullable, Timestamp } from '../../http/schemas.ts';
+import type { Services } from '../../services.ts';
+import { auditActions } from './audit.actions.ts';
+
+const AuditEvent = Type.Object({
+  id: Type.Integer(),
+  occurred_at: Timestamp,
+  actor: Type.Object({ type: Type.String(), id: Nullable(Type.Integer()), label: Nullable(Type.String()) }),
+  action: Type.String(),
+  target: Nullable(Type.Object({ type: Type.String(), id: Nullable(Type.String()), label: Nullable(Type.String()) })),
+  remote_addr: Nullable(Type.String()),
+  user_agent: Nullable(Type.String()),
+  details: Nullable(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]))),
+});
+
+const AuditQuery = Type.Object(
+  { ...PageQuery, action: Type.Optional(Type.Enum(auditActions, { description: 'Only events with this action.' })) },
+  { additionalProperties: false },
+);
+
+type Row = Awaited<ReturnType<Services['audit']['list']>>['rows'][number];
+const view = (r: Row) => ({
+  id: r.id,
+  occurred_at: r.occurred_at,
+  actor: { type: r.actor_type, id: r.actor_id, label: r.actor_label },
+  action: r.action,
+  target: r.target_type ? { type: r.target_type, id: r.target_id, label: r.target_label } : null,
+  remote_addr: r.remote_addr,
+  user_agent: r.user_agent,
+  details: r.details ? (JSON.parse(r.details) as Record<string, string | number | boolean | null>) : null,
+});
+
+export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string }> = async (app, { services, publicUrl }) => {
+  const tags = ['audit'];
+
+  app.get(
+    '/v1/audit-events',
+    { schema: { tags, summary: "The selected account's audit trail, newest first (owners and admins)", querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errorResponses } } },
+    async (request, reply) => {
+      const ctx = contextOf(request);
+      const acc = await services.access.resolve(ctx.actor, headerSelector(request));
+      services.access.authorize(ctx.actor, acc, 'audit.read');
+      const page = pageOf(request.query);
+      const { rows, total } = await services.audit.list({ accountId: acc.accountId, action: request.query.action }, page.limit, page.offset);
+      setLinkHeader(request, reply, publicUrl, page, total);
+      return rows.map(view);
+    },
+  );
+
+  app.get(
+    '/v1/user/audit-events',
+    { schema: { tags, summary: "The caller's own audit trail, newest first", querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errorResponses } } },
+    async (request, reply) => {
+      const { actor } = contextOf(request);
+      const page = pageOf(request.query);
+      const filter = { actor: actor.type === 'user' ? { type: 'user' as const, id: actor.userId } : { type: 'service_key' as const, id: actor.keyId }, action: request.query.action };
+      const { rows, total } = await services.audit.list(filter, page.limit, page.offset);
+      setLinkHeader(request, reply, publicUrl, page, total);
+      return rows.map(view);
+    },
+  );
+};

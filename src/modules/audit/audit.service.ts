@@ -1,0 +1,104 @@
+// The audit trail. Changes are recorded inside the caller's transaction (record); refused
+// authentications, which change nothing, are queued and written in batches so a flood of bad
+// credentials costs no database write per request.
+import type { Logger } from 'pino';
+import type { Db, Executor } from '../../db/schema.ts';
+import type { RequestContext } from '../access/actor.ts';
+import type { AuditAction } from './audit.actions.ts';
+import * as repo from './audit.repo.ts';
+
+export interface AuditEntry {
+  action: AuditAction;
+  accountId?: number | null;
+  target?: { type: string; id: string | number; label?: string | null };
+  details?: Record<string, string | number | boolean | null>;
+}
+
+/** Changes made from the command line have no request; they are attributed to the CLI. */
+export type AuditOrigin = RequestContext | { cli: true };
+
+export interface RefusedAuthentication {
+  reason: string;
+  scheme: string;
+  remoteAddr: string | null;
+  userAgent: string | null;
+}
+
+const MAX_QUEUED = 10_000;
+const clip = (text: string | null, max: number): string | null => (text === null ? null : text.slice(0, max));
+
+export function createAuditService({ db, clock, logger }: { db: Db; clock: { now(): Date }; logger: Logger }) {
+  let queue: repo.NewAuditEvent[] = [];
+  let dropped = 0;
+
+  function actorFields(origin: AuditOrigin): Pick<repo.NewAuditEvent, 'actor_type' | 'actor_id' | 'actor_label' | 'remote_addr' | 'user_agent'> {
+    if ('cli' in origin) return { actor_type: 'system', actor_id: null, actor_label: 'keysmith cli', remote_addr: null, user_agent: null };
+    const { actor } = origin;
+    return {
+      actor_type: actor.type === 'user' ? 'user' : 'service_key',
+      actor_id: actor.type === 'user' ? actor.userId : actor.keyId,
+      actor_label: actor.type === 'user' ? actor.login : actor.keyName,
+      remote_addr: clip(origin.remoteAddr, 64),
+      user_agent: clip(origin.userAgent, 512),
+    };
+  }
+
+  return {
+    /** Writes one event in the same transaction as the change it describes. */
+    async record(trx: Executor, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
+      await repo.insertEvents(trx, [
+        {
+          occurred_at: clock.now().toISOString(),
+          ...actorFields(origin),
+          account_id: entry.accountId ?? null,
+          action: entry.action,
+          target_type: entry.target?.type ?? null,
+          target_id: entry.target ? String(entry.target.id) : null,
+          target_label: clip(entry.target?.label ?? null, 255),
+          details: entry.details ? JSON.stringify(entry.details) : null,
+        },
+      ]);
+    },
+
+    /** Queues a refused authentication; flush() writes the queue. Nothing of the credential is kept. */
+    refusedAuthentication(event: RefusedAuthentication): void {
+      if (queue.length >= MAX_QUEUED) {
+        dropped++;
+        return;
+      }
+      queue.push({
+        occurred_at: clock.now().toISOString(),
+        actor_type: 'anonymous',
+        actor_id: null,
+        actor_label: null,
+        account_id: null,
+        action: 'auth.refused',
+        target_type: null,
+        target_id: null,
+        target_label: null,
+        remote_addr: clip(event.remoteAddr, 64),
+        user_agent: clip(event.userAgent, 512),
+        details: JSON.stringify({ reason: event.reason, scheme: event.scheme }),
+      });
+    },
+
+    async flush(): Promise<void> {
+      if (dropped > 0) {
+        logger.warn({ dropped }, 'audit queue was full; refused authentications were not recorded');
+        dropped = 0;
+      }
+      while (queue.length > 0) {
+        const batch = queue.slice(0, 500);
+        await repo.insertEvents(db, batch);
+        queue = queue.slice(batch.length);
+      }
+    },
+
+    async list(filter: repo.AuditFilter, limit: number, offset: number) {
+      const [rows, total] = await Promise.all([repo.listEvents(db, filter, limit, offset), repo.countEvents(db, filter)]);
+      return { rows, total };
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

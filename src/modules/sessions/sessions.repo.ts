@@ -1,0 +1,22 @@
+import type { Executor } from '../../db/schema.ts';
+
+export async function insertSession(db: Executor, s: { id_hash: string; user_id: number; csrf_hash: string; created_at: string; expires_at: string }) {
+  await db.insertInto('sessions').values(s).execute();
+}
+
+export async function findSession(db: Executor, idHash: string) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['sessions.user_id', 'sessions.csrf_hash', 'sessions.expires_at', 'users.login', 'users.is_site_admin'])
+    .where('sessions.id_hash', '=', idHash)
+    .executeTakeFirst();
+}
+
+export async function deleteSession(db: Executor, idHash: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+}
+
+export async function deleteExpiredSessions(db: Executor, now: string): Promise<void> {
+  await db.deleteFrom('sessions').where('expires_at', '<', now).execute();
+}

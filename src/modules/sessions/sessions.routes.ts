@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../../errors.ts';
+import { actorOf, SESSION_COOKIE } from '../../http/auth.ts';
+import { errorResponses } from '../../http/schemas.ts';
+import type { Services } from '../../services.ts';
+import { User } from '../users/users.schemas.ts';
+import { toUserView } from '../users/users.service.ts';
+
+const SignInBody = Type.Object(
+  { login: Type.String({ minLength: 1, maxLength: 39 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services; secureCookie: boolean }> = async (app, { services, secureCookie }) => {
+  const tags = ['session'];
+  const cookie = (value: string, maxAge: number) =>
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secureCookie ? '; Secure' : ''}`;
+
+  app.post(
+    '/v1/session',
+    {
+      config: { auth: 'none' },
+      schema: { tags, summary: 'Sign in to the console', body: SignInBody, response: { 200: Type.Object({ user: User, csrf_token: Type.String() }), ...errorResponses } },
+    },
+    async (request, reply) => {
+      const { login, password } = request.body;
+      const session = await services.sessions.signIn(login, password, { remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
+      reply.header('set-cookie', cookie(session.sessionId, session.maxAgeSeconds));
+      return { user: toUserView(session.user), csrf_token: session.csrfToken };
+    },
+  );
+
+  app.delete('/v1/session', { schema: { tags, summary: 'Sign out', response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
+    const actor = actorOf(request);
+    const sessionId = /(?:^|;\s*)keysmith_session=([^;]+)/.exec(request.headers.cookie ?? '')?.[1];
+    if (actor.type !== 'user' || actor.credential.kind !== 'session' || !sessionId) {
+      throw new AppError('bad_request', 'There is no console session to sign out of: this request was made with an API key.', 'Delete API keys with DELETE /v1/user/api-keys/{id}.');
+    }
+    await services.sessions.signOut(decodeURIComponent(sessionId), { actor, remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
+    reply.header('set-cookie', cookie('', 0));
+    return reply.status(204).send(null);
+  });
+};

@@ -1,0 +1,84 @@
+// Console sign-in: a random session id in an HttpOnly cookie (stored hashed) plus a CSRF token
+// that every cookie-authenticated change must echo in X-CSRF-Token.
+import { timingSafeEqual } from 'node:crypto';
+import type { Db } from '../../db/schema.ts';
+import { readBool } from '../../db/dialect.ts';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../crypto/password.ts';
+import { randomSecret, sha256Hex } from '../../crypto/random.ts';
+import { AppError } from '../../errors.ts';
+import type { UserActor } from '../access/actor.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import * as usersRepo from '../users/users.repo.ts';
+import * as repo from './sessions.repo.ts';
+import { createSignInLimiter } from './sign-in-limiter.ts';
+
+interface Origin {
+  remoteAddr: string | null;
+  userAgent: string | null;
+}
+
+export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db; audit: AuditService; clock: { now(): Date }; ttlSeconds: number }) {
+  const limiter = createSignInLimiter(clock);
+
+  return {
+    async signIn(login: string, password: string, origin: Origin) {
+      const limitKey = `${login.toLowerCase()}|${origin.remoteAddr ?? ''}`;
+      const wait = limiter.retryAfterMs(limitKey);
+      if (wait > 0) {
+        const minutes = Math.ceil(wait / 60_000);
+        throw new AppError('rate_limited', `Too many failed sign-ins for ${login.slice(0, 39)}; try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, undefined, {
+          extra: { retry_after_seconds: Math.ceil(wait / 1000) },
+        });
+      }
+      const user = await usersRepo.findUserByLogin(db, login);
+      // Verify against a dummy hash for unknown logins so timing does not reveal which logins exist.
+      const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
+      if (!user || !user.password_hash || !ok) {
+        limiter.fail(limitKey);
+        audit.refusedAuthentication({ reason: 'wrong_login_or_password', scheme: 'password', ...origin });
+        throw new AppError('login_failed', 'The login or password is wrong.', 'Check both and try again; a site admin can reset a forgotten password.');
+      }
+      limiter.succeed(limitKey);
+      const sessionId = randomSecret();
+      const csrfToken = randomSecret();
+      const now = clock.now();
+      const actor: UserActor = { type: 'user', userId: user.id, login: user.login, isSiteAdmin: readBool(user.is_site_admin), credential: { kind: 'session' } };
+      await db.transaction().execute(async (trx) => {
+        await repo.insertSession(trx, {
+          id_hash: sha256Hex(sessionId),
+          user_id: user.id,
+          csrf_hash: sha256Hex(csrfToken),
+          created_at: now.toISOString(),
+          expires_at: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
+        });
+        await audit.record(trx, { actor, ...origin }, { action: 'session.create', target: { type: 'user', id: user.id, label: user.login } });
+      });
+      return { user, sessionId, csrfToken, maxAgeSeconds: ttlSeconds };
+    },
+
+    /** The actor behind a session cookie, and a check for the CSRF token; undefined when the session is gone. */
+    async authenticate(sessionId: string) {
+      const row = await repo.findSession(db, sha256Hex(sessionId));
+      if (!row || row.expires_at <= clock.now().toISOString()) return undefined;
+      const actor: UserActor = { type: 'user', userId: row.user_id, login: row.login, isSiteAdmin: readBool(row.is_site_admin), credential: { kind: 'session' } };
+      const csrfMatches = (token: string): boolean => {
+        const a = Buffer.from(sha256Hex(token), 'hex');
+        return timingSafeEqual(a, Buffer.from(row.csrf_hash, 'hex'));
+      };
+      return { actor, csrfMatches };
+    },
+
+    async signOut(sessionId: string, ctx: { actor: UserActor } & Origin) {
+      await db.transaction().execute(async (trx) => {
+        await repo.deleteSession(trx, sha256Hex(sessionId));
+        await audit.record(trx, ctx, { action: 'session.delete', target: { type: 'user', id: ctx.actor.userId, label: ctx.actor.login } });
+      });
+    },
+
+    async deleteExpired(): Promise<void> {
+      await repo.deleteExpiredSessions(db, clock.now().toISOString());
+    },
+  };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

@@ -1,0 +1,50 @@
+// The composition root: every service, wired to its narrow dependencies. Routes, the CLI and tests
+// all build the domain through here.
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Db } from './db/schema.ts';
+import { createAccessService } from './modules/access/access.service.ts';
+import { createAccountService } from './modules/accounts/accounts.service.ts';
+import { createApiKeyService } from './modules/api-keys/api-keys.service.ts';
+import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
+import { createProjectService } from './modules/projects/projects.service.ts';
+import { createSessionService } from './modules/sessions/sessions.service.ts';
+import { createUserService } from './modules/users/users.service.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface ServiceDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export function createServices({ db, config, logger, clock = systemClock }: ServiceDeps) {
+  const audit = createAuditService({ db, clock, logger });
+  const access = createAccessService({ db, publicUrl: config.publicUrl });
+  const lastUsed = createLastUsedTracker({ db, clock });
+  return {
+    db,
+    audit,
+    access,
+    lastUsed,
+    users: createUserService({ db, audit, clock }),
+    accounts: createAccountService({ db, access, audit, clock }),
+    projects: createProjectService({ db, access, audit, clock }),
+    apiKeys: createApiKeyService({ db, access, audit, lastUsed, clock, publicUrl: config.publicUrl }),
+    sessions: createSessionService({ db, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
+
+    /** Writes what is kept in memory between flushes: last-used times and refused authentications. */
+    async flush(): Promise<void> {
+      await Promise.all([lastUsed.flush(), audit.flush()]);
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
