@@ -1,0 +1,129 @@
+// The one way tests get a Keysmith: a real app on a real database, fresh for each test.
+// SQLite in memory always; PostgreSQL (KEYSMITH_TEST_POSTGRES_URL) in a schema of its own per test.
+// Under CI=true an unreachable PostgreSQL fails the run; elsewhere it is skipped with a loud notice.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { describe, type TestContext } from 'node:test';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { buildApp } from '../src/app.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { connectDatabase } from '../src/db/connect.ts';
+import type { DialectKind } from '../src/db/dialect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { createLogger } from '../src/logger.ts';
+import { createServices, type Clock, type Services } from '../src/services.ts';
+
+export const POSTGRES_URL = process.env.KEYSMITH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const IN_CI = process.env.CI === 'true';
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (err) {
+    if (IN_CI) throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable and CI=true, so the run fails: ${(err as Error).message}`);
+    process.stderr.write(`\n*** PostgreSQL at ${POSTGRES_URL} is unreachable: PostgreSQL tests are SKIPPED (${(err as Error).message}) ***\n\n`);
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export const databases: DialectKind[] = (await postgresReachable()) ? ['sqlite', 'postgres'] : ['sqlite'];
+
+/** Runs the same suite once per database. */
+export function forEachDatabase(name: string, suite: (kind: DialectKind) => void): void {
+  for (const kind of databases) describe(`${name} [${kind}]`, () => suite(kind));
+}
+
+/** A clock tests can move. */
+export function testClock(start = new Date('2026-11-22T12:00:00.000Z')) {
+  let now = start.getTime();
+  return {
+    now: () => new Date(now),
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+export interface TestApp {
+  kind: DialectKind;
+  app: FastifyInstance;
+  services: Services;
+  config: Config;
+  /** Everything the app logged, one JSON line per entry. */
+  logs: string[];
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  clock?: Clock;
+  env?: Record<string, string>;
+}
+
+const TEST_MASTER_KEY = randomBytes(32).toString('base64');
+
+export async function createTestApp(kind: DialectKind, options: TestAppOptions = {}): Promise<TestApp> {
+  let schema: string | undefined;
+  let url = 'sqlite::memory:';
+  if (kind === 'postgres') {
+    schema = `t_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    url = POSTGRES_URL;
+  }
+  const handle = connectDatabase(url, schema ? { searchPath: schema } : {});
+  await migrateToLatest(handle.db);
+  const config = loadConfig({
+    KEYSMITH_DATABASE_URL: url,
+    KEYSMITH_PUBLIC_URL: 'http://keysmith.test',
+    KEYSMITH_MASTER_KEY: TEST_MASTER_KEY,
+    KEYSMITH_LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const services = createServices({ db: handle.db, config, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const app = await buildApp({ config, services, logger });
+  await app.ready();
+  return {
+    kind,
+    app,
+    services,
+    config,
+    logs,
+    request: (opts) => app.inject(opts),
+    async close() {
+      await app.close();
+      await handle.close();
+      if (schema) {
+        const admin = new pg.Client({ connectionString: POSTGRES_URL });
+        await admin.connect();
+        await admin.query(`drop schema ${schema} cascade`);
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** A fresh app for one test, closed when the test ends. */
+export async function appFor(t: TestContext, kind: DialectKind, options?: TestAppOptions): Promise<TestApp> {
+  const app = await createTestApp(kind, options);
+  t.after(() => app.close());
+  return app;
+}
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -1,0 +1,235 @@
+// The shared security matrix: every route, every kind of caller. A route added without a row here
+// fails the coverage test at the bottom. Rows say which permission of contract §2 the route needs;
+// the expected status for each caller is derived from the same table the app enforces.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mintToken } from '../src/crypto/token.ts';
+import type { Permission, Role } from '../src/modules/access/roles.ts';
+import { addServiceKey, addUser, seed } from './factories.ts';
+import { appFor, bearer, forEachDatabase, testClock, type TestApp } from './harness.ts';
+
+type Who = 'owner' | 'admin' | 'read_write' | 'read_only' | 'svc_admin' | 'svc_read_write' | 'svc_read_only' | 'svc_runner' | 'outsider' | 'foreign_service';
+// Owner last: some rows (deleting the account) succeed once.
+const everyone: Who[] = ['outsider', 'foreign_service', 'read_only', 'svc_read_only', 'svc_runner', 'read_write', 'svc_read_write', 'svc_admin', 'admin', 'owner'];
+const roleOf: Partial<Record<Who, Role>> = {
+  owner: 'owner',
+  admin: 'admin',
+  read_write: 'read_write',
+  read_only: 'read_only',
+  svc_admin: 'admin',
+  svc_read_write: 'read_write',
+  svc_read_only: 'read_only',
+  svc_runner: 'runner',
+};
+const isService = (who: Who) => who.startsWith('svc_') || who === 'foreign_service';
+
+interface World {
+  t: TestApp;
+  keys: Record<Who, string>;
+  counter: number;
+}
+
+// Contract §2, written out here on its own so that a change to the app's table cannot pass unnoticed.
+const contractTable: Record<Permission, Role[]> = {
+  'project.read': ['read_only', 'read_write', 'admin', 'owner', 'runner'],
+  'project.write': ['read_write', 'admin', 'owner'],
+  'project_key.write': ['read_write', 'admin', 'owner'],
+  'credentials.fetch': ['runner'],
+  'member.read': ['read_only', 'read_write', 'admin', 'owner'],
+  'member.manage': ['admin', 'owner'],
+  'owner.manage': ['owner'],
+  'account.delete': ['owner'],
+  'service_key.manage': ['admin', 'owner'],
+  'audit.read': ['admin', 'owner'],
+};
+
+/** Who may call it: a permission in the acme account, or one of these caller-level rules. */
+type Rule = Permission | 'any' | 'users' | 'site_admin' | 'session_cookie';
+
+interface Row {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** As in the OpenAPI description, to check coverage. */
+  route: string;
+  rule: Rule;
+  /** Where the account comes from: the X-Keysmith-Account header, the path, or nowhere. */
+  account: 'header' | 'path' | 'none';
+  /** The concrete URL; may create what the request acts on, fresh for each caller. */
+  url: (w: World, who: Who) => Promise<string> | string;
+  body?: (w: World) => unknown;
+}
+
+const rows: Row[] = [
+  { method: 'GET', route: '/v1/user', rule: 'any', account: 'none', url: () => '/v1/user' },
+  { method: 'POST', route: '/v1/admin/users', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users', body: (w) => ({ login: `newbie${++w.counter}` }) },
+  { method: 'GET', route: '/v1/accounts', rule: 'any', account: 'none', url: () => '/v1/accounts' },
+  { method: 'POST', route: '/v1/accounts', rule: 'users', account: 'none', url: () => '/v1/accounts', body: (w) => ({ name: `team${++w.counter}` }) },
+  { method: 'DELETE', route: '/v1/accounts/{account}', rule: 'account.delete', account: 'path', url: () => '/v1/accounts/acme' },
+  { method: 'GET', route: '/v1/accounts/{account}/members', rule: 'member.read', account: 'path', url: () => '/v1/accounts/acme/members' },
+  {
+    method: 'PUT',
+    route: '/v1/accounts/{account}/members/{login}',
+    rule: 'member.manage',
+    account: 'path',
+    url: () => '/v1/accounts/acme/members/frank',
+    body: () => ({ role: 'read_only' }),
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/accounts/{account}/members/{login}',
+    rule: 'member.manage',
+    account: 'path',
+    url: async (w) => {
+      const login = `gone${++w.counter}`;
+      await addUser(w.t, login, { account: 'acme', role: 'read_only', by: w.keys.owner });
+      return `/v1/accounts/acme/members/${login}`;
+    },
+  },
+  { method: 'GET', route: '/v1/projects', rule: 'project.read', account: 'header', url: () => '/v1/projects' },
+  { method: 'POST', route: '/v1/projects', rule: 'project.write', account: 'header', url: () => '/v1/projects', body: (w) => ({ vcs_type: 'gh', name: `p${++w.counter}` }) },
+  { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web' },
+  {
+    method: 'DELETE',
+    route: '/v1/projects/{vcs}/{account}/{name}',
+    rule: 'project.write',
+    account: 'path',
+    url: async (w) => {
+      const name = `doomed${++w.counter}`;
+      const res = await w.t.request({ method: 'POST', url: '/v1/projects', headers: { ...bearer(w.keys.owner), 'x-keysmith-account': 'acme' }, payload: { vcs_type: 'gh', name } });
+      assert.equal(res.statusCode, 201);
+      return `/v1/projects/gh/acme/${name}`;
+    },
+  },
+  { method: 'GET', route: '/v1/user/api-keys', rule: 'users', account: 'none', url: () => '/v1/user/api-keys' },
+  { method: 'POST', route: '/v1/user/api-keys', rule: 'users', account: 'none', url: () => '/v1/user/api-keys', body: () => ({ name: 'laptop' }) },
+  {
+    method: 'DELETE',
+    route: '/v1/user/api-keys/{id}',
+    rule: 'users',
+    account: 'none',
+    url: async (w, who) => {
+      if (isService(who)) return '/v1/user/api-keys/1';
+      const res = await w.t.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(w.keys[who]), payload: { name: 'to delete' } });
+      return `/v1/user/api-keys/${(res.json() as { id: number }).id}`;
+    },
+  },
+  { method: 'GET', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys' },
+  { method: 'POST', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys', body: () => ({ name: 'ci', role: 'read_only' }) },
+  {
+    method: 'DELETE',
+    route: '/v1/service-api-keys/{id}',
+    rule: 'service_key.manage',
+    account: 'header',
+    url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'read_only')).id}`,
+  },
+  { method: 'GET', route: '/v1/audit-events', rule: 'audit.read', account: 'header', url: () => '/v1/audit-events' },
+  { method: 'GET', route: '/v1/user/audit-events', rule: 'any', account: 'none', url: () => '/v1/user/audit-events' },
+  { method: 'DELETE', route: '/v1/session', rule: 'session_cookie', account: 'none', url: () => '/v1/session' },
+];
+
+/** Routes that take no credential at all. */
+const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /openapi.json', 'GET /docs'];
+
+function expected(row: Row, who: Who): { status: number; code?: string } {
+  const service = isService(who);
+  switch (row.rule) {
+    case 'any':
+      return { status: 200 };
+    case 'users':
+      return service ? { status: 403, code: 'user_key_required' } : { status: row.method === 'POST' ? 201 : row.method === 'DELETE' ? 204 : 200 };
+    case 'site_admin':
+      return who === 'owner' ? { status: 201 } : { status: 403, code: 'site_admin_required' };
+    case 'session_cookie':
+      return { status: 400, code: 'bad_request' };
+  }
+  if (who === 'outsider') return { status: 404, code: 'not_found' };
+  if (who === 'foreign_service') return row.account === 'header' ? { status: 403, code: 'account_mismatch' } : { status: 404, code: 'not_found' };
+  const allowed = contractTable[row.rule].includes(roleOf[who]!);
+  if (!allowed) return { status: 403, code: 'role_required' };
+  return { status: row.method === 'POST' ? 201 : row.method === 'DELETE' ? 204 : row.method === 'PUT' ? (who === 'admin' || who === 'owner' ? 200 : 201) : 200 };
+}
+
+async function buildWorld(t: TestApp): Promise<World> {
+  const alice = await seed(t);
+  const world: World = { t, keys: {} as Record<Who, string>, counter: 0 };
+  world.keys.owner = alice.key;
+  world.keys.admin = (await addUser(t, 'bob', { account: 'acme', role: 'admin', by: alice.key })).key;
+  world.keys.read_write = (await addUser(t, 'carol', { account: 'acme', role: 'read_write', by: alice.key })).key;
+  world.keys.read_only = (await addUser(t, 'dan', { account: 'acme', role: 'read_only', by: alice.key })).key;
+  const eve = await addUser(t, 'eve');
+  const evecorp = await t.request({ method: 'POST', url: '/v1/accounts', headers: bearer(eve.key), payload: { name: 'evecorp' } });
+  assert.equal(evecorp.statusCode, 201);
+  world.keys.outsider = eve.key;
+  world.keys.foreign_service = (await addServiceKey(t, eve.key, 'evecorp', 'admin')).key;
+  for (const role of ['admin', 'read_write', 'read_only', 'runner'] as const) {
+    world.keys[`svc_${role}`] = (await addServiceKey(t, alice.key, 'acme', role)).key;
+  }
+  await addUser(t, 'frank');
+  const project = await t.request({ method: 'POST', url: '/v1/projects', headers: { ...bearer(alice.key), 'x-keysmith-account': 'acme' }, payload: { vcs_type: 'gh', name: 'web' } });
+  assert.equal(project.statusCode, 201);
+  return world;
+}
+
+forEachDatabase('security matrix', (kind) => {
+  for (const row of rows) {
+    test(`${row.method} ${row.route}: each caller gets what §2 allows`, async (t) => {
+      const clock = testClock();
+      const app = await appFor(t, kind, { clock });
+      const w = await buildWorld(app);
+
+      // Credentials that must be refused before anything else happens.
+      const expiring = await app.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(w.keys.owner), payload: { name: 'short', expires_at: new Date(clock.now().getTime() + 60_000).toISOString() } });
+      const expiredKey = (expiring.json() as { key: string }).key;
+      clock.advance(120_000);
+      const good = w.keys.owner;
+      const wrongChecksum = good.slice(0, -1) + (good.endsWith('A') ? 'B' : 'A');
+      const refused: Array<[string, Record<string, string>, string]> = [
+        ['no credential', {}, 'credentials_required'],
+        ['malformed', { authorization: 'Bearer not-a-key' }, 'token_invalid'],
+        ['wrong checksum', bearer(wrongChecksum), 'token_invalid'],
+        ['unknown key', bearer(mintToken('user').token), 'token_invalid'],
+        ['expired key', bearer(expiredKey), 'token_expired'],
+      ];
+      for (const [label, headers, code] of refused) {
+        const res = await app.request({ method: row.method, url: await row.url(w, 'owner'), headers: { ...headers, 'x-keysmith-account': 'acme' }, ...(row.body ? { payload: row.body(w) } : {}) });
+        assert.equal(res.statusCode, 401, `${label}: ${res.body}`);
+        assert.equal(res.json().error.code, code, label);
+        assert.ok(!res.body.includes(wrongChecksum) && !res.body.includes(expiredKey), `${label}: the credential is not echoed`);
+      }
+
+      if (row.account === 'header') {
+        const res = await app.request({ method: row.method, url: await row.url(w, 'owner'), headers: { ...bearer(good), 'x-keysmith-account': 'evecorp' }, ...(row.body ? { payload: row.body(w) } : {}) });
+        assert.equal(res.statusCode, 404, `a member of acme naming evecorp: ${res.body}`);
+      }
+
+      for (const who of everyone) {
+        const url = await row.url(w, who);
+        const headers = { ...bearer(w.keys[who]), ...(row.account === 'header' ? { 'x-keysmith-account': 'acme' } : {}) };
+        const res = await app.request({ method: row.method, url, headers, ...(row.body ? { payload: row.body(w) } : {}) });
+        const want = expected(row, who);
+        assert.equal(res.statusCode, want.status, `${who} → ${row.method} ${url}: ${res.body}`);
+        if (want.code) assert.equal(res.json().error.code, want.code, `${who}: error code`);
+      }
+    });
+  }
+
+  test('every route of the API description has a row in the matrix, and no row is stale', async (t) => {
+    const app = await appFor(t, kind);
+    const spec = (await app.request({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const covered = new Set([...rows.map((r) => `${r.method} ${r.route}`), ...publicRoutes]);
+    const missing = documented.filter((r) => !covered.has(r));
+    assert.deepEqual(missing, [], 'routes without a matrix row');
+    const stale = rows.map((r) => `${r.method} ${r.route}`).filter((r) => !documented.includes(r));
+    assert.deepEqual(stale, [], 'matrix rows for routes that do not exist');
+  });
+
+  test('public routes answer without a credential', async (t) => {
+    const app = await appFor(t, kind);
+    assert.equal((await app.request({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    assert.equal((await app.request({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
+    const docs = await app.request({ method: 'GET', url: '/docs' });
+    assert.ok(docs.statusCode === 200 || docs.statusCode === 302, `docs: ${docs.statusCode}`);
+    const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'nobody', password: 'wrong' } });
+    assert.equal(signIn.statusCode, 401);
+  });
+});
