@@ -10,14 +10,9 @@ export type ServiceRole = (typeof serviceRoles)[number];
 /** A role in an account: a member's, or a service key's own. */
 export type Role = MemberRole | ServiceRole;
 
-/** Rank of the human roles; `runner` stands outside the ladder (it only reads checkout credentials). */
-const rank: Record<MemberRole, number> = { read_only: 1, read_write: 2, admin: 3, owner: 4 };
-
 export const isMemberRole = (value: string): value is MemberRole => (memberRoles as readonly string[]).includes(value);
 export const isServiceRole = (value: string): value is ServiceRole => (serviceRoles as readonly string[]).includes(value);
 
-/** True when `role` is a human role at least as high as `floor`. */
-export const atLeast = (role: Role, floor: MemberRole): boolean => role !== 'runner' && rank[role] >= rank[floor];
 
 export const scopeNames = [
   'read:public_key',

@@ -6,7 +6,7 @@ import { mintToken, parseToken } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { actorScopes, type Actor, type RequestContext } from '../access/actor.ts';
 import type { AccessService, AccountSelector } from '../access/access.service.ts';
-import { atLeast, isScope, type Scope, type ServiceRole } from '../access/roles.ts';
+import { isScope, type Scope, type ServiceRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import * as repo from './api-keys.repo.ts';
 import type { LastUsedTracker } from './last-used.ts';
@@ -188,14 +188,7 @@ export function createApiKeyService({ db, access, audit, lastUsed, clock, public
       const acc = await access.resolve(ctx.actor, selector);
       access.authorize(ctx.actor, acc, 'service_key.manage');
       requireUnrestricted(ctx.actor);
-      if (input.role !== 'runner' && !atLeast(acc.role, input.role)) {
-        throw new AppError(
-          'role_required',
-          `You cannot create a service API key with the ${input.role} role: it would be above your own ${acc.role} role in ${acc.accountName}.`,
-          `Choose a role up to ${acc.role}, or ask an owner of ${acc.accountName}.`,
-          { field: 'role' },
-        );
-      }
+      // The role list stops at admin (never owner), so an admin cannot mint a key above their own role.
       const { expiresAt, scopes } = validate(input);
       const minted = mintToken('service');
       const createdBy = ctx.actor.type === 'user' ? ctx.actor.userId : null;

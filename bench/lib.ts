@@ -1,0 +1,359 @@
+// Shared machinery for the benchmarks: settings, child-process servers that never outlive the runner,
+// throw-away databases, an initialised Keysmith, load generation and the printed tables.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Result } from 'autocannon';
+import pg from 'pg';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BENCH_HOST = '127.0.0.1';
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+export interface BenchSettings {
+  warmupSeconds: number;
+  durationSeconds: number;
+  connections: number;
+  pipelining: number;
+  /** Admin connection used only to create and drop a throw-away database. */
+  postgresAdminUrl: string;
+  /** When set, the Keysmith child runs with --cpu-prof and writes its profile here on exit. */
+  cpuProfileDir: string | undefined;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds, not "${text}".`);
+  return value;
+}
+
+export function benchSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const cpuProfileDir = env.BENCH_CPU_PROF?.trim();
+  return {
+    warmupSeconds: positiveNumber(env, 'BENCH_WARMUP', 2),
+    durationSeconds: positiveNumber(env, 'BENCH_DURATION', 10),
+    // Fixed on purpose: results are only comparable across runs if the load shape stays the same.
+    connections: 10,
+    pipelining: 1,
+    postgresAdminUrl: env.BENCH_POSTGRES_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test',
+    cpuProfileDir: cpuProfileDir ? path.resolve(cpuProfileDir) : undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: children are killed and throw-away databases dropped however the runner ends.
+
+const liveChildren = new Set<ChildProcess>();
+const pendingCleanups = new Set<() => Promise<void>>();
+
+/** Registers `task` to run if the runner is interrupted; call the returned function once it ran normally. */
+export function onInterrupt(task: () => Promise<void>): () => void {
+  pendingCleanups.add(task);
+  return () => pendingCleanups.delete(task);
+}
+
+let handlersInstalled = false;
+
+export function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  // 'exit' also fires after an uncaught exception, but only synchronous work can run there.
+  process.on('exit', () => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, stopping servers and cleaning up\n`);
+      for (const child of liveChildren) child.kill('SIGKILL');
+      const tasks = [...pendingCleanups].map((task) => task().catch(() => undefined));
+      const deadline = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+      void Promise.race([Promise.all(tasks), deadline]).finally(() => process.exit(130));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+export async function freePort(): Promise<number> {
+  // Port 0 would be simpler, but then the server would have to tell us which port it got, and
+  // Keysmith only logs that at info level, which the benchmark turns off.
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, BENCH_HOST, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `node <args>` in the repository and returns its stdout; a non-zero exit throws with stderr. */
+export async function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`node ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+export interface ServerHandle {
+  readonly name: string;
+  /** http://host:port, no trailing slash. */
+  readonly url: string;
+  readonly pid: number;
+  /** The last lines the server wrote, for error messages. */
+  output(): string;
+  /** Throws (with the server's output) if the process has exited. */
+  assertAlive(): void;
+  /** SIGTERM, then SIGKILL if it has not exited within 10 s. */
+  stop(): Promise<void>;
+}
+
+const OUTPUT_LIMIT = 16 * 1024;
+
+/** Spawns `node <args>` and resolves once GET /healthz answers 200. */
+export async function startServer(options: { name: string; args: string[]; env: NodeJS.ProcessEnv; port: number }): Promise<ServerHandle> {
+  const child = spawn(process.execPath, options.args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  liveChildren.add(child);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exitDescription: string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    const gone = (description: string) => {
+      exitDescription ??= description;
+      liveChildren.delete(child);
+      resolve();
+    };
+    child.once('exit', (code, signal) => gone(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+    child.once('error', (err) => gone(`could not be started: ${err.message}`));
+  });
+
+  const url = `http://${BENCH_HOST}:${options.port}`;
+  const handle: ServerHandle = {
+    name: options.name,
+    url,
+    pid: child.pid ?? -1,
+    output: () => output,
+    assertAlive() {
+      if (exitDescription) throw new Error(`${options.name} server ${exitDescription}. Its output:\n${output || '(none)'}`);
+    },
+    async stop() {
+      if (exitDescription) return;
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killTimer);
+    },
+  };
+
+  try {
+    await waitForHealth(handle);
+  } catch (err) {
+    await handle.stop();
+    throw err;
+  }
+  return handle;
+}
+
+async function waitForHealth(server: ServerHandle, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    server.assertAlive();
+    try {
+      const response = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${server.name} server did not answer GET /healthz within ${timeoutMs / 1000} s. Its output:\n${server.output() || '(none)'}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases and Keysmith
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface DatabaseTarget {
+  readonly kind: DatabaseKind;
+  readonly label: string;
+  readonly url: string;
+  dispose(): Promise<void>;
+}
+
+export async function createSqliteTarget(): Promise<DatabaseTarget> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'keysmith-bench-'));
+  const dispose = () => fs.rm(dir, { recursive: true, force: true });
+  const forget = onInterrupt(dispose);
+  return {
+    kind: 'sqlite',
+    label: 'SQLite',
+    url: `sqlite:${path.join(dir, 'keysmith.db')}`,
+    async dispose() {
+      forget();
+      await dispose();
+    },
+  };
+}
+
+/** A freshly created database, or why PostgreSQL could not be used. */
+export async function createPostgresTarget(adminUrl: string): Promise<DatabaseTarget | { unavailable: string }> {
+  const name = `keysmith_bench_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3_000 });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    await admin(`CREATE DATABASE ${name}`);
+  } catch (err) {
+    return { unavailable: `${redactPassword(adminUrl)}: ${(err as Error).message || String(err)}` };
+  }
+  // FORCE ends any connection a crashed server child may have left behind.
+  const dispose = () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const forget = onInterrupt(dispose);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind: 'postgres',
+    label: 'PostgreSQL',
+    url: url.toString(),
+    async dispose() {
+      forget();
+      await dispose();
+    },
+  };
+}
+
+function redactPassword(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return databaseUrl;
+  }
+}
+
+export interface KeysmithInstance {
+  readonly server: ServerHandle;
+  /** The ksu_ key `keysmith init` printed for the first user. */
+  readonly apiKey: string;
+}
+
+/** `keysmith init` on the (empty) database, then `keysmith serve` on a free port. */
+export async function startKeysmith(database: DatabaseTarget, settings: BenchSettings): Promise<KeysmithInstance> {
+  const env: NodeJS.ProcessEnv = {
+    KEYSMITH_DATABASE_URL: database.url,
+    // Set so that no master key file is written into the repository's data/ directory.
+    KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64'),
+    // Request logging at info level would dominate the profile and the numbers.
+    KEYSMITH_LOG_LEVEL: 'warn',
+  };
+  const printed = await runNode(['bin/keysmith.mjs', 'init', '--login', 'alice', '--account', 'acme', '--json'], env);
+  const apiKey = (JSON.parse(printed) as { api_key?: unknown }).api_key;
+  if (typeof apiKey !== 'string' || !apiKey.startsWith('ksu_')) throw new Error(`keysmith init printed no user API key: ${printed}`);
+
+  const port = await freePort();
+  const profiling = settings.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`] : [];
+  const server = await startServer({
+    name: `Keysmith (${database.label})`,
+    args: [...profiling, 'bin/keysmith.mjs', 'serve'],
+    env: { ...env, KEYSMITH_HOST: BENCH_HOST, KEYSMITH_PORT: String(port) },
+    port,
+  });
+  return { server, apiKey };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  latencyMs: { average: number; p50: number; p99: number; max: number };
+  totalRequests: number;
+  durationSeconds: number;
+  statusCodes: Record<string, number>;
+}
+
+/** Warms `url` up, then measures it; throws if any request was not answered with a 2xx. */
+export async function measure(server: ServerHandle, urlPath: string, headers: Record<string, string>, settings: BenchSettings): Promise<LoadResult> {
+  const options = { url: `${server.url}${urlPath}`, headers, connections: settings.connections, pipelining: settings.pipelining };
+  // The warm-up lets V8 optimise the hot path and fills connection pools before anything is counted.
+  assertClean(server, 'warm-up', await autocannon({ ...options, duration: settings.warmupSeconds }));
+  const result = await autocannon({ ...options, duration: settings.durationSeconds });
+  assertClean(server, 'measurement', result);
+  return {
+    requestsPerSecond: result.requests.average,
+    latencyMs: { average: result.latency.average, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    totalRequests: result.requests.total,
+    durationSeconds: result.duration,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+  };
+}
+
+function assertClean(server: ServerHandle, phase: string, result: Result): void {
+  server.assertAlive();
+  // A fast stream of 401s would look like a great result; only 2xx answers count.
+  const problems = [
+    result.non2xx > 0 ? `${result.non2xx} non-2xx responses` : '',
+    result.errors > 0 ? `${result.errors} connection errors` : '',
+    result.timeouts > 0 ? `${result.timeouts} timeouts` : '',
+    result['2xx'] === 0 ? 'no 2xx responses at all' : '',
+  ].filter(Boolean);
+  if (problems.length === 0) return;
+  const codes = Object.entries(result.statusCodeStats)
+    .map(([code, { count }]) => `${code}×${count}`)
+    .join(', ');
+  throw new Error(`${server.name} ${result.url} during ${phase}: ${problems.join(', ')} (status codes: ${codes || 'none'}).\nServer output:\n${server.output() || '(none)'}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+export const formatNumber = (value: number, fractionDigits = 0): string =>
+  value.toLocaleString('en-US', { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits });
+
+/** Columns padded to their widest cell; every column but the first is right-aligned (numbers). */
+export function formatTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('   ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n');
+}
+
+export async function writeResults(name: string, results: unknown): Promise<string> {
+  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `latest-${name}.json`);
+  await fs.writeFile(file, JSON.stringify(results, null, 2) + '\n');
+  return path.relative(REPO_ROOT, file);
+}

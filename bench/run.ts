@@ -1,0 +1,61 @@
+// `npm run bench [-- <name>…]`: runs every benchmark (or the named ones) one after another and writes
+// each one's results to bench/results/latest-<name>.json.
+// Env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 2), BENCH_POSTGRES_URL (admin URL used
+// to create a throw-away database), BENCH_CPU_PROF (directory: profile the Keysmith server child).
+import os from 'node:os';
+import { benchSettings, installExitHandlers, writeResults, type BenchSettings } from './lib.ts';
+import { userEndpointBench } from './user-endpoint.bench.ts';
+
+interface Benchmark {
+  /** Names the results file and selects the benchmark on the command line. */
+  name: string;
+  run(settings: BenchSettings): Promise<unknown>;
+}
+
+// Later benchmarks: add a *.bench.ts module exporting an async function, and list it here.
+const BENCHMARKS: Benchmark[] = [{ name: 'user', run: userEndpointBench }];
+
+async function main(): Promise<number> {
+  installExitHandlers();
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+    return 2;
+  }
+  const settings = benchSettings();
+  const selected = wanted.length > 0 ? BENCHMARKS.filter((b) => wanted.includes(b.name)) : BENCHMARKS;
+  const cpus = os.cpus();
+  // The load generator runs in this process and competes with the server for these cores, which
+  // matters when reading absolute numbers (less so for ratios measured on the same machine).
+  const machine = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown' };
+  console.log(`Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}; load generator: autocannon in the runner process`);
+  if (settings.cpuProfileDir) console.log(`CPU profiles of the Keysmith server go to ${settings.cpuProfileDir} (profiling slows it down).`);
+
+  for (const benchmark of selected) {
+    console.log(`\n=== ${benchmark.name} ===`);
+    const results = await benchmark.run(settings);
+    const file = await writeResults(benchmark.name, {
+      benchmark: benchmark.name,
+      finishedAt: new Date().toISOString(),
+      machine,
+      settings: {
+        warmupSeconds: settings.warmupSeconds,
+        durationSeconds: settings.durationSeconds,
+        connections: settings.connections,
+        pipelining: settings.pipelining,
+        cpuProfiled: settings.cpuProfileDir !== undefined,
+      },
+      results,
+    });
+    console.log(`\nresults written to ${file}`);
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  console.error(`\nbench FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}

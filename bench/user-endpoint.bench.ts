@@ -1,0 +1,122 @@
+// Benchmark 1: authenticated GET /v1/user against a bare Fastify route sending the same bytes, on
+// SQLite and on PostgreSQL. The ratio (authenticated req/s ÷ bare req/s) is what Keysmith's own
+// per-request work — auth hook, key look-up, user read, its Fastify setup — costs on top of the
+// framework floor; the target is at least 0.75 on SQLite.
+import {
+  BENCH_HOST,
+  createPostgresTarget,
+  createSqliteTarget,
+  formatNumber,
+  formatTable,
+  freePort,
+  measure,
+  startKeysmith,
+  startServer,
+  type BenchSettings,
+  type DatabaseKind,
+  type DatabaseTarget,
+  type LoadResult,
+  type ServerHandle,
+} from './lib.ts';
+
+const ROUTE = '/v1/user';
+export const SQLITE_TARGET_RATIO = 0.75;
+
+export interface DatabaseResult {
+  bare: LoadResult;
+  authenticated: LoadResult;
+  /** authenticated.requestsPerSecond / bare.requestsPerSecond */
+  ratio: number;
+  /** The body both servers answered with. */
+  payload: unknown;
+}
+
+export interface UserEndpointResults {
+  route: string;
+  databases: Partial<Record<DatabaseKind, DatabaseResult | { skipped: string }>>;
+  target: { database: 'sqlite'; minRatio: number; ratio: number; met: boolean };
+}
+
+export async function userEndpointBench(settings: BenchSettings): Promise<UserEndpointResults> {
+  const databases: UserEndpointResults['databases'] = {};
+
+  const sqlite = await benchDatabase(await createSqliteTarget(), settings);
+  databases.sqlite = sqlite;
+
+  const postgres = await createPostgresTarget(settings.postgresAdminUrl);
+  if ('unavailable' in postgres) {
+    console.log(`\nPostgreSQL is unreachable, so only SQLite was measured.\n  ${postgres.unavailable}`);
+    databases.postgres = { skipped: `PostgreSQL unreachable: ${postgres.unavailable}` };
+  } else {
+    databases.postgres = await benchDatabase(postgres, settings);
+  }
+
+  const met = sqlite.ratio >= SQLITE_TARGET_RATIO;
+  console.log(`\ntarget ≥ ${SQLITE_TARGET_RATIO}× on SQLite: ${met ? 'met' : 'not met'} (${sqlite.ratio.toFixed(2)}×)`);
+  return { route: `GET ${ROUTE}`, databases, target: { database: 'sqlite', minRatio: SQLITE_TARGET_RATIO, ratio: sqlite.ratio, met } };
+}
+
+async function benchDatabase(database: DatabaseTarget, settings: BenchSettings): Promise<DatabaseResult> {
+  const servers: ServerHandle[] = [];
+  try {
+    const keysmith = await startKeysmith(database, settings);
+    servers.push(keysmith.server);
+    // Sent to the bare server too, so both receive identical requests.
+    const headers = { authorization: `Bearer ${keysmith.apiKey}` };
+    const payload = await fetchBody(keysmith.server, headers);
+
+    const port = await freePort();
+    const bare = await startServer({
+      name: 'bare Fastify',
+      args: ['--import', 'tsx', 'bench/bare-server.ts'],
+      env: { BENCH_PAYLOAD: payload, HOST: BENCH_HOST, PORT: String(port) },
+      port,
+    });
+    servers.push(bare);
+    const barePayload = await fetchBody(bare, headers);
+    if (barePayload !== payload) {
+      throw new Error(`The bare server's body differs from Keysmith's, so the comparison would be unfair:\n  Keysmith: ${payload}\n  bare:     ${barePayload}`);
+    }
+
+    const bareResult = await measure(bare, ROUTE, headers, settings);
+    // Only one server is loaded at a time; stopping the idle one keeps its timers off the CPU.
+    await bare.stop();
+    const authenticated = await measure(keysmith.server, ROUTE, headers, settings);
+
+    const result: DatabaseResult = {
+      bare: bareResult,
+      authenticated,
+      ratio: authenticated.requestsPerSecond / bareResult.requestsPerSecond,
+      payload: JSON.parse(payload),
+    };
+    printDatabaseResult(database, result, settings);
+    return result;
+  } finally {
+    // Stopping with SIGTERM (not SIGKILL) lets a --cpu-prof child write its profile.
+    for (const server of servers.reverse()) await server.stop();
+    await database.dispose();
+  }
+}
+
+/** One request outside the measurement, so a 401 or a wrong body fails before any load is sent. */
+async function fetchBody(server: ServerHandle, headers: Record<string, string>): Promise<string> {
+  const response = await fetch(`${server.url}${ROUTE}`, { headers });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`${server.name}: GET ${ROUTE} answered ${response.status}, expected 200: ${body}`);
+  return body;
+}
+
+function printDatabaseResult(database: DatabaseTarget, result: DatabaseResult, settings: BenchSettings): void {
+  const row = (name: string, r: LoadResult) => [name, formatNumber(r.requestsPerSecond), formatNumber(r.latencyMs.p99, 2), formatNumber(r.latencyMs.average, 2), formatNumber(r.totalRequests)];
+  console.log(
+    `\n${database.label}: GET ${ROUTE}, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, ` +
+      `${settings.connections} connections, pipelining ${settings.pipelining}`,
+  );
+  console.log(
+    formatTable(
+      ['server', 'req/s', 'p99 ms', 'avg ms', 'requests'],
+      [row('bare Fastify', result.bare), row('Keysmith (authenticated)', result.authenticated)],
+    ),
+  );
+  console.log(`ratio authenticated/bare (req/s): ${result.ratio.toFixed(2)}×`);
+}
