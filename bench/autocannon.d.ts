@@ -1,6 +1,8 @@
 // autocannon ships no types and @types/autocannon would mean a new dependency; this covers only the
 // part of its programmatic API the benchmarks use (autocannon 8, lib/aggregateResult.js).
 declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
   export interface Options {
     url: string;
     connections?: number;
@@ -49,5 +51,11 @@ declare module 'autocannon' {
     throughput: Histogram;
   }
 
-  export default function autocannon(options: Options): Promise<Result>;
+  /** The running benchmark: an event emitter that is also awaitable for the result. */
+  export interface Instance extends EventEmitter, PromiseLike<Result> {
+    /** Every response; `responseTime` is in milliseconds with sub-millisecond precision. */
+    on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTime: number) => void): this;
+  }
+
+  export default function autocannon(options: Options): Instance;
 }

@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
 import { registerAuth } from './http/auth.ts';
 import { sendNativeError } from './http/errors.ts';
+import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
 import { accountRoutes } from './modules/accounts/accounts.routes.ts';
 import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -33,10 +34,10 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     routerOptions: { maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(createValidatorCompiler());
   app.addSchema(NativeError);
 
   await app.register(swagger, {

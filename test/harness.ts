@@ -107,13 +107,16 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
     logs,
     request: (opts) => app.inject(opts),
     async close() {
-      await app.close();
-      await handle.close();
-      if (schema) {
-        const admin = new pg.Client({ connectionString: POSTGRES_URL });
-        await admin.connect();
-        await admin.query(`drop schema ${schema} cascade`);
-        await admin.end();
+      try {
+        await app.close();
+      } finally {
+        await handle.close().catch(() => {});
+        if (schema) {
+          const admin = new pg.Client({ connectionString: POSTGRES_URL });
+          await admin.connect();
+          await admin.query(`drop schema ${schema} cascade`);
+          await admin.end();
+        }
       }
     },
   };

@@ -55,7 +55,7 @@ interface Row {
   account: 'header' | 'path' | 'none';
   /** The concrete URL; may create what the request acts on, fresh for each caller. */
   url: (w: World, who: Who) => Promise<string> | string;
-  body?: (w: World) => unknown;
+  body?: (w: World) => Record<string, unknown>;
 }
 
 const rows: Row[] = [

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import * as foundation from './migrations/2026_11_22_0001_foundation.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
@@ -12,7 +12,15 @@ export class MigrationError extends Error {}
 
 /** Applies every pending migration; returns the names it applied. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const result: MigrationResultSet = await new Migrator({ db, provider }).migrateToLatest();
+  // On PostgreSQL, Kysely looks for its bookkeeping tables in every schema unless told which one;
+  // pin it to the schema this connection works in, so another schema's tables are never mistaken for ours.
+  let migrationTableSchema: string | undefined;
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema;
+  }
+  const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`Migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);

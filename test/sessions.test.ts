@@ -1,0 +1,72 @@
+// Console sign-in: cookie attributes, CSRF defence on cookie-authenticated writes, one message for
+// wrong login or password, throttling, sign-out.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { seed } from './factories.ts';
+import { appFor, forEachDatabase } from './harness.ts';
+
+forEachDatabase('console sessions', (kind) => {
+  test('sign-in sets an HttpOnly, SameSite=Strict cookie and returns the CSRF token', async (t) => {
+    const app = await appFor(t, kind);
+    const alice = await seed(app);
+    const res = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'ALICE', password: alice.password } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().user.login, 'alice');
+    assert.match(res.json().csrf_token, /^[A-Za-z0-9_-]{43}$/);
+    const cookie = String(res.headers['set-cookie']);
+    assert.match(cookie, /^keysmith_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+    const session = cookie.split(';')[0]!;
+    const me = await app.request({ method: 'GET', url: '/v1/user', headers: { cookie: session } });
+    assert.equal(me.json().user.login, 'alice');
+    const stored = JSON.stringify(await app.services.db.selectFrom('sessions').selectAll().execute());
+    assert.ok(!stored.includes(session.split('=')[1]!) && !stored.includes(res.json().csrf_token), 'session id and CSRF token are stored hashed');
+  });
+
+  test('a cookie-authenticated write without the CSRF token is refused, and nothing is written', async (t) => {
+    const app = await appFor(t, kind);
+    const alice = await seed(app);
+    const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+    const csrf = signIn.json().csrf_token as string;
+    for (const headers of [{ cookie }, { cookie, 'x-csrf-token': 'forged' }]) {
+      const res = await app.request({ method: 'POST', url: '/v1/projects', headers, payload: { vcs_type: 'gh', name: 'web' } });
+      assert.equal(res.statusCode, 403);
+      assert.equal(res.json().error.code, 'csrf_required');
+    }
+    assert.equal((await app.services.db.selectFrom('projects').selectAll().execute()).length, 0);
+    const ok = await app.request({ method: 'POST', url: '/v1/projects', headers: { cookie, 'x-csrf-token': csrf }, payload: { vcs_type: 'gh', name: 'web' } });
+    assert.equal(ok.statusCode, 201);
+  });
+
+  test('wrong login and wrong password get the same 401; repeated failures are throttled with 429', async (t) => {
+    const app = await appFor(t, kind);
+    const alice = await seed(app);
+    const wrongPassword = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: 'nope' } });
+    const wrongLogin = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'nobody', password: 'nope' } });
+    assert.equal(wrongPassword.statusCode, 401);
+    assert.equal(wrongLogin.statusCode, 401);
+    assert.equal(wrongPassword.json().error.message, wrongLogin.json().error.message);
+    for (let i = 0; i < 9; i++) await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: 'nope' } });
+    const limited = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
+    assert.equal(limited.statusCode, 429);
+    assert.match(limited.json().error.message, /Too many failed sign-ins for alice; try again in 15 minutes\./);
+    assert.equal(limited.headers['retry-after'], '900');
+    await app.services.flush();
+    const refused = await app.services.db.selectFrom('audit_events').select('details').where('action', '=', 'auth.refused').execute();
+    assert.equal(refused.length, 11);
+    assert.ok(!JSON.stringify(refused).includes('nope'));
+  });
+
+  test('sign-out ends the session', async (t) => {
+    const app = await appFor(t, kind);
+    const alice = await seed(app);
+    const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+    const out = await app.request({ method: 'DELETE', url: '/v1/session', headers: { cookie, 'x-csrf-token': signIn.json().csrf_token } });
+    assert.equal(out.statusCode, 204);
+    assert.match(String(out.headers['set-cookie']), /keysmith_session=; .*Max-Age=0/);
+    const after = await app.request({ method: 'GET', url: '/v1/user', headers: { cookie } });
+    assert.equal(after.statusCode, 401);
+    assert.match(after.json().error.message, /session has ended/);
+  });
+});
