@@ -1,8 +1,12 @@
 // Summarises a V8 .cpuprofile (from BENCH_CPU_PROF=<dir> npm run bench) without opening DevTools:
-// the functions and the files with the most self time, and the functions with the most inclusive time.
-// Run: node --import tsx bench/cpuprofile-summary.ts <file.cpuprofile> [top=25]
+// the functions and the files with the most self time, and the functions with the most inclusive time,
+// as shares of the time the thread was busy (idle time is only reported, since a server under a
+// benchmark is idle while the other target is measured).
+// Run: node --import tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--top 25] [--last <seconds>]
+// --last keeps only the final seconds of the profile: the load on this server, not its start-up.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './lib.ts';
 
 interface ProfileNode {
@@ -17,12 +21,14 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const [file, topText] = process.argv.slice(2);
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, last: { type: 'string' } } });
+const file = positionals[0];
 if (!file) {
-  process.stderr.write('usage: node --import tsx bench/cpuprofile-summary.ts <file.cpuprofile> [top]\n');
+  process.stderr.write('usage: node --import tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--top 25] [--last <seconds>]\n');
   process.exit(2);
 }
-const top = Number(topText ?? 25);
+const top = Number(values.top ?? 25);
+const lastUs = values.last === undefined ? Infinity : Number(values.last) * 1e6;
 const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
 
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -40,12 +46,22 @@ const label = (node: ProfileNode): string => {
 };
 
 // Sample i lasted timeDeltas[i + 1]: V8 records the gap before each sample.
+const durations = profile.samples.map((_, i) => profile.timeDeltas[i + 1] ?? 0);
+const profileUs = durations.reduce((sum, us) => sum + us, 0);
 const selfUs = new Map<number, number>();
-let totalUs = 0;
+let elapsedUs = 0;
+let busyUs = 0;
+let idleUs = 0;
 profile.samples.forEach((id, i) => {
-  const us = profile.timeDeltas[i + 1] ?? 0;
+  const us = durations[i]!;
+  elapsedUs += us;
+  if (profileUs - elapsedUs >= lastUs) return;
+  if (byId.get(id)!.callFrame.functionName === '(idle)') {
+    idleUs += us;
+    return;
+  }
   selfUs.set(id, (selfUs.get(id) ?? 0) + us);
-  totalUs += us;
+  busyUs += us;
 });
 
 const selfByFunction = new Map<string, number>();
@@ -69,10 +85,11 @@ for (const [id, us] of selfUs) {
 const print = (title: string, entries: Map<string, number>) => {
   console.log(`\n${title}`);
   for (const [name, us] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`${((100 * us) / totalUs).toFixed(1).padStart(6)}%  ${name}`);
+    console.log(`${((100 * us) / busyUs).toFixed(1).padStart(6)}%  ${name}`);
   }
 };
-console.log(`${file}: ${(totalUs / 1e6).toFixed(1)} s sampled`);
+const window = Number.isFinite(lastUs) ? `the last ${lastUs / 1e6} s` : 'the whole profile';
+console.log(`${file}, ${window}: ${(busyUs / 1e6).toFixed(1)} s busy, ${(idleUs / 1e6).toFixed(1)} s idle; shares are of busy time`);
 print('self time by function', selfByFunction);
 print('self time by file', selfByFile);
 print('inclusive time by function', inclusiveByFunction);

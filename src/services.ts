@@ -7,7 +7,7 @@ import { createAccessService } from './modules/access/access.service.ts';
 import { createAccountService } from './modules/accounts/accounts.service.ts';
 import { createApiKeyService } from './modules/api-keys/api-keys.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
-import { createAuditService } from './modules/audit/audit.service.ts';
+import { createAuditReader, createAuditService } from './modules/audit/audit.service.ts';
 import { createProjectService } from './modules/projects/projects.service.ts';
 import { createSessionService } from './modules/sessions/sessions.service.ts';
 import { createUserService } from './modules/users/users.service.ts';
@@ -34,6 +34,7 @@ export function createServices({ db, config, logger, clock = systemClock }: Serv
     audit,
     access,
     lastUsed,
+    auditLog: createAuditReader({ db, access }),
     users: createUserService({ db, audit, clock }),
     accounts: createAccountService({ db, access, audit, clock }),
     projects: createProjectService({ db, access, audit, clock }),

@@ -22,7 +22,7 @@ const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 
-type Row = Awaited<ReturnType<Services['audit']['list']>>['rows'][number];
+type Row = Awaited<ReturnType<Services['auditLog']['listOwn']>>['rows'][number];
 const view = (r: Row) => ({
   id: r.id,
   occurred_at: r.occurred_at,
@@ -41,11 +41,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
     '/v1/audit-events',
     { schema: { tags, summary: "The selected account's audit trail, newest first (owners and admins)", querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errorResponses } } },
     async (request, reply) => {
-      const ctx = contextOf(request);
-      const acc = await services.access.resolve(ctx.actor, headerSelector(request));
-      services.access.authorize(ctx.actor, acc, 'audit.read');
       const page = pageOf(request.query);
-      const { rows, total } = await services.audit.list({ accountId: acc.accountId, action: request.query.action }, page.limit, page.offset);
+      const { rows, total } = await services.auditLog.listForAccount(contextOf(request), headerSelector(request), request.query.action, page.limit, page.offset);
       setLinkHeader(request, reply, publicUrl, page, total);
       return rows.map(view);
     },
@@ -55,10 +52,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services; public
     '/v1/user/audit-events',
     { schema: { tags, summary: "The caller's own audit trail, newest first", querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errorResponses } } },
     async (request, reply) => {
-      const { actor } = contextOf(request);
       const page = pageOf(request.query);
-      const filter = { actor: actor.type === 'user' ? { type: 'user' as const, id: actor.userId } : { type: 'service_key' as const, id: actor.keyId }, action: request.query.action };
-      const { rows, total } = await services.audit.list(filter, page.limit, page.offset);
+      const { rows, total } = await services.auditLog.listOwn(contextOf(request), request.query.action, page.limit, page.offset);
       setLinkHeader(request, reply, publicUrl, page, total);
       return rows.map(view);
     },

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Db, Executor } from '../../db/schema.ts';
 import type { RequestContext } from '../access/actor.ts';
+import type { AccessService, AccountSelector } from '../access/access.service.ts';
 import type { AuditAction } from './audit.actions.ts';
 import * as repo from './audit.repo.ts';
 
@@ -93,12 +94,29 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
         queue = queue.slice(batch.length);
       }
     },
-
-    async list(filter: repo.AuditFilter, limit: number, offset: number) {
-      const [rows, total] = await Promise.all([repo.listEvents(db, filter, limit, offset), repo.countEvents(db, filter)]);
-      return { rows, total };
-    },
   };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;
+
+/** Reading the trail: an account's (owners and admins) or the caller's own. */
+export function createAuditReader({ db, access }: { db: Db; access: AccessService }) {
+  async function page(filter: repo.AuditFilter, limit: number, offset: number) {
+    const [rows, total] = await Promise.all([repo.listEvents(db, filter, limit, offset), repo.countEvents(db, filter)]);
+    return { rows, total };
+  }
+  return {
+    async listForAccount(ctx: RequestContext, selector: AccountSelector, action: string | undefined, limit: number, offset: number) {
+      const acc = await access.resolve(ctx.actor, selector);
+      access.authorize(ctx.actor, acc, 'audit.read');
+      return page({ accountId: acc.accountId, action }, limit, offset);
+    },
+    async listOwn(ctx: RequestContext, action: string | undefined, limit: number, offset: number) {
+      const { actor } = ctx;
+      const who = actor.type === 'user' ? { type: 'user' as const, id: actor.userId } : { type: 'service_key' as const, id: actor.keyId };
+      return page({ actor: who, action }, limit, offset);
+    },
+  };
+}
+
+export type AuditReader = ReturnType<typeof createAuditReader>;
