@@ -17,6 +17,8 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   /** How often pending `last_used_at` values are written to the database, in milliseconds. */
   readonly lastUsedFlushMs: number;
+  /** How long a looked-up API key is trusted before it is read again, in milliseconds. */
+  readonly credentialCacheTtlMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.KEYSMITH_LOG_LEVEL?.trim() || 'info',
     sessionTtlSeconds: 12 * 60 * 60,
     lastUsedFlushMs: 5_000,
+    credentialCacheTtlMs: 5_000,
   });
 }

@@ -7,6 +7,8 @@ import { createAccessService } from './modules/access/access.service.ts';
 import { createAccountService } from './modules/accounts/accounts.service.ts';
 import { createApiKeyService } from './modules/api-keys/api-keys.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
+import type { CredentialRow } from './modules/api-keys/api-keys.repo.ts';
+import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
 import { createAuditReader, createAuditService } from './modules/audit/audit.service.ts';
 import { createProjectService } from './modules/projects/projects.service.ts';
 import { createSessionService } from './modules/sessions/sessions.service.ts';
@@ -29,6 +31,7 @@ export function createServices({ db, config, logger, clock = systemClock }: Serv
   const audit = createAuditService({ db, clock, logger });
   const access = createAccessService({ db, publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
+  const credentials = createCredentialCache<CredentialRow>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
   return {
     db,
     audit,
@@ -36,9 +39,9 @@ export function createServices({ db, config, logger, clock = systemClock }: Serv
     lastUsed,
     auditLog: createAuditReader({ db, access }),
     users: createUserService({ db, audit, clock }),
-    accounts: createAccountService({ db, access, audit, clock }),
+    accounts: createAccountService({ db, credentials, access, audit, clock }),
     projects: createProjectService({ db, access, audit, clock }),
-    apiKeys: createApiKeyService({ db, access, audit, lastUsed, clock, publicUrl: config.publicUrl }),
+    apiKeys: createApiKeyService({ db, credentials, access, audit, lastUsed, clock, publicUrl: config.publicUrl }),
     sessions: createSessionService({ db, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */

@@ -67,6 +67,7 @@ forEachDatabase('API keys', (kind) => {
     const bob = await addUser(app, 'bob', { account: 'acme', role: 'admin', by: alice.key });
     const created = await app.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(bob.key), payload: { name: 'laptop' } });
     const id = created.json().id as number;
+    assert.equal((await app.request({ method: 'GET', url: '/v1/user', headers: bearer(created.json().key) })).statusCode, 200, 'used, so looked up and cached');
     // alice is a site admin and owns bob's account; still not hers to delete.
     const byAlice = await app.request({ method: 'DELETE', url: `/v1/user/api-keys/${id}`, headers: bearer(alice.key) });
     assert.equal(byAlice.statusCode, 404);
@@ -197,6 +198,24 @@ forEachDatabase('API keys', (kind) => {
     const res = await app.request({ method: 'GET', url: '/v1/user/api-keys', headers: bearer(service.key) });
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().error.code, 'user_key_required');
+  });
+
+  test('a deleted key or account stops working at once here, and within the cache TTL on other instances', async (t) => {
+    const clock = testClock();
+    const app = await appFor(t, kind, { clock });
+    const alice = await seed(app);
+    const service = await addServiceKey(app, alice.key, 'acme', 'read_only');
+    assert.equal((await app.request({ method: 'GET', url: '/v1/projects', headers: bearer(service.key) })).statusCode, 200);
+    assert.equal((await app.request({ method: 'DELETE', url: '/v1/accounts/acme', headers: bearer(alice.key) })).statusCode, 204);
+    assert.equal((await app.request({ method: 'GET', url: '/v1/projects', headers: bearer(service.key) })).statusCode, 401, 'its service keys went with the account');
+
+    // Another instance deleting a key is a row vanishing under this one's cache.
+    const other = await app.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(alice.key), payload: { name: 'elsewhere' } });
+    const key = other.json().key as string;
+    assert.equal((await app.request({ method: 'GET', url: '/v1/user', headers: bearer(key) })).statusCode, 200);
+    await app.services.db.deleteFrom('api_keys').where('id', '=', other.json().id).execute();
+    clock.advance(app.config.credentialCacheTtlMs);
+    assert.equal((await app.request({ method: 'GET', url: '/v1/user', headers: bearer(key) })).statusCode, 401);
   });
 
   test('refused authentications are audited without the credential', async (t) => {

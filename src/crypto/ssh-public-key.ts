@@ -72,8 +72,11 @@ export interface ParsedSshKey {
   fingerprintMd5: string;
 }
 
-// crypto.hash (one-shot, Node >= 20.12) rather than createHash: about 3x faster per key, which matters
-// when importing keys in bulk.
+// crypto.hash (one-shot, Node >= 20.12) rather than createHash: about 3x faster per key, and the two
+// digests are the largest cost of a parse. Measured on 2 cores: 100,000 ed25519 lines parse and
+// fingerprint in ~0.25 s in-process where `ssh-keygen -l -f` takes ~0.5 s; a mixed file (all seven
+// types, RSA up to 4096 bits) ~0.5 s against ~15 s (ssh-keygen multiplies every ECDSA point by the
+// group order; with cofactor-1 curves the on-curve check already implies what that proves).
 
 /** `SHA256:` + unpadded base64 of SHA-256 of the blob, exactly as `ssh-keygen -l -E sha256` prints. */
 export function fingerprintSha256(blob: Uint8Array): string {
@@ -152,6 +155,8 @@ const KEY_ON_LINE = /(?:^|[ \t])(?:ssh|ecdsa|sk)-[^ \t]*[ \t]+AAAA/;
 const LINE_FIELDS = /^([^ \t]+)[ \t]+([^ \t]+)(?:[ \t]+(.*))?$/s;
 
 function screenInput(text: string): string {
+  // Past this, not even a private key: refuse before scanning, so a huge paste costs nothing.
+  if (text.length > 4 * MAX_INPUT_LENGTH) tooLong();
   if (PRIVATE_KEY_MARKER.test(text)) {
     fail('key_is_private', `This is a private key, which must never leave your computer; ${PASTE_PUB} instead.`);
   }
@@ -165,9 +170,7 @@ function screenInput(text: string): string {
       'This is a PEM public key, not an OpenSSH one; convert it with ssh-keygen -i -m PKCS8 -f key.pem and paste the one-line key that prints.',
     );
   }
-  if (text.length > MAX_INPUT_LENGTH) {
-    malformed(`This is longer than ${MAX_INPUT_LENGTH / 1024} KiB, far more than one SSH public key; ${PASTE_PUB}.`);
-  }
+  if (text.length > MAX_INPUT_LENGTH) tooLong();
   const line = text.trim();
   if (line === '') malformed(`The key is empty; ${PASTE_PUB}.`);
   if (line.includes('\n') || line.includes('\r')) {
@@ -181,6 +184,10 @@ function screenInput(text: string): string {
   return line;
 }
 
+function tooLong(): never {
+  malformed(`This is longer than ${MAX_INPUT_LENGTH / 1024} KiB, far more than one SSH public key; ${PASTE_PUB}.`);
+}
+
 function refuseUnknownType(typeName: string, base64: string, line: string): never {
   if (typeName === 'ssh-dss') {
     fail(
@@ -189,9 +196,13 @@ function refuseUnknownType(typeName: string, base64: string, line: string): neve
     );
   }
   if (typeName.endsWith('-cert-v01@openssh.com')) {
-    fail('key_type_refused', `SSH certificates are not accepted; ${PASTE_PUB} that the certificate was issued for.`);
+    fail(
+      'key_type_refused',
+      'SSH certificates are not accepted; paste the plain public key the certificate was issued for (for example ~/.ssh/id_ed25519.pub, not id_ed25519-cert.pub).',
+    );
   }
-  if (KEY_ON_LINE.test(line)) {
+  // A key type further along means something (options, a known_hosts host name) came before it.
+  if (KEY_ON_LINE.test(line.slice(typeName.length))) {
     malformed(
       'Paste the key without authorized_keys options (such as no-pty or command="…") or anything else before its type, so that it starts with a type such as ssh-ed25519.',
     );
@@ -219,17 +230,27 @@ function readRsa(r: WireReader): number {
   const eIsOdd = (e[e.length - 1]! & 1) === 1;
   const nIsOdd = (n[n.length - 1]! & 1) === 1;
   const eBelowN = eBits < nBits || (eBits === nBits && Buffer.compare(e, n) < 0);
-  if (!eIsOdd || eBits < 2 || !nIsOdd || !eBelowN) malformed(`The RSA key's numbers are not a valid RSA key; ${COPY_AGAIN}.`);
-  if (nBits > MAX_RSA_BITS) malformed(`RSA keys larger than ${MAX_RSA_BITS} bits cannot be used with OpenSSH; generate an ed25519 key with ssh-keygen -t ed25519.`);
+  if (!eIsOdd || eBits < 2 || !nIsOdd || !eBelowN) {
+    malformed(`The RSA key's numbers are not a valid RSA key; ${COPY_AGAIN}.`);
+  }
+  if (nBits > MAX_RSA_BITS) {
+    malformed(
+      `RSA keys larger than ${MAX_RSA_BITS} bits cannot be used with OpenSSH; generate an ed25519 key with ssh-keygen -t ed25519.`,
+    );
+  }
   return nBits;
 }
 
 function readEcdsa(r: WireReader, s: TypeSpec): number {
   const curve = s.curve!;
   const curveName = need(r.string());
-  if (curveName.toString('latin1') !== curve) malformed(`The key's curve does not match its type ${s.name}; ${COPY_AGAIN}.`);
+  if (curveName.toString('latin1') !== curve) {
+    malformed(`The key's curve does not match its type ${s.name}; ${COPY_AGAIN}.`);
+  }
   const problem = checkEcPoint(curve, need(r.string()));
-  if (problem === 'not_uncompressed') malformed(`The ECDSA key uses a point encoding OpenSSH does not read; ${PASTE_PUB} as ssh-keygen wrote it.`);
+  if (problem === 'not_uncompressed') {
+    malformed(`The ECDSA key uses a point encoding OpenSSH does not read; ${PASTE_PUB} as ssh-keygen wrote it.`);
+  }
   if (problem !== undefined) malformed(`The ECDSA key is not a valid point on its curve; ${COPY_AGAIN}.`);
   return curveBits(curve);
 }
@@ -252,7 +273,9 @@ export function parseSshPublicKey(text: string): ParsedSshKey {
   const fields = LINE_FIELDS.exec(line);
   if (!fields) {
     if (TYPES.has(line)) malformed(`The key is missing its base64 part after the type; ${COPY_AGAIN}.`);
-    if (line.startsWith('AAAA')) malformed(`The key is missing its type; ${COPY_AGAIN}, starting with its type such as ssh-ed25519.`);
+    if (line.startsWith('AAAA')) {
+      malformed(`The key is missing its type; ${COPY_AGAIN}, starting with its type such as ssh-ed25519.`);
+    }
     malformed(`This does not look like an SSH public key; ${PASTE_PUB}, a line such as "ssh-ed25519 AAAA… you@host".`);
   }
   const typeName = fields[1]!;
@@ -277,8 +300,12 @@ export function parseSshPublicKey(text: string): ParsedSshKey {
   else if (s.algorithm === 'ecdsa') bits = readEcdsa(r, s);
   else bits = readEd25519(r);
 
-  if (s.securityKey && need(r.string()).length === 0) {
-    malformed(`The security-key (sk-) key has an empty application string; ${COPY_AGAIN}.`);
+  if (s.securityKey) {
+    // Usually "ssh:"; OpenSSH reads it as a C string, so it refuses a NUL inside it.
+    const application = need(r.string());
+    if (application.length === 0 || application.includes(0)) {
+      malformed(`The security-key (sk-) key's application string is empty or damaged; ${COPY_AGAIN}.`);
+    }
   }
   if (!r.atEnd) malformed(`The key data has extra bytes after its end; ${COPY_AGAIN}.`);
 

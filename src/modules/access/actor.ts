@@ -6,6 +6,8 @@ export interface UserActor {
   userId: number;
   login: string;
   isSiteAdmin: boolean;
+  /** What GET /v1/user shows, read with the credential so that answering needs no second query. */
+  profile: { name: string | null; email: string | null; createdAt: string };
   credential: { kind: 'api_key'; keyId: number; scopes: Scope[] | null } | { kind: 'session' };
 }
 

@@ -12,12 +12,14 @@ import * as repo from './accounts.repo.ts';
 
 interface Deps {
   db: Db;
+  /** Cleared when an account goes: its service keys go with it. */
+  credentials: { clear(): void };
   access: AccessService;
   audit: AuditService;
   clock: { now(): Date };
 }
 
-export function createAccountService({ db, access, audit, clock }: Deps) {
+export function createAccountService({ db, credentials, access, audit, clock }: Deps) {
   const lastOwner = (accountName: string) =>
     new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
 
@@ -120,6 +122,7 @@ export function createAccountService({ db, access, audit, clock }: Deps) {
         await usersRepo.releaseOwnerName(trx, acc.accountName.toLowerCase());
         await audit.record(trx, ctx, { action: 'account.delete', accountId: acc.accountId, target: { type: 'account', id: acc.accountId, label: acc.accountName } });
       });
+      credentials.clear();
     },
   };
 }

@@ -8,6 +8,8 @@ export async function insertApiKey(db: Executor, key: Insertable<ApiKeysTable>) 
 }
 
 /** The credential look-up on every authenticated request: the key plus its owner (user or account). */
+export type CredentialRow = NonNullable<Awaited<ReturnType<typeof findKeyByHash>>>;
+
 export async function findKeyByHash(db: Executor, tokenHash: string) {
   return db
     .selectFrom('api_keys')
@@ -23,6 +25,9 @@ export async function findKeyByHash(db: Executor, tokenHash: string) {
       'api_keys.user_id',
       'api_keys.account_id',
       'users.login',
+      'users.name as user_name',
+      'users.email as user_email',
+      'users.created_at as user_created_at',
       'users.is_site_admin',
       'accounts.name as account_name',
     ])

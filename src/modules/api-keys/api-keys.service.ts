@@ -9,10 +9,12 @@ import type { AccessService, AccountSelector } from '../access/access.service.ts
 import { isScope, type Scope, type ServiceRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import * as repo from './api-keys.repo.ts';
+import type { CredentialCache } from './credential-cache.ts';
 import type { LastUsedTracker } from './last-used.ts';
 
 interface Deps {
   db: Db;
+  credentials: CredentialCache<repo.CredentialRow>;
   access: AccessService;
   audit: AuditService;
   lastUsed: LastUsedTracker;
@@ -31,7 +33,7 @@ type KeyRow = Awaited<ReturnType<typeof repo.insertApiKey>>;
 /** Why a credential was refused; the message is safe to show and never repeats the credential. */
 export class RefusedCredential extends AppError {}
 
-export function createApiKeyService({ db, access, audit, lastUsed, clock, publicUrl }: Deps) {
+export function createApiKeyService({ db, credentials, access, audit, lastUsed, clock, publicUrl }: Deps) {
   function validate(input: NewKeyInput): { expiresAt: string | null; scopes: Scope[] | null } {
     let expiresAt: string | null = null;
     if (input.expires_at != null) {
@@ -97,7 +99,11 @@ export function createApiKeyService({ db, access, audit, lastUsed, clock, public
           { extra: { reason: parsed.reason } },
         );
       }
-      const row = await repo.findKeyByHash(db, parsed.hash);
+      let row = credentials.get(parsed.hash);
+      if (!row) {
+        row = await repo.findKeyByHash(db, parsed.hash);
+        if (row) credentials.set(parsed.hash, row);
+      }
       if (!row) {
         throw new RefusedCredential('token_invalid', 'The API key is not known: it may have been deleted.', 'Create a new API key.', { extra: { reason: 'unknown_key' } });
       }
@@ -114,6 +120,7 @@ export function createApiKeyService({ db, access, audit, lastUsed, clock, public
           userId: row.user_id!,
           login: row.login!,
           isSiteAdmin: readBool(row.is_site_admin),
+          profile: { name: row.user_name, email: row.user_email, createdAt: row.user_created_at! },
           credential: { kind: 'api_key', keyId: row.id, scopes },
         };
       }
@@ -175,6 +182,8 @@ export function createApiKeyService({ db, access, audit, lastUsed, clock, public
         await repo.deleteApiKey(trx, id);
         await audit.record(trx, ctx, { action: 'api_key.delete', target: { type: 'api_key', id, label: row.name }, details: { kind: 'user' } });
       });
+      // After commit: a request racing the delete cannot put the key back in the cache.
+      credentials.clear();
     },
 
     async listServiceKeys(ctx: RequestContext, selector: AccountSelector) {
@@ -228,6 +237,7 @@ export function createApiKeyService({ db, access, audit, lastUsed, clock, public
         await repo.deleteApiKey(trx, id);
         await audit.record(trx, ctx, { action: 'service_key.delete', accountId: acc.accountId, target: { type: 'api_key', id, label: row.name }, details: { role: row.role } });
       });
+      credentials.clear();
     },
   };
 

@@ -8,7 +8,7 @@ export async function findSession(db: Executor, idHash: string) {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['sessions.user_id', 'sessions.csrf_hash', 'sessions.expires_at', 'users.login', 'users.is_site_admin'])
+    .select(['sessions.user_id', 'sessions.csrf_hash', 'sessions.expires_at', 'users.login', 'users.name', 'users.email', 'users.created_at', 'users.is_site_admin'])
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
 }

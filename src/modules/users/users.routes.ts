@@ -14,7 +14,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
         service_key: { id: actor.keyId, name: actor.keyName, role: actor.role, scopes: actor.scopes, account: { name: actor.accountName } },
       };
     }
-    return { type: 'user' as const, user: toUserView(await services.users.get(actor.userId)) };
+    const { profile } = actor;
+    return {
+      type: 'user' as const,
+      user: { id: actor.userId, login: actor.login, name: profile.name, email: profile.email, site_admin: actor.isSiteAdmin, created_at: profile.createdAt },
+    };
   });
 
   app.post(

@@ -1,0 +1,33 @@
+// The credential look-up is the one query on every authenticated request. Its result is kept here
+// for a few seconds so the hot path costs a hash and a map read. This instance forgets an entry
+// the moment a key or an account is deleted (clear()); other instances sharing a PostgreSQL
+// database notice within the TTL. Memberships are never cached: leaving an account takes effect
+// at once everywhere.
+export interface CredentialCache<T> {
+  get(hash: string): T | undefined;
+  set(hash: string, value: T): void;
+  clear(): void;
+}
+
+export function createCredentialCache<T>({ clock, ttlMs, maxEntries }: { clock: { now(): Date }; ttlMs: number; maxEntries: number }): CredentialCache<T> {
+  const entries = new Map<string, { value: T; until: number }>();
+  return {
+    get(hash) {
+      const entry = entries.get(hash);
+      if (!entry) return undefined;
+      if (entry.until <= clock.now().getTime()) {
+        entries.delete(hash);
+        return undefined;
+      }
+      return entry.value;
+    },
+    set(hash, value) {
+      // Maps iterate in insertion order, so the first key is the oldest entry.
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+      entries.set(hash, { value, until: clock.now().getTime() + ttlMs });
+    },
+    clear() {
+      entries.clear();
+    },
+  };
+}
