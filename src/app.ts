@@ -12,6 +12,7 @@ import { registerAuth } from './http/auth.ts';
 import { sendNativeError } from './http/errors.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
+import { githubDialect } from './dialects/github/github.plugin.ts';
 import { accountRoutes } from './modules/accounts/accounts.routes.ts';
 import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
@@ -79,6 +80,7 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
   await app.register(apiKeyRoutes, { services });
   await app.register(sessionRoutes, { services, secureCookie: config.publicUrl.startsWith('https:') });
   await app.register(auditRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(githubDialect, { prefix: '/api/v3', services, publicUrl: config.publicUrl });
 
   const flushTimer = setInterval(() => {
     services.flush().catch((err: unknown) => logger.error({ err }, 'flushing last-used times and audit queue failed'));

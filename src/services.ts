@@ -11,6 +11,7 @@ import type { CredentialRow } from './modules/api-keys/api-keys.repo.ts';
 import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
 import { createAuditReader, createAuditService } from './modules/audit/audit.service.ts';
 import { createProjectService } from './modules/projects/projects.service.ts';
+import { createSshKeyService } from './modules/ssh-keys/ssh-keys.service.ts';
 import { createSessionService } from './modules/sessions/sessions.service.ts';
 import { createUserService } from './modules/users/users.service.ts';
 
@@ -32,6 +33,7 @@ export function createServices({ db, config, logger, clock = systemClock }: Serv
   const access = createAccessService({ db, publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
   const credentials = createCredentialCache<CredentialRow>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
+  const projects = createProjectService({ db, access, audit, clock });
   return {
     db,
     audit,
@@ -40,7 +42,8 @@ export function createServices({ db, config, logger, clock = systemClock }: Serv
     auditLog: createAuditReader({ db, access }),
     users: createUserService({ db, audit, clock }),
     accounts: createAccountService({ db, credentials, access, audit, clock }),
-    projects: createProjectService({ db, access, audit, clock }),
+    projects,
+    sshKeys: createSshKeyService({ db, projects, audit, clock }),
     apiKeys: createApiKeyService({ db, credentials, access, audit, lastUsed, clock, publicUrl: config.publicUrl }),
     sessions: createSessionService({ db, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
 

@@ -2,6 +2,7 @@
 // SQLite in memory always; PostgreSQL (KEYSMITH_TEST_POSTGRES_URL) in a schema of its own per test.
 // Under CI=true an unreachable PostgreSQL fails the run; elsewhere it is skipped with a loud notice.
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, type TestContext } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -58,12 +59,24 @@ export interface TestApp {
   /** Everything the app logged, one JSON line per entry. */
   logs: string[];
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  /** With `listen: true`, the base URL real clients use (equal to the public URL). */
+  url: string;
   close(): Promise<void>;
 }
 
 export interface TestAppOptions {
   clock?: Clock;
   env?: Record<string, string>;
+  /** Listen on 127.0.0.1 with the public URL set to the real address (for real HTTP clients). */
+  listen?: boolean;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 const TEST_MASTER_KEY = randomBytes(32).toString('base64');
@@ -81,9 +94,10 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
   }
   const handle = connectDatabase(url, schema ? { searchPath: schema } : {});
   await migrateToLatest(handle.db);
+  const port = options.listen ? await freePort() : 0;
   const config = loadConfig({
     KEYSMITH_DATABASE_URL: url,
-    KEYSMITH_PUBLIC_URL: 'http://keysmith.test',
+    KEYSMITH_PUBLIC_URL: options.listen ? `http://127.0.0.1:${port}` : 'http://keysmith.test',
     KEYSMITH_MASTER_KEY: TEST_MASTER_KEY,
     KEYSMITH_LOG_LEVEL: 'info',
     ...options.env,
@@ -99,6 +113,7 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
   const services = createServices({ db: handle.db, config, logger, ...(options.clock ? { clock: options.clock } : {}) });
   const app = await buildApp({ config, services, logger });
   await app.ready();
+  if (options.listen) await app.listen({ host: '127.0.0.1', port });
   return {
     kind,
     app,
@@ -106,6 +121,7 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
     config,
     logs,
     request: (opts) => app.inject(opts),
+    url: config.publicUrl,
     async close() {
       try {
         await app.close();

@@ -7,6 +7,7 @@ import { mintToken } from '../src/crypto/token.ts';
 import type { Permission, Role } from '../src/modules/access/roles.ts';
 import { addServiceKey, addUser, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, testClock, type TestApp } from './harness.ts';
+import { ed25519Line } from './ssh-fixtures.ts';
 
 type Who = 'owner' | 'admin' | 'read_write' | 'read_only' | 'svc_admin' | 'svc_read_write' | 'svc_read_only' | 'svc_runner' | 'outsider' | 'foreign_service';
 // Owner last: some rows (deleting the account) succeed once.
@@ -44,10 +45,10 @@ const contractTable: Record<Permission, Role[]> = {
 };
 
 /** Who may call it: a permission in the acme account, or one of these caller-level rules. */
-type Rule = Permission | 'any' | 'users' | 'site_admin' | 'session_cookie';
+type Rule = Permission | 'any' | 'users' | 'site_admin' | 'session_cookie' | 'immutable';
 
 interface Row {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** As in the OpenAPI description, to check coverage. */
   route: string;
   rule: Rule;
@@ -124,10 +125,47 @@ const rows: Row[] = [
   { method: 'GET', route: '/v1/audit-events', rule: 'audit.read', account: 'header', url: () => '/v1/audit-events' },
   { method: 'GET', route: '/v1/user/audit-events', rule: 'any', account: 'none', url: () => '/v1/user/audit-events' },
   { method: 'DELETE', route: '/v1/session', rule: 'session_cookie', account: 'none', url: () => '/v1/session' },
+
+  // GitHub-compatible (/api/v3): same rules, GitHub's error shape.
+  { method: 'GET', route: '/api/v3/user', rule: 'users', account: 'none', url: () => '/api/v3/user' },
+  { method: 'GET', route: '/api/v3/user/keys', rule: 'users', account: 'none', url: () => '/api/v3/user/keys' },
+  { method: 'POST', route: '/api/v3/user/keys', rule: 'users', account: 'none', url: () => '/api/v3/user/keys', body: () => ({ key: ed25519Line() }) },
+  { method: 'GET', route: '/api/v3/user/keys/{key_id}', rule: 'users', account: 'none', url: (w, who) => ownKey(w, who) },
+  { method: 'DELETE', route: '/api/v3/user/keys/{key_id}', rule: 'users', account: 'none', url: (w, who) => ownKey(w, who) },
+  ...(['PATCH', 'PUT'] as const).flatMap((method): Row[] => [
+    { method, route: '/api/v3/user/keys/{key_id}', rule: 'immutable', account: 'none', url: () => '/api/v3/user/keys/1', body: () => ({ title: 'new' }) },
+    { method, route: '/api/v3/repos/{owner}/{repo}/keys/{key_id}', rule: 'immutable', account: 'none', url: () => '/api/v3/repos/acme/web/keys/1', body: () => ({ title: 'new' }) },
+  ]),
+  { method: 'GET', route: '/api/v3/repos/{owner}/{repo}/keys', rule: 'project.read', account: 'path', url: () => '/api/v3/repos/acme/web/keys' },
+  { method: 'POST', route: '/api/v3/repos/{owner}/{repo}/keys', rule: 'project_key.write', account: 'path', url: () => '/api/v3/repos/acme/web/keys', body: () => ({ key: ed25519Line() }) },
+  { method: 'GET', route: '/api/v3/repos/{owner}/{repo}/keys/{key_id}', rule: 'project.read', account: 'path', url: (w) => deployKey(w) },
+  { method: 'DELETE', route: '/api/v3/repos/{owner}/{repo}/keys/{key_id}', rule: 'project_key.write', account: 'path', url: (w) => deployKey(w) },
 ];
 
+/** A key of the caller's own (service keys have none: any id will do, they are refused first). */
+async function ownKey(w: World, who: Who): Promise<string> {
+  if (isService(who)) return '/api/v3/user/keys/1';
+  const res = await w.t.request({ method: 'POST', url: '/api/v3/user/keys', headers: bearer(w.keys[who]), payload: { key: ed25519Line() } });
+  assert.equal(res.statusCode, 201, res.body);
+  return `/api/v3/user/keys/${(res.json() as { id: number }).id}`;
+}
+
+async function deployKey(w: World): Promise<string> {
+  const res = await w.t.request({ method: 'POST', url: '/api/v3/repos/acme/web/keys', headers: bearer(w.keys.owner), payload: { key: ed25519Line() } });
+  assert.equal(res.statusCode, 201, res.body);
+  return `/api/v3/repos/acme/web/keys/${(res.json() as { id: number }).id}`;
+}
+
+/** The error code in either dialect's shape (GitHub's carries none outside key validation). */
+function errorCode(res: { json(): unknown }): string | undefined {
+  const body = res.json() as { error?: { code: string }; message?: string };
+  if (body.error) return body.error.code;
+  assert.equal(typeof body.message, 'string', 'GitHub-shaped errors carry a message');
+  return undefined;
+}
+
 /** Routes that take no credential at all. */
-const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /openapi.json', 'GET /docs'];
+const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys'];
 
 function expected(row: Row, who: Who): { status: number; code?: string } {
   const service = isService(who);
@@ -140,6 +178,8 @@ function expected(row: Row, who: Who): { status: number; code?: string } {
       return who === 'owner' ? { status: 201 } : { status: 403, code: 'site_admin_required' };
     case 'session_cookie':
       return { status: 400, code: 'bad_request' };
+    case 'immutable':
+      return { status: 405, code: 'method_not_allowed' };
   }
   if (who === 'outsider') return { status: 404, code: 'not_found' };
   if (who === 'foreign_service') return row.account === 'header' ? { status: 403, code: 'account_mismatch' } : { status: 404, code: 'not_found' };
@@ -192,7 +232,7 @@ forEachDatabase('security matrix', (kind) => {
       for (const [label, headers, code] of refused) {
         const res = await app.request({ method: row.method, url: await row.url(w, 'owner'), headers: { ...headers, 'x-keysmith-account': 'acme' }, ...(row.body ? { payload: row.body(w) } : {}) });
         assert.equal(res.statusCode, 401, `${label}: ${res.body}`);
-        assert.equal(res.json().error.code, code, label);
+        assert.equal(errorCode(res) ?? code, code, label);
         assert.ok(!res.body.includes(wrongChecksum) && !res.body.includes(expiredKey), `${label}: the credential is not echoed`);
       }
 
@@ -207,7 +247,7 @@ forEachDatabase('security matrix', (kind) => {
         const res = await app.request({ method: row.method, url, headers, ...(row.body ? { payload: row.body(w) } : {}) });
         const want = expected(row, who);
         assert.equal(res.statusCode, want.status, `${who} → ${row.method} ${url}: ${res.body}`);
-        if (want.code) assert.equal(res.json().error.code, want.code, `${who}: error code`);
+        if (want.code) assert.equal(errorCode(res) ?? want.code, want.code, `${who}: error code`);
       }
     });
   }
@@ -227,6 +267,8 @@ forEachDatabase('security matrix', (kind) => {
     const app = await appFor(t, kind);
     assert.equal((await app.request({ method: 'GET', url: '/healthz' })).statusCode, 200);
     assert.equal((await app.request({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
+    const keys = await app.request({ method: 'GET', url: '/api/v3/users/nobody/keys' });
+    assert.equal(keys.statusCode, 404, 'public, so an unknown user is a 404 rather than a 401');
     const docs = await app.request({ method: 'GET', url: '/docs' });
     assert.ok(docs.statusCode === 200 || docs.statusCode === 302, `docs: ${docs.statusCode}`);
     const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'nobody', password: 'wrong' } });

@@ -83,6 +83,24 @@ export interface AuditEventsTable {
   details: string | null;
 }
 
+export interface SshKeysTable {
+  id: Generated<number>;
+  kind: 'user' | 'deploy';
+  user_id: number | null;
+  project_id: number | null;
+  title: string;
+  key_type: string;
+  /** `<type> <base64>`, canonical, without comment. */
+  public_key: string;
+  fingerprint_sha256: string;
+  fingerprint_md5: string;
+  bits: number;
+  read_only: SqlBool;
+  added_by: number | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
 export interface Database {
   owner_names: OwnerNamesTable;
   users: UsersTable;
@@ -92,6 +110,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
+  ssh_keys: SshKeysTable;
 }
 
 export type Db = Kysely<Database>;

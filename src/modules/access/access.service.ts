@@ -4,7 +4,7 @@ import { AppError, notFound } from '../../errors.ts';
 import type { Db } from '../../db/schema.ts';
 import * as accountsRepo from '../accounts/accounts.repo.ts';
 import { actorScopes, type Actor } from './actor.ts';
-import { describeRoles, permissions, scopeSatisfies, type Permission, type Role } from './roles.ts';
+import { describeRoles, permissions, scopeSatisfies, type Permission, type Role, type Scope } from './roles.ts';
 
 export interface AccountAccess {
   accountId: number;
@@ -84,7 +84,7 @@ export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: stri
 }
 
 /** A restricted key must hold `scope` (or a scope that includes it). */
-export function requireScope(actor: Actor, scope: (typeof permissions)[Permission]['scope'], what: string): void {
+export function requireScope(actor: Actor, scope: Scope, what: string): void {
   const held = actorScopes(actor);
   if (held !== null && !scopeSatisfies(held, scope)) {
     throw new AppError(

@@ -15,5 +15,9 @@ export const auditActions = [
   'api_key.delete',
   'service_key.create',
   'service_key.delete',
+  'ssh_key.create',
+  'ssh_key.delete',
+  'deploy_key.create',
+  'deploy_key.delete',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

@@ -47,18 +47,24 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
   return {
     /** Writes one event in the same transaction as the change it describes. */
     async record(trx: Executor, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
-      await repo.insertEvents(trx, [
-        {
-          occurred_at: clock.now().toISOString(),
-          ...actorFields(origin),
-          account_id: entry.accountId ?? null,
-          action: entry.action,
-          target_type: entry.target?.type ?? null,
-          target_id: entry.target ? String(entry.target.id) : null,
-          target_label: clip(entry.target?.label ?? null, 255),
-          details: entry.details ? JSON.stringify(entry.details) : null,
-        },
-      ]);
+      await this.recordMany(trx, origin, [entry]);
+    },
+
+    /** Writes several events of one origin in the caller's transaction, in batches. */
+    async recordMany(trx: Executor, origin: AuditOrigin, entries: AuditEntry[]): Promise<void> {
+      const occurred_at = clock.now().toISOString();
+      const actor = actorFields(origin);
+      const rows = entries.map((entry) => ({
+        occurred_at,
+        ...actor,
+        account_id: entry.accountId ?? null,
+        action: entry.action,
+        target_type: entry.target?.type ?? null,
+        target_id: entry.target ? String(entry.target.id) : null,
+        target_label: clip(entry.target?.label ?? null, 255),
+        details: entry.details ? JSON.stringify(entry.details) : null,
+      }));
+      for (let i = 0; i < rows.length; i += 500) await repo.insertEvents(trx, rows.slice(i, i + 500));
     },
 
     /** Queues a refused authentication; flush() writes the queue. Nothing of the credential is kept. */

@@ -1,0 +1,53 @@
+import { Type } from 'typebox';
+import { PageQuery } from '../../http/pagination.ts';
+import { Nullable } from '../../http/schemas.ts';
+
+export const GithubError = Type.Object(
+  {
+    message: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ resource: Type.String(), field: Type.String(), code: Type.String(), message: Type.String() }))),
+    documentation_url: Type.String(),
+  },
+  { $id: 'GithubError' },
+);
+export const githubErrors = { '4xx': GithubError, '5xx': GithubError };
+
+/** GitHub's timestamps: ISO 8601 UTC without milliseconds. */
+const Time = Type.String({ description: 'ISO 8601 UTC without milliseconds, e.g. 2014-12-10T15:53:42Z' });
+
+const keyFields = {
+  id: Type.Integer(),
+  key: Type.String({ description: '<type> <base64>, without the comment' }),
+  url: Type.String(),
+  title: Type.String(),
+  verified: Type.Boolean(),
+  created_at: Time,
+  read_only: Type.Boolean(),
+  last_used: Nullable(Time),
+  fingerprint: Type.String({ description: 'SHA256 fingerprint, as ssh-keygen -l -E sha256 prints it' }),
+};
+export const UserKey = Type.Object(keyFields);
+export const DeployKey = Type.Object({ ...keyFields, added_by: Nullable(Type.String()) });
+export const PublicKey = Type.Object({ id: Type.Integer(), key: Type.String() });
+
+export const GithubUser = Type.Object({
+  login: Type.String(),
+  id: Type.Integer(),
+  type: Type.Literal('User'),
+  site_admin: Type.Boolean(),
+  name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  url: Type.String(),
+  created_at: Time,
+});
+
+const keyText = Type.String({ minLength: 1, maxLength: 65_536, description: 'The public key: the contents of a .pub file.' });
+const title = Type.String({ maxLength: 255 });
+export const NewUserKeyBody = Type.Object({ title: Type.Optional(title), key: keyText }, { additionalProperties: false });
+export const NewDeployKeyBody = Type.Object({ title: Type.Optional(title), key: keyText, read_only: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false });
+
+export const ListQuery = Type.Object(PageQuery, { additionalProperties: false });
+export const KeyIdParams = Type.Object({ key_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 39 }) });
+export const RepoParams = Type.Object({ owner: Type.String({ minLength: 1, maxLength: 39 }), repo: Type.String({ minLength: 1, maxLength: 100 }) });
+export const RepoKeyParams = Type.Object({ ...RepoParams.properties, ...KeyIdParams.properties });

@@ -1,0 +1,74 @@
+import type { Insertable } from 'kysely';
+import type { Executor, SshKeysTable } from '../../db/schema.ts';
+
+const columns = [
+  'ssh_keys.id',
+  'ssh_keys.kind',
+  'ssh_keys.user_id',
+  'ssh_keys.project_id',
+  'ssh_keys.title',
+  'ssh_keys.key_type',
+  'ssh_keys.public_key',
+  'ssh_keys.fingerprint_sha256',
+  'ssh_keys.fingerprint_md5',
+  'ssh_keys.bits',
+  'ssh_keys.read_only',
+  'ssh_keys.created_at',
+  'ssh_keys.last_used_at',
+] as const;
+
+/** A key with the login of whoever added it. */
+function withAddedBy(db: Executor) {
+  return db.selectFrom('ssh_keys').leftJoin('users', 'users.id', 'ssh_keys.added_by').select(columns).select('users.login as added_by');
+}
+
+export type SshKeyRow = NonNullable<Awaited<ReturnType<typeof findById>>>;
+
+export async function insertKey(db: Executor, key: Insertable<SshKeysTable>): Promise<number> {
+  const row = await db.insertInto('ssh_keys').values(key).returning('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Many keys in one statement (bulk imports and benchmarks). */
+export async function insertKeys(db: Executor, keys: Insertable<SshKeysTable>[]): Promise<void> {
+  if (keys.length > 0) await db.insertInto('ssh_keys').values(keys).execute();
+}
+
+export async function findById(db: Executor, id: number) {
+  return withAddedBy(db).where('ssh_keys.id', '=', id).executeTakeFirst();
+}
+
+export async function findByFingerprint(db: Executor, fingerprintSha256: string) {
+  return db.selectFrom('ssh_keys').select(['id', 'kind', 'user_id', 'project_id']).where('fingerprint_sha256', '=', fingerprintSha256).executeTakeFirst();
+}
+
+export async function findExistingFingerprints(db: Executor, fingerprints: string[]): Promise<string[]> {
+  if (fingerprints.length === 0) return [];
+  const rows = await db.selectFrom('ssh_keys').select('fingerprint_sha256').where('fingerprint_sha256', 'in', fingerprints).execute();
+  return rows.map((r) => r.fingerprint_sha256);
+}
+
+export type KeyOwner = { kind: 'user'; userId: number } | { kind: 'deploy'; projectId: number };
+
+function owned(db: Executor, owner: KeyOwner) {
+  const base = withAddedBy(db).where('ssh_keys.kind', '=', owner.kind);
+  return owner.kind === 'user' ? base.where('ssh_keys.user_id', '=', owner.userId) : base.where('ssh_keys.project_id', '=', owner.projectId);
+}
+
+export async function listKeys(db: Executor, owner: KeyOwner, limit: number, offset: number) {
+  return owned(db, owner).orderBy('ssh_keys.id').limit(limit).offset(offset).execute();
+}
+
+export async function countKeys(db: Executor, owner: KeyOwner): Promise<number> {
+  let query = db.selectFrom('ssh_keys').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', owner.kind);
+  query = owner.kind === 'user' ? query.where('user_id', '=', owner.userId) : query.where('project_id', '=', owner.projectId);
+  return Number((await query.executeTakeFirstOrThrow()).n);
+}
+
+export async function findOwnedKey(db: Executor, owner: KeyOwner, id: number) {
+  return owned(db, owner).where('ssh_keys.id', '=', id).executeTakeFirst();
+}
+
+export async function deleteKey(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('ssh_keys').where('id', '=', id).execute();
+}

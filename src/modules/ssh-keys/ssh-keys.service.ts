@@ -1,0 +1,224 @@
+// SSH public keys (contract §4): users' own keys and projects' deploy keys. A key is parsed and
+// fingerprinted before any transaction; a key exists once in the whole instance.
+import type { Insertable } from 'kysely';
+import { parseSshPublicKey, SshKeyError, type ParsedSshKey } from '../../crypto/ssh-public-key.ts';
+import type { Db, Executor, SshKeysTable } from '../../db/schema.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { requireScope } from '../access/access.service.ts';
+import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
+import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
+import type { ProjectService } from '../projects/projects.service.ts';
+import * as usersRepo from '../users/users.repo.ts';
+import * as repo from './ssh-keys.repo.ts';
+
+export interface NewSshKey {
+  title?: string | null;
+  key: string;
+}
+
+interface Deps {
+  db: Db;
+  projects: ProjectService;
+  audit: AuditService;
+  clock: { now(): Date };
+}
+
+/** Parses pasted text; a refusal becomes the AppError of the same code, about the `key` field. */
+export function parseKeyField(text: string): ParsedSshKey {
+  try {
+    return parseSshPublicKey(text);
+  } catch (err) {
+    if (err instanceof SshKeyError) throw new AppError(err.code, err.message, undefined, { field: 'key' });
+    throw err;
+  }
+}
+
+const defaultTitle = (parsed: ParsedSshKey): string => (parsed.comment ? parsed.comment.slice(0, 255) : `${parsed.type} ${parsed.fingerprintSha256}`);
+
+export function createSshKeyService({ db, projects, audit, clock }: Deps) {
+  function userOf(actor: Actor, what: string): UserActor {
+    if (actor.type !== 'user') {
+      throw new AppError('user_key_required', `${what} belong to a person, and this is a service API key.`, 'Use your own user API key.');
+    }
+    return actor;
+  }
+
+  function row(parsed: ParsedSshKey, title: string | null | undefined, owner: repo.KeyOwner, addedBy: number | null, readOnly: boolean): Insertable<SshKeysTable> {
+    return {
+      kind: owner.kind,
+      user_id: owner.kind === 'user' ? owner.userId : null,
+      project_id: owner.kind === 'deploy' ? owner.projectId : null,
+      title: title?.trim() ? title.trim() : defaultTitle(parsed),
+      key_type: parsed.type,
+      public_key: parsed.key,
+      fingerprint_sha256: parsed.fingerprintSha256,
+      fingerprint_md5: parsed.fingerprintMd5,
+      bits: parsed.bits,
+      read_only: readOnly,
+      added_by: addedBy,
+      created_at: clock.now().toISOString(),
+    };
+  }
+
+  /** The duplicate sentence: name the id when the caller can see the key, nothing when they cannot. */
+  async function duplicate(trx: Executor, fingerprint: string, owner: repo.KeyOwner, callerId: number | null): Promise<AppError> {
+    const existing = await repo.findByFingerprint(trx, fingerprint);
+    const mine =
+      existing !== undefined &&
+      ((existing.kind === 'user' && existing.user_id === callerId) || (owner.kind === 'deploy' && existing.kind === 'deploy' && existing.project_id === owner.projectId));
+    if (mine) {
+      const where = existing.kind === 'user' ? 'on your account' : 'a deploy key of this repository';
+      return new AppError('key_in_use_by_you', `This key is already ${where}, as key ${existing.id}.`, 'Use that key, or generate a new one with ssh-keygen -t ed25519.', {
+        field: 'key',
+        extra: { id: existing.id },
+      });
+    }
+    return new AppError(
+      'key_in_use_elsewhere',
+      'This key is already in use elsewhere on this server; a key can belong to only one user or repository, because SSH identifies its owner by the key.',
+      'Generate a new key for this purpose with ssh-keygen -t ed25519.',
+      { field: 'key' },
+    );
+  }
+
+  /** Inserts one key with its audit row; a key that exists already becomes the right 422. */
+  async function insertOne(ctx: AuditOrigin, values: Insertable<SshKeysTable>, owner: repo.KeyOwner, callerId: number | null, audited: { action: 'ssh_key.create' | 'deploy_key.create'; accountId: number | null; label: string }) {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        if (await repo.findByFingerprint(trx, values.fingerprint_sha256)) throw await duplicate(trx, values.fingerprint_sha256, owner, callerId);
+        const id = await repo.insertKey(trx, values);
+        await audit.record(trx, ctx, {
+          action: audited.action,
+          accountId: audited.accountId,
+          target: { type: 'ssh_key', id, label: audited.label },
+          details: { fingerprint: values.fingerprint_sha256, title: values.title },
+        });
+        return (await repo.findById(trx, id))!;
+      });
+    } catch (err) {
+      // Two requests adding the same key at once: the unique index decides.
+      if (isUniqueViolation(err)) throw await duplicate(db, values.fingerprint_sha256, owner, callerId);
+      throw err;
+    }
+  }
+
+  return {
+    async listUserKeys(ctx: RequestContext, limit: number, offset: number) {
+      const user = userOf(ctx.actor, 'SSH keys');
+      requireScope(ctx.actor, 'read:public_key', 'Listing your SSH keys');
+      const owner = { kind: 'user' as const, userId: user.userId };
+      const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
+      return { rows, total };
+    },
+
+    async getUserKey(ctx: RequestContext, id: number) {
+      const user = userOf(ctx.actor, 'SSH keys');
+      requireScope(ctx.actor, 'read:public_key', 'Reading your SSH keys');
+      const key = await repo.findOwnedKey(db, { kind: 'user', userId: user.userId }, id);
+      if (!key) throw notFound(`SSH key ${id}`);
+      return key;
+    },
+
+    async addUserKey(ctx: RequestContext, input: NewSshKey) {
+      const user = userOf(ctx.actor, 'SSH keys');
+      requireScope(ctx.actor, 'write:public_key', 'Adding an SSH key');
+      const parsed = parseKeyField(input.key);
+      const owner = { kind: 'user' as const, userId: user.userId };
+      return insertOne(ctx, row(parsed, input.title, owner, user.userId, false), owner, user.userId, { action: 'ssh_key.create', accountId: null, label: user.login });
+    },
+
+    async deleteUserKey(ctx: RequestContext, id: number) {
+      const user = userOf(ctx.actor, 'SSH keys');
+      requireScope(ctx.actor, 'admin:public_key', 'Deleting an SSH key');
+      await db.transaction().execute(async (trx) => {
+        const key = await repo.findOwnedKey(trx, { kind: 'user', userId: user.userId }, id);
+        if (!key) throw notFound(`SSH key ${id}`);
+        await repo.deleteKey(trx, id);
+        await audit.record(trx, ctx, { action: 'ssh_key.delete', target: { type: 'ssh_key', id, label: user.login }, details: { fingerprint: key.fingerprint_sha256, title: key.title } });
+      });
+    },
+
+    /** Anyone may read a user's public keys (as on GitHub); an unknown login is a 404. */
+    async listPublicKeysOf(login: string, limit: number, offset: number) {
+      const user = await usersRepo.findUserByLogin(db, login);
+      if (!user) throw notFound(`User ${login}`);
+      const owner = { kind: 'user' as const, userId: user.id };
+      const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
+      return { rows, total };
+    },
+
+    async listDeployKeys(ctx: RequestContext, account: string, name: string, limit: number, offset: number) {
+      const { project } = await projects.find(ctx, 'gh', account, name, 'project.read');
+      const owner = { kind: 'deploy' as const, projectId: project.id };
+      const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
+      return { rows, total };
+    },
+
+    async getDeployKey(ctx: RequestContext, account: string, name: string, id: number) {
+      const { project } = await projects.find(ctx, 'gh', account, name, 'project.read');
+      const key = await repo.findOwnedKey(db, { kind: 'deploy', projectId: project.id }, id);
+      if (!key) throw notFound(`Deploy key ${id}`);
+      return key;
+    },
+
+    async addDeployKey(ctx: RequestContext, account: string, name: string, input: NewSshKey & { read_only?: boolean }) {
+      const { project, access } = await projects.find(ctx, 'gh', account, name, 'project_key.write');
+      const parsed = parseKeyField(input.key);
+      const owner = { kind: 'deploy' as const, projectId: project.id };
+      const callerId = ctx.actor.type === 'user' ? ctx.actor.userId : null;
+      return insertOne(ctx, row(parsed, input.title, owner, callerId, input.read_only ?? true), owner, callerId, {
+        action: 'deploy_key.create',
+        accountId: access.accountId,
+        label: `gh/${access.accountName}/${project.name}`,
+      });
+    },
+
+    async deleteDeployKey(ctx: RequestContext, account: string, name: string, id: number) {
+      const { project, access } = await projects.find(ctx, 'gh', account, name, 'project_key.write');
+      await db.transaction().execute(async (trx) => {
+        const key = await repo.findOwnedKey(trx, { kind: 'deploy', projectId: project.id }, id);
+        if (!key) throw notFound(`Deploy key ${id}`);
+        await repo.deleteKey(trx, id);
+        await audit.record(trx, ctx, {
+          action: 'deploy_key.delete',
+          accountId: access.accountId,
+          target: { type: 'ssh_key', id, label: `gh/${access.accountName}/${project.name}` },
+          details: { fingerprint: key.fingerprint_sha256, title: key.title },
+        });
+      });
+    },
+
+    /**
+     * Adds many keys to one user in one transaction (imports; the bulk benchmark). Every line is
+     * parsed first; any bad or duplicate line refuses the whole batch, naming its position.
+     */
+    async importUserKeys(origin: AuditOrigin, userId: number, keys: NewSshKey[]) {
+      const owner = { kind: 'user' as const, userId };
+      const rows = keys.map((k, i) => {
+        try {
+          return row(parseKeyField(k.key), k.title, owner, userId, false);
+        } catch (err) {
+          if (err instanceof AppError) throw new AppError(err.code, `Key ${i + 1}: ${err.message}`, err.remedy, { field: `keys[${i}]` });
+          throw err;
+        }
+      });
+      const fingerprints = rows.map((r) => r.fingerprint_sha256);
+      if (new Set(fingerprints).size !== fingerprints.length) throw new AppError('key_in_use_by_you', 'The same key appears twice in the batch.', undefined, { field: 'keys' });
+      await db.transaction().execute(async (trx) => {
+        const taken = await repo.findExistingFingerprints(trx, fingerprints);
+        if (taken.length > 0) throw new AppError('key_in_use_elsewhere', `${taken.length} of these keys are already in use on this server.`, undefined, { field: 'keys' });
+        // Chunks keep each statement under SQLite's bound-parameter limit.
+        for (let i = 0; i < rows.length; i += 500) await repo.insertKeys(trx, rows.slice(i, i + 500));
+        await audit.recordMany(
+          trx,
+          origin,
+          rows.map((r) => ({ action: 'ssh_key.create' as const, target: { type: 'ssh_key', id: r.fingerprint_sha256 }, details: { fingerprint: r.fingerprint_sha256, title: r.title } })),
+        );
+      });
+      return rows.length;
+    },
+  };
+}
+
+export type SshKeyService = ReturnType<typeof createSshKeyService>;
