@@ -124,6 +124,17 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
     assert.equal(asDeploy.response.data.errors?.[0]?.code, 'key_in_use_by_you', 'the same key as a deploy key');
   });
 
+  test('a bulk import is all or nothing, and names the line that failed', async (t) => {
+    const { app, alice } = await started(t, kind);
+    const good = ed25519Line();
+    const batch = (keys: string[]) => app.services.sshKeys.importUserKeys({ cli: true }, alice.userId, keys.map((key) => ({ key })));
+    await assert.rejects(batch([good, 'ssh-ed25519 AAAA broken']), /Key 2: /);
+    await assert.rejects(batch([good, good]), /appears twice/);
+    assert.equal(await batch([good]), 1);
+    await assert.rejects(batch([ed25519Line(), good]), /1 of these keys are already in use/);
+    assert.equal((await app.services.db.selectFrom('ssh_keys').select('id').execute()).length, 1);
+  });
+
   test('keys are immutable: PATCH and PUT answer 405 with a sentence', async (t) => {
     const { url, alice, app } = await started(t, kind);
     const created = await client(url, alice.key).rest.users.createPublicSshKeyForAuthenticatedUser({ key: ed25519Line() });
