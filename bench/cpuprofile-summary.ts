@@ -82,6 +82,11 @@ for (const [id, us] of selfUs) {
   }
 }
 
+if (busyUs === 0) {
+  console.log(`${file}: the thread was idle throughout${Number.isFinite(lastUs) ? ` the last ${lastUs / 1e6} s` : ''}.`);
+  process.exit(0);
+}
+
 const print = (title: string, entries: Map<string, number>) => {
   console.log(`\n${title}`);
   for (const [name, us] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top)) {

@@ -19,6 +19,8 @@ export const BENCH_HOST = '127.0.0.1';
 export interface BenchSettings {
   warmupSeconds: number;
   durationSeconds: number;
+  /** The measured time is split into this many alternating rounds per target. */
+  rounds: number;
   connections: number;
   pipelining: number;
   /** Admin connection used only to create and drop a throw-away database. */
@@ -35,11 +37,20 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, not "${text}".`);
+  return value;
+}
+
 export function benchSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const cpuProfileDir = env.BENCH_CPU_PROF?.trim();
   return {
     warmupSeconds: positiveNumber(env, 'BENCH_WARMUP', 2),
     durationSeconds: positiveNumber(env, 'BENCH_DURATION', 10),
+    rounds: positiveInteger(env, 'BENCH_ROUNDS', 5),
     // Fixed on purpose: results are only comparable across runs if the load shape stays the same.
     connections: 10,
     pipelining: 1,
@@ -61,6 +72,10 @@ export function onInterrupt(task: () => Promise<void>): () => void {
 }
 
 let handlersInstalled = false;
+let interrupted = false;
+
+/** True once a signal has started the cleanup; failures after that are its consequence, not news. */
+export const wasInterrupted = (): boolean => interrupted;
 
 export function installExitHandlers(): void {
   if (handlersInstalled) return;
@@ -71,6 +86,7 @@ export function installExitHandlers(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
+      interrupted = true;
       process.stderr.write(`\nbench: ${signal}, stopping servers and cleaning up\n`);
       for (const child of liveChildren) child.kill('SIGKILL');
       const tasks = [...pendingCleanups].map((task) => task().catch(() => undefined));
@@ -292,9 +308,17 @@ export async function startKeysmith(database: DatabaseTarget, settings: BenchSet
 // ---------------------------------------------------------------------------------------------
 // Load
 
+export interface LoadTarget {
+  server: ServerHandle;
+  path: string;
+  headers: Record<string, string>;
+}
+
 export interface LoadResult {
-  /** Mean of autocannon's one-second samples. */
+  /** Completed requests over measured seconds, all rounds together. */
   requestsPerSecond: number;
+  /** The same, round by round: their spread shows how noisy the machine was. */
+  roundRequestsPerSecond: number[];
   /** From every 2xx response's own time, not autocannon's histogram, which truncates to whole ms. */
   latencyMs: { average: number; p50: number; p99: number; max: number };
   totalRequests: number;
@@ -302,26 +326,54 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
 }
 
-/** Warms `url` up, then measures it; throws if any request was not answered with a 2xx. */
-export async function measure(server: ServerHandle, urlPath: string, headers: Record<string, string>, settings: BenchSettings): Promise<LoadResult> {
-  const options = { url: `${server.url}${urlPath}`, headers, connections: settings.connections, pipelining: settings.pipelining };
-  // The warm-up lets V8 optimise the hot path and fills connection pools before anything is counted.
-  assertClean(server, 'warm-up', await autocannon({ ...options, duration: settings.warmupSeconds }));
-
-  const latencies = new LatencyLog();
-  const run = autocannon({ ...options, duration: settings.durationSeconds });
-  run.on('response', (_client, statusCode, _bytes, responseTime) => {
-    if (statusCode >= 200 && statusCode < 300) latencies.add(responseTime);
+/**
+ * Warms every target up, then measures them in alternating rounds (A B, B A, A B, …) that add up to
+ * `durationSeconds` each. On a shared 2-core machine throughput drifts by a factor of two within
+ * seconds; alternating exposes the targets to the same drift, so their ratio stays meaningful.
+ * Throws if any request, warm-up included, was not answered with a 2xx.
+ */
+export async function measureInterleaved<T extends LoadTarget[]>(targets: [...T], settings: BenchSettings): Promise<{ [K in keyof T]: LoadResult }> {
+  const optionsOf = (target: LoadTarget) => ({
+    url: `${target.server.url}${target.path}`,
+    headers: target.headers,
+    connections: settings.connections,
+    pipelining: settings.pipelining,
   });
-  const result = await run;
-  assertClean(server, 'measurement', result);
-  return {
-    requestsPerSecond: result.requests.average,
-    latencyMs: latencies.summary(),
-    totalRequests: result.requests.total,
-    durationSeconds: result.duration,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
-  };
+  // The warm-up lets V8 optimise the hot path and fills caches and pools before anything is counted.
+  for (const target of targets) {
+    assertClean(target.server, 'warm-up', await autocannon({ ...optionsOf(target), duration: settings.warmupSeconds }));
+  }
+
+  const tallies = targets.map(() => ({ latencies: new LatencyLog(), rounds: [] as number[], requests: 0, seconds: 0, statusCodes: {} as Record<string, number> }));
+  const roundSeconds = settings.durationSeconds / settings.rounds;
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = targets.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) {
+      const target = targets[i]!;
+      const tally = tallies[i]!;
+      const run = autocannon({ ...optionsOf(target), duration: roundSeconds });
+      run.on('response', (_client, statusCode, _bytes, responseTime) => {
+        if (statusCode >= 200 && statusCode < 300) tally.latencies.add(responseTime);
+      });
+      const result = await run;
+      assertClean(target.server, `measurement round ${round + 1}`, result);
+      tally.rounds.push(result.requests.total / result.duration);
+      tally.requests += result.requests.total;
+      tally.seconds += result.duration;
+      for (const [code, { count }] of Object.entries(result.statusCodeStats)) tally.statusCodes[code] = (tally.statusCodes[code] ?? 0) + count;
+    }
+  }
+
+  const results: LoadResult[] = tallies.map((tally) => ({
+    requestsPerSecond: tally.requests / tally.seconds,
+    roundRequestsPerSecond: tally.rounds.map((rps) => Math.round(rps)),
+    latencyMs: tally.latencies.summary(),
+    totalRequests: tally.requests,
+    durationSeconds: Math.round(tally.seconds * 100) / 100,
+    statusCodes: tally.statusCodes,
+  }));
+  return results as { [K in keyof T]: LoadResult };
 }
 
 /** Response times in a growing typed array: a push per response is cheap enough not to slow the load generator. */
@@ -366,6 +418,12 @@ function assertClean(server: ServerHandle, phase: string, result: Result): void 
 
 // ---------------------------------------------------------------------------------------------
 // Output
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 
 export const formatNumber = (value: number, fractionDigits = 0): string =>
   value.toLocaleString('en-US', { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits });

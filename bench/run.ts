@@ -1,9 +1,11 @@
 // `npm run bench [-- <name>…]`: runs every benchmark (or the named ones) one after another and writes
-// each one's results to bench/results/latest-<name>.json.
-// Env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 2), BENCH_POSTGRES_URL (admin URL used
-// to create a throw-away database), BENCH_CPU_PROF (directory: profile the Keysmith server child).
+// each one's results to bench/results/latest-<name>.json (latest-<name>-profiled.json under BENCH_CPU_PROF).
+// Env: BENCH_DURATION (measured s per server, default 10), BENCH_ROUNDS (alternating rounds those seconds
+// are split into, default 5; 1 measures each server in one go), BENCH_WARMUP (s, default 2),
+// BENCH_POSTGRES_URL (admin URL used to create a throw-away database), BENCH_CPU_PROF (directory:
+// profile the Keysmith server child; summarise with bench/cpuprofile-summary.ts).
 import os from 'node:os';
-import { benchSettings, installExitHandlers, writeResults, type BenchSettings } from './lib.ts';
+import { benchSettings, installExitHandlers, wasInterrupted, writeResults, type BenchSettings } from './lib.ts';
 import { userEndpointBench } from './user-endpoint.bench.ts';
 
 interface Benchmark {
@@ -35,13 +37,15 @@ async function main(): Promise<number> {
   for (const benchmark of selected) {
     console.log(`\n=== ${benchmark.name} ===`);
     const results = await benchmark.run(settings);
-    const file = await writeResults(benchmark.name, {
+    // A profiled server is slower; its numbers must not replace the plain run's.
+    const file = await writeResults(settings.cpuProfileDir ? `${benchmark.name}-profiled` : benchmark.name, {
       benchmark: benchmark.name,
       finishedAt: new Date().toISOString(),
       machine,
       settings: {
         warmupSeconds: settings.warmupSeconds,
         durationSeconds: settings.durationSeconds,
+        rounds: settings.rounds,
         connections: settings.connections,
         pipelining: settings.pipelining,
         cpuProfiled: settings.cpuProfileDir !== undefined,
@@ -56,6 +60,9 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (err) {
-  console.error(`\nbench FAILED: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  // After a signal the servers are killed on purpose; the signal handler reports and sets the exit code.
+  if (!wasInterrupted()) {
+    console.error(`\nbench FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
 }
