@@ -1,4 +1,5 @@
 // buildApp: a Fastify instance with every route, never listening. main.ts, the CLI and tests build it.
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -30,15 +31,20 @@ export interface AppDeps {
 }
 
 export async function buildApp({ config, services, logger }: AppDeps): Promise<FastifyInstance> {
+  const requestIdPrefix = randomBytes(6).toString('hex');
+  let requestCounter = 0;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
-    genReqId: () => crypto.randomUUID(),
+    // A random per-process prefix and a counter: unique across restarts, and cheap per request.
+    genReqId: () => `${requestIdPrefix}-${(++requestCounter).toString(36)}`,
     routerOptions: { maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
+  // Before any route: every route registered from here on gets its credential check.
+  registerAuth(app, services);
   app.addSchema(NativeError);
 
   await app.register(swagger, {
@@ -62,7 +68,6 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
     await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   });
 
-  registerAuth(app, services);
   app.setErrorHandler((err, request, reply) => sendNativeError(request, reply, err, config.publicUrl));
   app.setNotFoundHandler((request, reply) =>
     sendNativeError(request, reply, new AppError('not_found', `There is nothing at ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`, `See the API description at ${config.publicUrl}/docs.`), config.publicUrl),

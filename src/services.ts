@@ -5,9 +5,8 @@ import type { Config } from './config.ts';
 import type { Db } from './db/schema.ts';
 import { createAccessService } from './modules/access/access.service.ts';
 import { createAccountService } from './modules/accounts/accounts.service.ts';
-import { createApiKeyService } from './modules/api-keys/api-keys.service.ts';
+import { createApiKeyService, type CachedCredential } from './modules/api-keys/api-keys.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
-import type { CredentialRow } from './modules/api-keys/api-keys.repo.ts';
 import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
 import { createAuditReader, createAuditService } from './modules/audit/audit.service.ts';
 import { createProjectService } from './modules/projects/projects.service.ts';
@@ -32,7 +31,7 @@ export function createServices({ db, config, logger, clock = systemClock }: Serv
   const audit = createAuditService({ db, clock, logger });
   const access = createAccessService({ db, publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
-  const credentials = createCredentialCache<CredentialRow>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
+  const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
   const projects = createProjectService({ db, access, audit, clock });
   return {
     db,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -17,4 +17,5 @@ export function randomBase62(length: number): string {
 /** A random opaque secret (session ids, CSRF tokens): 32 bytes, URL-safe base64. */
 export const randomSecret = (): string => randomBytes(32).toString('base64url');
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+// One-shot crypto.hash (Node >= 20.12): a few times cheaper than createHash on the request path.
+export const sha256Hex = (text: string): string => hash('sha256', text, 'hex');

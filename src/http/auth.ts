@@ -1,7 +1,7 @@
 // Credential → actor. Accepts every scheme the contract names: Authorization Bearer/token/Basic,
 // the Circle-Token header, the circle-token query parameter, and the console's session cookie
 // (which must bring X-CSRF-Token on any change).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Actor, RequestContext } from '../modules/access/actor.ts';
 import type { AccountSelector } from '../modules/access/access.service.ts';
@@ -66,14 +66,39 @@ function presented(request: FastifyRequest): Presented | undefined {
   return undefined;
 }
 
+/**
+ * Gives every route its own credential check, built when the route is registered: the route's auth
+ * mode is read once rather than on each request, public routes get no hook at all, and a key found in
+ * the credential cache is accepted without a promise (this is the hot path of every API call).
+ * Paths that match no route get no hook, so they answer 404 whatever the credential.
+ */
 export function registerAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('actor', null);
 
-  app.addHook('onRequest', async (request) => {
-    // Unknown paths get their 404, whatever the credential.
-    const mode: AuthMode = request.routeOptions.url === undefined ? 'none' : (request.routeOptions.config.auth ?? 'required');
-    if (mode === 'none') return;
-    const origin = { remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null };
+  const refused = (request: FastifyRequest, reason: string, scheme: string) =>
+    services.audit.refusedAuthentication({ reason, scheme, remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
+
+  async function viaSession(request: FastifyRequest, sessionId: string): Promise<void> {
+    const session = sessionId.length <= MAX_CREDENTIAL_LENGTH ? await services.sessions.authenticate(sessionId) : undefined;
+    if (!session) {
+      refused(request, 'session_unknown_or_expired', 'cookie');
+      throw new AppError('token_invalid', 'Your console session has ended.', 'Sign in again.');
+    }
+    if (!SAFE_METHODS.has(request.method)) {
+      const csrf = request.headers['x-csrf-token'];
+      if (typeof csrf !== 'string' || csrf.length > MAX_CREDENTIAL_LENGTH || !session.csrfMatches(csrf)) {
+        throw new AppError(
+          'csrf_required',
+          'A change made with the console session cookie must carry the X-CSRF-Token header.',
+          'Send X-CSRF-Token with the csrf_token returned by POST /v1/session.',
+        );
+      }
+    }
+    request.actor = session.actor;
+  }
+
+  /** Sets request.actor, synchronously when the key is cached; returns a promise otherwise. */
+  function check(request: FastifyRequest, mode: AuthMode): void | Promise<void> {
     const credential = presented(request);
     if (!credential) {
       if (mode === 'required') {
@@ -81,36 +106,44 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
       }
       return;
     }
-    if (credential.scheme === 'cookie') {
-      const session = credential.sessionId.length <= MAX_CREDENTIAL_LENGTH ? await services.sessions.authenticate(credential.sessionId) : undefined;
-      if (!session) {
-        services.audit.refusedAuthentication({ reason: 'session_unknown_or_expired', scheme: 'cookie', ...origin });
-        throw new AppError('token_invalid', 'Your console session has ended.', 'Sign in again.');
-      }
-      if (!SAFE_METHODS.has(request.method)) {
-        const csrf = request.headers['x-csrf-token'];
-        if (typeof csrf !== 'string' || csrf.length > MAX_CREDENTIAL_LENGTH || !session.csrfMatches(csrf)) {
-          throw new AppError(
-            'csrf_required',
-            'A change made with the console session cookie must carry the X-CSRF-Token header.',
-            'Send X-CSRF-Token with the csrf_token returned by POST /v1/session.',
-          );
-        }
-      }
-      request.actor = session.actor;
-      return;
-    }
+    if (credential.scheme === 'cookie') return viaSession(request, credential.sessionId);
+    const onRefusal = (err: unknown): never => {
+      if (err instanceof RefusedCredential) refused(request, String(err.details.extra?.reason ?? err.code), credential.scheme);
+      throw err;
+    };
     try {
       if (!credential.token || credential.token.length > MAX_CREDENTIAL_LENGTH) {
         throw new RefusedCredential('token_invalid', 'The credential is empty or too long to be a Keysmith API key.', 'Copy the whole key again.', { extra: { reason: 'not_a_keysmith_token' } });
       }
-      request.actor = await services.apiKeys.authenticate(credential.token);
-    } catch (err) {
-      if (err instanceof RefusedCredential) {
-        services.audit.refusedAuthentication({ reason: String(err.details.extra?.reason ?? err.code), scheme: credential.scheme, ...origin });
+      const actor = services.apiKeys.authenticate(credential.token);
+      if (!(actor instanceof Promise)) {
+        request.actor = actor;
+        return;
       }
-      throw err;
+      return actor.then((a) => {
+        request.actor = a;
+      }, onRefusal);
+    } catch (err) {
+      return onRefusal(err);
     }
+  }
+
+  app.addHook('onRoute', (route) => {
+    // Read when the first request arrives: plugins may still adjust the route's config after this hook.
+    let mode: AuthMode | undefined;
+    const hook: onRequestHookHandler = (request, _reply, done) => {
+      mode ??= (route.config as { auth?: AuthMode } | undefined)?.auth ?? 'required';
+      if (mode === 'none') return done();
+      let pending: void | Promise<void>;
+      try {
+        pending = check(request, mode);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (pending) pending.then(() => done(), done);
+      else done();
+    };
+    route.onRequest = route.onRequest === undefined ? [hook] : [hook, ...(Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest])];
   });
 }
 
