@@ -6,6 +6,7 @@
 // profile the Keysmith server child; summarise with bench/cpuprofile-summary.ts).
 import os from 'node:os';
 import { benchSettings, installExitHandlers, wasInterrupted, writeResults, type BenchSettings } from './lib.ts';
+import { sshKeysBench } from './ssh-keys.bench.ts';
 import { userEndpointBench } from './user-endpoint.bench.ts';
 
 interface Benchmark {
@@ -15,7 +16,10 @@ interface Benchmark {
 }
 
 // Later benchmarks: add a *.bench.ts module exporting an async function, and list it here.
-const BENCHMARKS: Benchmark[] = [{ name: 'user', run: userEndpointBench }];
+const BENCHMARKS: Benchmark[] = [
+  { name: 'user', run: userEndpointBench },
+  { name: 'ssh-keys', run: sshKeysBench },
+];
 
 async function main(): Promise<number> {
   installExitHandlers();
