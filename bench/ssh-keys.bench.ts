@@ -11,6 +11,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { initialise } from '../src/cli/init.ts';
 import { loadConfig } from '../src/config.ts';
+import { loadKeyRing } from '../src/crypto/master-key.ts';
 import { parseSshPublicKey } from '../src/crypto/ssh-public-key.ts';
 import { connectDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -78,7 +79,7 @@ async function insertBench(target: DatabaseTarget, lines: string[]): Promise<{ d
   const handle = connectDatabase(target.url);
   try {
     await migrateToLatest(handle.db);
-    const services = createServices({ db: handle.db, config, logger: pino({ level: 'warn' }) });
+    const services = createServices({ db: handle.db, ring: loadKeyRing(config).ring, config, logger: pino({ level: 'warn' }) });
     const { user } = await initialise(services, { login: 'bench', account: 'benchco' });
     const start = process.hrtime.bigint();
     for (let i = 0; i < lines.length; i += BATCH) {

@@ -13,7 +13,11 @@ import { registerAuth } from './http/auth.ts';
 import { sendNativeError } from './http/errors.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
+import { circleciRoot, circleciV1, circleciV2 } from './dialects/circleci/circleci.plugin.ts';
 import { githubDialect } from './dialects/github/github.plugin.ts';
+import { projectKeyRoutes } from './modules/checkout-keys/checkout-keys.routes.ts';
+import { grantRoutes } from './modules/grants/grants.routes.ts';
+import { herokuRoutes } from './modules/integrations/heroku.routes.ts';
 import { accountRoutes } from './modules/accounts/accounts.routes.ts';
 import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
@@ -43,6 +47,14 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
+  // Some clients (circle-client among them) send Content-Type: application/json on a DELETE with no
+  // body; treat an empty body as no body rather than as broken JSON. Anything else: Fastify's parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
   // Before any route: every route registered from here on gets its credential check.
   registerAuth(app, services);
   app.addSchema(NativeError);
@@ -85,7 +97,13 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
   await app.register(apiKeyRoutes, { services });
   await app.register(sessionRoutes, { services, secureCookie: config.publicUrl.startsWith('https:') });
   await app.register(auditRoutes, { services, publicUrl: config.publicUrl });
+  await app.register(grantRoutes, { services });
+  await app.register(herokuRoutes, { services });
+  await app.register(projectKeyRoutes, { services });
   await app.register(githubDialect, { prefix: '/api/v3', services, publicUrl: config.publicUrl });
+  await app.register(circleciV1, { prefix: '/api/v1.1', services });
+  await app.register(circleciV2, { prefix: '/api/v2', services });
+  await app.register(circleciRoot, { services });
 
   const flushTimer = setInterval(() => {
     services.flush().catch((err: unknown) => logger.error({ err }, 'flushing last-used times and audit queue failed'));

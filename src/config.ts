@@ -12,6 +12,8 @@ export interface Config {
   readonly port: number;
   readonly publicUrl: string;
   readonly masterKey: MasterKeySource;
+  /** Older master keys still accepted for reading while a rotation runs (KEYSMITH_PREVIOUS_MASTER_KEY[_FILE]). */
+  readonly previousMasterKeys: MasterKeySource[];
   readonly logLevel: string;
   /** How long a console session lives, in seconds. */
   readonly sessionTtlSeconds: number;
@@ -48,12 +50,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   else if (env.KEYSMITH_MASTER_KEY_FILE) masterKey = { kind: 'file', path: path.resolve(env.KEYSMITH_MASTER_KEY_FILE) };
   else masterKey = { kind: 'default-file', path: path.resolve('data/master.key') };
 
+  const previousMasterKeys: MasterKeySource[] = [];
+  if (env.KEYSMITH_PREVIOUS_MASTER_KEY) previousMasterKeys.push({ kind: 'env', base64: env.KEYSMITH_PREVIOUS_MASTER_KEY.trim() });
+  if (env.KEYSMITH_PREVIOUS_MASTER_KEY_FILE) previousMasterKeys.push({ kind: 'file', path: path.resolve(env.KEYSMITH_PREVIOUS_MASTER_KEY_FILE) });
+
   return Object.freeze({
     databaseUrl,
     host,
     port,
     publicUrl,
     masterKey,
+    previousMasterKeys,
     logLevel: env.KEYSMITH_LOG_LEVEL?.trim() || 'info',
     sessionTtlSeconds: 12 * 60 * 60,
     lastUsedFlushMs: 5_000,

@@ -31,6 +31,8 @@ export const errorStatus = {
   key_is_private: 422,
   key_in_use_by_you: 422,
   key_in_use_elsewhere: 422,
+  key_passphrase_protected: 422,
+  key_is_public: 422,
   rate_limited: 429,
   internal: 500,
 } as const;

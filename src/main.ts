@@ -3,13 +3,13 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { loadMasterKey } from './crypto/master-key.ts';
+import { loadKeyRing } from './crypto/master-key.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
 
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const master = loadMasterKey(config.masterKey);
+  const master = loadKeyRing(config);
   if (master.createdFile) {
     logger.warn(
       { file: master.createdFile },
@@ -19,7 +19,7 @@ export async function serve(config: Config): Promise<void> {
   const handle = connectDatabase(config.databaseUrl);
   const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
-  const services = createServices({ db: handle.db, config, logger });
+  const services = createServices({ db: handle.db, ring: master.ring, config, logger });
   const app = await buildApp({ config, services, logger });
 
   if ((await services.users.countUsers()) === 0) {

@@ -2,6 +2,11 @@
 // all build the domain through here.
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { KeyRing } from './crypto/envelope.ts';
+import { createCheckoutKeyService } from './modules/checkout-keys/checkout-keys.service.ts';
+import { createGrantService } from './modules/grants/grants.service.ts';
+import { createHostKeyService } from './modules/host-keys/host-keys.service.ts';
+import { createHerokuService } from './modules/integrations/heroku.service.ts';
 import type { Db } from './db/schema.ts';
 import { createAccessService } from './modules/access/access.service.ts';
 import { createAccountService } from './modules/accounts/accounts.service.ts';
@@ -22,17 +27,20 @@ export const systemClock: Clock = { now: () => new Date() };
 
 export interface ServiceDeps {
   db: Db;
+  /** Master keys for sealing and opening stored secrets. */
+  ring: KeyRing;
   config: Config;
   logger: Logger;
   clock?: Clock;
 }
 
-export function createServices({ db, config, logger, clock = systemClock }: ServiceDeps) {
+export function createServices({ db, ring, config, logger, clock = systemClock }: ServiceDeps) {
   const audit = createAuditService({ db, clock, logger });
   const access = createAccessService({ db, publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
   const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
   const projects = createProjectService({ db, access, audit, clock });
+  const grants = createGrantService({ db, audit, clock, publicUrl: config.publicUrl });
   return {
     db,
     audit,
@@ -43,6 +51,10 @@ export function createServices({ db, config, logger, clock = systemClock }: Serv
     accounts: createAccountService({ db, credentials, access, audit, clock }),
     projects,
     sshKeys: createSshKeyService({ db, projects, audit, clock }),
+    grants,
+    checkoutKeys: createCheckoutKeyService({ db, ring, access, projects, grants, audit, clock }),
+    hostKeys: createHostKeyService({ db, ring, projects, audit, clock }),
+    heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys: createApiKeyService({ db, credentials, access, audit, lastUsed, clock, publicUrl: config.publicUrl }),
     sessions: createSessionService({ db, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
 

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { connectDatabase } from '../src/db/connect.ts';
 import type { DialectKind } from '../src/db/dialect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { loadKeyRing } from '../src/crypto/master-key.ts';
 import { createLogger } from '../src/logger.ts';
 import { createServices, type Clock, type Services } from '../src/services.ts';
 
@@ -110,7 +111,8 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
     },
   });
   const logger = createLogger('info', sink);
-  const services = createServices({ db: handle.db, config, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const { ring } = loadKeyRing(config);
+  const services = createServices({ db: handle.db, ring, config, logger, ...(options.clock ? { clock: options.clock } : {}) });
   const app = await buildApp({ config, services, logger });
   await app.ready();
   if (options.listen) await app.listen({ host: '127.0.0.1', port });

@@ -2,6 +2,7 @@
 // fails the coverage test at the bottom. Rows say which permission of contract §2 the route needs;
 // the expected status for each caller is derived from the same table the app enforces.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { mintToken } from '../src/crypto/token.ts';
 import type { Permission, Role } from '../src/modules/access/roles.ts';
@@ -28,6 +29,8 @@ interface World {
   t: TestApp;
   keys: Record<Who, string>;
   counter: number;
+  /** What a row's url() made, for its body() (the fingerprint of a host key to delete). */
+  made?: string;
 }
 
 // Contract §2, written out here on its own so that a change to the app's table cannot pass unnoticed.
@@ -57,6 +60,8 @@ interface Row {
   /** The concrete URL; may create what the request acts on, fresh for each caller. */
   url: (w: World, who: Who) => Promise<string> | string;
   body?: (w: World) => Record<string, unknown>;
+  /** The success status when it is not the method's usual one (201 POST, 204 DELETE, 200 otherwise). */
+  ok?: number;
 }
 
 const rows: Row[] = [
@@ -140,7 +145,57 @@ const rows: Row[] = [
   { method: 'POST', route: '/api/v3/repos/{owner}/{repo}/keys', rule: 'project_key.write', account: 'path', url: () => '/api/v3/repos/acme/web/keys', body: () => ({ key: ed25519Line() }) },
   { method: 'GET', route: '/api/v3/repos/{owner}/{repo}/keys/{key_id}', rule: 'project.read', account: 'path', url: (w) => deployKey(w) },
   { method: 'DELETE', route: '/api/v3/repos/{owner}/{repo}/keys/{key_id}', rule: 'project_key.write', account: 'path', url: (w) => deployKey(w) },
+
+  // Grants, integrations and a project's keys (native).
+  { method: 'GET', route: '/v1/user/grants', rule: 'users', account: 'none', url: () => '/v1/user/grants' },
+  { method: 'PUT', route: '/v1/user/grants/{scope}', rule: 'users', account: 'none', url: () => '/v1/user/grants/write:public_key' },
+  { method: 'DELETE', route: '/v1/user/grants/{scope}', rule: 'users', account: 'none', url: () => '/v1/user/grants/write:public_key', ok: 200 },
+  { method: 'GET', route: '/v1/user/integrations/heroku', rule: 'users', account: 'none', url: () => '/v1/user/integrations/heroku' },
+  { method: 'DELETE', route: '/v1/user/integrations/heroku', rule: 'users', account: 'none', url: () => '/v1/user/integrations/heroku', ok: 200 },
+  { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/ssh-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/ssh-keys' },
+  { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/checkout-credentials', rule: 'credentials.fetch', account: 'path', url: () => '/v1/projects/gh/acme/web/checkout-credentials' },
+
+  // CircleCI-compatible (/api/v1.1, /api/v2).
+  ...checkoutKeyRows('/api/v1.1/project/{vcs}/{account}/{project}', '/api/v1.1/project/gh/acme/web'),
+  ...checkoutKeyRows('/api/v2/project/{vcs}/{account}/{project}', '/api/v2/project/gh/acme/web'),
+  ...checkoutKeyRows('/api/v2/project/{slug}', '/api/v2/project/gh%2Facme%2Fweb'),
+  { method: 'POST', route: '/api/v1.1/project/{vcs}/{account}/{project}/ssh-key', rule: 'project_key.write', account: 'path', url: () => '/api/v1.1/project/gh/acme/web/ssh-key', body: () => ({ hostname: 'deploy.example.com', private_key: pkcs8() }) },
+  {
+    method: 'DELETE',
+    route: '/api/v1.1/project/{vcs}/{account}/{project}/ssh-key',
+    rule: 'project_key.write',
+    account: 'path',
+    ok: 200,
+    url: async (w) => {
+      const res = await w.t.request({ method: 'POST', url: '/api/v1.1/project/gh/acme/web/ssh-key', headers: bearer(w.keys.owner), payload: { hostname: 'db.example.com', private_key: pkcs8() } });
+      assert.equal(res.statusCode, 201, res.body);
+      w.made = (res.json() as { fingerprint: string }).fingerprint;
+      return '/api/v1.1/project/gh/acme/web/ssh-key';
+    },
+    body: (w) => ({ fingerprint: w.made!, hostname: 'db.example.com' }),
+  },
+  { method: 'POST', route: '/api/v1.1/user/heroku-key', rule: 'users', account: 'none', url: () => '/api/v1.1/user/heroku-key', body: () => ({ apikey: 'heroku-0123456789' }) },
+  { method: 'POST', route: '/user/heroku-key', rule: 'users', account: 'none', url: () => '/user/heroku-key', body: () => ({ apikey: 'heroku-0123456789' }) },
 ];
+
+/** A fresh private key as PEM (PKCS#8): a per-host key can be added once per host. */
+function pkcs8(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+function checkoutKeyRows(route: string, url: string): Row[] {
+  const fresh = async (w: World) => {
+    const res = await w.t.request({ method: 'POST', url: `${url}/checkout-key`, headers: bearer(w.keys.owner), payload: { type: 'deploy-key' } });
+    assert.equal(res.statusCode, 201, res.body);
+    return `${url}/checkout-key/${(res.json() as { fingerprint: string }).fingerprint}`;
+  };
+  return [
+    { method: 'GET', route: `${route}/checkout-key`, rule: 'project.read', account: 'path', url: () => `${url}/checkout-key` },
+    { method: 'POST', route: `${route}/checkout-key`, rule: 'project_key.write', account: 'path', url: () => `${url}/checkout-key`, body: () => ({ type: 'deploy-key' }) },
+    { method: 'GET', route: `${route}/checkout-key/{fingerprint}`, rule: 'project.read', account: 'path', url: fresh },
+    { method: 'DELETE', route: `${route}/checkout-key/{fingerprint}`, rule: 'project_key.write', account: 'path', url: fresh, ok: 200 },
+  ];
+}
 
 /** A key of the caller's own (service keys have none: any id will do, they are refused first). */
 async function ownKey(w: World, who: Who): Promise<string> {
@@ -158,8 +213,9 @@ async function deployKey(w: World): Promise<string> {
 
 /** The error code in either dialect's shape (GitHub's carries none outside key validation). */
 function errorCode(res: { json(): unknown }): string | undefined {
-  const body = res.json() as { error?: { code: string }; message?: string };
+  const body = res.json() as { error?: { code: string }; code?: string; message?: string };
   if (body.error) return body.error.code;
+  if (body.code) return body.code;
   assert.equal(typeof body.message, 'string', 'GitHub-shaped errors carry a message');
   return undefined;
 }
@@ -168,6 +224,11 @@ function errorCode(res: { json(): unknown }): string | undefined {
 const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys'];
 
 function expected(row: Row, who: Who): { status: number; code?: string } {
+  const want = expectedStatus(row, who);
+  return want.status >= 200 && want.status < 300 && row.ok ? { status: row.ok } : want;
+}
+
+function expectedStatus(row: Row, who: Who): { status: number; code?: string } {
   const service = isService(who);
   switch (row.rule) {
     case 'any':

@@ -3,6 +3,10 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import path from 'node:path';
+import { masterKeyFrom } from '../crypto/envelope.ts';
+import { loadKeyRing, loadMasterKey } from '../crypto/master-key.ts';
+import { rotateMasterKey } from '../modules/master-key/rotate.service.ts';
 import { createLogger } from '../logger.ts';
 import { createServices, type Services } from '../services.ts';
 import { initialise } from './init.ts';
@@ -15,6 +19,9 @@ Commands:
                              On an empty database: the first user (site admin), their account,
                              and one user API key, printed once
   migrate                    Apply pending database migrations
+  rotate-master-key --new-key-file <file>
+                             Re-wrap every stored secret's data key under the master key in <file>
+                             (32 random bytes, base64); see README for the zero-downtime steps
 
 Configuration comes from the environment: KEYSMITH_DATABASE_URL, KEYSMITH_HOST, KEYSMITH_PORT,
 KEYSMITH_PUBLIC_URL, KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE (see README.md).`;
@@ -31,7 +38,8 @@ async function withServices<T>(config: Config, run: (services: Services) => Prom
   const handle = connectDatabase(config.databaseUrl);
   try {
     await migrateToLatest(handle.db);
-    const services = createServices({ db: handle.db, config, logger: createLogger('warn', process.stderr as never) });
+    const { ring } = loadKeyRing(config);
+    const services = createServices({ db: handle.db, ring, config, logger: createLogger('warn', process.stderr as never) });
     const result = await run(services);
     await services.flush();
     return result;
@@ -74,6 +82,22 @@ async function init(args: string[], config: Config): Promise<void> {
   );
 }
 
+async function rotate(args: string[], config: Config): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'new-key-file': { type: 'string' } }, strict: true });
+  const file = values['new-key-file'];
+  if (!file) throw new UsageError('rotate-master-key needs --new-key-file <file>.');
+  const next = masterKeyFrom(loadMasterKey({ kind: 'file', path: path.resolve(file) }).key);
+  const report = await withServices(config, async (services) => rotateMasterKey(services, loadKeyRing(config).ring, next));
+  const total = report.rewrapped.checkout_keys + report.rewrapped.host_keys + report.rewrapped.heroku_keys;
+  process.stdout.write(
+    [
+      `Re-wrapped ${total} secrets under master key ${report.masterKeyId} (checkout keys ${report.rewrapped.checkout_keys}, host keys ${report.rewrapped.host_keys}, Heroku keys ${report.rewrapped.heroku_keys}; ${report.alreadyCurrent} already were).`,
+      `Next: run every server with KEYSMITH_MASTER_KEY_FILE=${path.resolve(file)}, then drop the previous key.`,
+      '',
+    ].join('\n'),
+  );
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -100,6 +124,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'init':
         await init(rest, config);
+        return 0;
+      case 'rotate-master-key':
+        await rotate(rest, config);
         return 0;
       default:
         throw new UsageError(`Unknown command "${command}".`);

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MasterKeySource } from '../config.ts';
+import type { Config, MasterKeySource } from '../config.ts';
+import { masterKeyFrom, type KeyRing } from './envelope.ts';
 
 export class MasterKeyError extends Error {}
 
@@ -33,4 +34,11 @@ export function loadMasterKey(source: MasterKeySource): LoadedMasterKey {
   // 'wx' refuses to overwrite a file another process created a moment ago.
   fs.writeFileSync(source.path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   return { key, createdFile: source.path };
+}
+
+/** The ring services use: the current master key wraps, every key of the ring unwraps. */
+export function loadKeyRing(config: Pick<Config, 'masterKey' | 'previousMasterKeys'>): { ring: KeyRing; createdFile?: string } {
+  const current = loadMasterKey(config.masterKey);
+  const previous = config.previousMasterKeys.map((source) => masterKeyFrom(loadMasterKey(source).key));
+  return { ring: { current: masterKeyFrom(current.key), previous }, ...(current.createdFile ? { createdFile: current.createdFile } : {}) };
 }

@@ -37,6 +37,21 @@ export class WireReader {
     return buf.subarray(start, start + length);
   }
 
+  /** A uint32 field (the OpenSSH private-key container has a few); undefined when cut short. */
+  uint32(): number | undefined {
+    if (this.#pos + 4 > this.#buf.length) return undefined;
+    const value = this.#buf.readUInt32BE(this.#pos);
+    this.#pos += 4;
+    return value;
+  }
+
+  /** Whatever has not been read yet (the padding that ends an OpenSSH private section). */
+  rest(): Buffer {
+    const rest = this.#buf.subarray(this.#pos);
+    this.#pos = this.#buf.length;
+    return rest;
+  }
+
   get atEnd(): boolean {
     return this.#pos === this.#buf.length;
   }

@@ -101,6 +101,49 @@ export interface SshKeysTable {
   last_used_at: string | null;
 }
 
+export interface CheckoutKeysTable {
+  id: Generated<number>;
+  project_id: number;
+  /** The public half, registered as a deploy key of the project or as the user's own key. */
+  ssh_key_id: number;
+  kind: 'deploy' | 'user';
+  user_id: number | null;
+  public_key: string;
+  fingerprint_md5: string;
+  fingerprint_sha256: string;
+  /** envelope.seal() output; the associated data is the record's identity (checkoutKeyAad). */
+  private_key_sealed: string;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface HostKeysTable {
+  id: Generated<number>;
+  project_id: number;
+  /** Empty means every host. */
+  hostname: string;
+  key_type: string;
+  public_key: string;
+  fingerprint_md5: string;
+  fingerprint_sha256: string;
+  private_key_sealed: string;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface HerokuKeysTable {
+  user_id: number;
+  sealed: string;
+  last4: string;
+  created_at: string;
+}
+
+export interface GrantsTable {
+  user_id: number;
+  scope: string;
+  created_at: string;
+}
+
 export interface Database {
   owner_names: OwnerNamesTable;
   users: UsersTable;
@@ -111,6 +154,10 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   ssh_keys: SshKeysTable;
+  checkout_keys: CheckoutKeysTable;
+  host_keys: HostKeysTable;
+  heroku_keys: HerokuKeysTable;
+  grants: GrantsTable;
 }
 
 export type Db = Kysely<Database>;

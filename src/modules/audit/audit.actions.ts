@@ -19,5 +19,15 @@ export const auditActions = [
   'ssh_key.delete',
   'deploy_key.create',
   'deploy_key.delete',
+  'checkout_key.create',
+  'checkout_key.delete',
+  'host_key.create',
+  'host_key.delete',
+  'heroku_key.set',
+  'heroku_key.delete',
+  'grant.give',
+  'grant.revoke',
+  'credentials.fetch',
+  'master_key.rotate',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

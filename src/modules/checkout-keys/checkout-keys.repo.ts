@@ -1,0 +1,53 @@
+import type { Insertable } from 'kysely';
+import type { CheckoutKeysTable, Executor } from '../../db/schema.ts';
+
+const listed = ['checkout_keys.id', 'checkout_keys.project_id', 'checkout_keys.ssh_key_id', 'checkout_keys.kind', 'checkout_keys.user_id', 'checkout_keys.public_key', 'checkout_keys.fingerprint_md5', 'checkout_keys.fingerprint_sha256', 'checkout_keys.created_at'] as const;
+
+export type CheckoutKeyRow = Awaited<ReturnType<typeof listForProject>>[number];
+
+export async function insertCheckoutKey(db: Executor, key: Insertable<CheckoutKeysTable>): Promise<number> {
+  return (await db.insertInto('checkout_keys').values(key).returning('id').executeTakeFirstOrThrow()).id;
+}
+
+/** Newest first, the order both CircleCI APIs list them in. */
+export async function listForProject(db: Executor, projectId: number) {
+  return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).orderBy('id', 'desc').execute();
+}
+
+/** By MD5 (CircleCI's form) or SHA256 fingerprint. */
+export async function findByFingerprint(db: Executor, projectId: number, fingerprint: string) {
+  const column = fingerprint.startsWith('SHA256:') ? 'fingerprint_sha256' : 'fingerprint_md5';
+  return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).where(column, '=', fingerprint).executeTakeFirst();
+}
+
+export async function findSealed(db: Executor, id: number) {
+  return db.selectFrom('checkout_keys').select(['id', 'project_id', 'fingerprint_sha256', 'private_key_sealed']).where('id', '=', id).executeTakeFirst();
+}
+
+/** A user's checkout keys: the keys made under their write:public_key grant. */
+export async function listUserKeysOf(db: Executor, userId: number) {
+  return db
+    .selectFrom('checkout_keys')
+    .innerJoin('projects', 'projects.id', 'checkout_keys.project_id')
+    .innerJoin('accounts', 'accounts.id', 'projects.account_id')
+    .select([...listed, 'projects.vcs', 'projects.name as project_name', 'accounts.name as account_name'])
+    .where('checkout_keys.kind', '=', 'user')
+    .where('checkout_keys.user_id', '=', userId)
+    .orderBy('checkout_keys.id')
+    .execute();
+}
+
+/** Removing the public half (an ssh_keys row) takes the checkout key with it (ON DELETE CASCADE). */
+export async function deleteSshKeys(db: Executor, sshKeyIds: number[]): Promise<void> {
+  if (sshKeyIds.length > 0) await db.deleteFrom('ssh_keys').where('id', 'in', sshKeyIds).execute();
+}
+
+/** Every sealed value, for master-key rotation. */
+export async function listAllSealed(db: Executor) {
+  return db.selectFrom('checkout_keys').select(['id', 'project_id', 'fingerprint_sha256', 'private_key_sealed']).execute();
+}
+
+export async function replaceSealed(db: Executor, id: number, before: string, after: string): Promise<boolean> {
+  const result = await db.updateTable('checkout_keys').set({ private_key_sealed: after }).where('id', '=', id).where('private_key_sealed', '=', before).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -1,0 +1,17 @@
+// The grants a user can give (contract §6). Each is a standing consent for Keysmith to act on the
+// user's own account in one elevated way; given and revoked on its own, in the user's settings.
+export const grantCatalogue = {
+  'write:public_key': {
+    title: 'Projects may put SSH keys on my account',
+    allows:
+      'Keysmith may add an SSH key to your own account when you create a user checkout key for a project, so that CI can check out every repository you can reach.',
+  },
+} as const;
+
+export type GrantScope = keyof typeof grantCatalogue;
+export const grantScopes = Object.keys(grantCatalogue) as GrantScope[];
+export const isGrantScope = (value: string): value is GrantScope => value in grantCatalogue;
+
+/** Where a person gives the grant: the console's Settings → Permissions, with this grant selected. */
+// Scope names are letters, ':' and '_' only, all of which may stand in a query string as they are.
+export const grantUrl = (publicUrl: string, scope: GrantScope): string => `${publicUrl}/settings/permissions?grant=${scope}`;

@@ -1,0 +1,39 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { contextOf } from '../../http/auth.ts';
+import { errorResponses, Nullable, Timestamp } from '../../http/schemas.ts';
+import type { Services } from '../../services.ts';
+
+const Grant = Type.Object({ scope: Type.String(), title: Type.String(), allows: Type.String(), granted: Type.Boolean(), granted_at: Nullable(Timestamp) });
+const ScopeParams = Type.Object({ scope: Type.String({ minLength: 1, maxLength: 64 }) });
+const Revoked = Type.Object({
+  scope: Type.String(),
+  granted: Type.Literal(false),
+  removed_keys: Type.Boolean(),
+  keys: Type.Array(Type.Object({ fingerprint: Type.String(), fingerprint_sha256: Type.String(), project: Type.String(), ssh_key_id: Type.Integer() }), {
+    description: 'The user checkout keys made under this grant (removed only with ?remove_keys=true).',
+  }),
+});
+
+export const grantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const tags = ['grants'];
+  app.get('/v1/user/grants', { schema: { tags, summary: 'Your grants: each elevated permission, what it allows, and whether you gave it', response: { 200: Type.Array(Grant), ...errorResponses } } }, async (request) =>
+    services.grants.list(contextOf(request)),
+  );
+  app.put('/v1/user/grants/:scope', { schema: { tags, summary: 'Give one grant', params: ScopeParams, response: { 200: Grant, ...errorResponses } } }, async (request) =>
+    services.grants.give(contextOf(request), request.params.scope),
+  );
+  app.delete(
+    '/v1/user/grants/:scope',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke one grant; lists the keys made under it, and removes them too with ?remove_keys=true',
+        params: ScopeParams,
+        querystring: Type.Object({ remove_keys: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
+        response: { 200: Revoked, ...errorResponses },
+      },
+    },
+    async (request) => services.grants.revoke(contextOf(request), request.params.scope, request.query.remove_keys ?? false),
+  );
+};

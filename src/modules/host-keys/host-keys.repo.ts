@@ -1,0 +1,34 @@
+import type { Insertable } from 'kysely';
+import type { Executor, HostKeysTable } from '../../db/schema.ts';
+
+const listed = ['id', 'project_id', 'hostname', 'key_type', 'public_key', 'fingerprint_md5', 'fingerprint_sha256', 'created_at'] as const;
+
+export async function insertHostKey(db: Executor, key: Insertable<HostKeysTable>): Promise<number> {
+  return (await db.insertInto('host_keys').values(key).returning('id').executeTakeFirstOrThrow()).id;
+}
+
+export async function listForProject(db: Executor, projectId: number) {
+  return db.selectFrom('host_keys').select(listed).where('project_id', '=', projectId).orderBy('hostname').orderBy('id').execute();
+}
+
+export async function listSealed(db: Executor, projectId: number) {
+  return db.selectFrom('host_keys').select(['id', 'hostname', 'fingerprint_md5', 'fingerprint_sha256', 'private_key_sealed']).where('project_id', '=', projectId).orderBy('hostname').orderBy('id').execute();
+}
+
+export async function findHostKey(db: Executor, projectId: number, hostname: string, fingerprint: string) {
+  const column = fingerprint.startsWith('SHA256:') ? 'fingerprint_sha256' : 'fingerprint_md5';
+  return db.selectFrom('host_keys').select(listed).where('project_id', '=', projectId).where('hostname', '=', hostname).where(column, '=', fingerprint).executeTakeFirst();
+}
+
+export async function deleteHostKey(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('host_keys').where('id', '=', id).execute();
+}
+
+export async function listAllSealed(db: Executor) {
+  return db.selectFrom('host_keys').select(['id', 'project_id', 'hostname', 'fingerprint_sha256', 'private_key_sealed']).execute();
+}
+
+export async function replaceSealed(db: Executor, id: number, before: string, after: string): Promise<boolean> {
+  const result = await db.updateTable('host_keys').set({ private_key_sealed: after }).where('id', '=', id).where('private_key_sealed', '=', before).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

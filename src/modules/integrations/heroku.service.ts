@@ -1,0 +1,50 @@
+// A user's Heroku API key (contract §5): stored sealed, shown only as its last four characters.
+import { seal, type KeyRing } from '../../crypto/envelope.ts';
+import type { Db } from '../../db/schema.ts';
+import { AppError } from '../../errors.ts';
+import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import * as repo from './heroku.repo.ts';
+
+export const herokuKeyAad = (userId: number): string => `heroku_key:${userId}`;
+const HEROKU_KEY = /^[A-Za-z0-9_-]{8,128}$/;
+
+export function createHerokuService({ db, ring, audit, clock }: { db: Db; ring: KeyRing; audit: AuditService; clock: { now(): Date } }) {
+  function owner(actor: Actor): UserActor {
+    if (actor.type !== 'user') throw new AppError('user_key_required', 'A Heroku key belongs to a person, and this is a service API key.', 'Use your own user API key.');
+    return actor;
+  }
+
+  return {
+    async status(ctx: RequestContext) {
+      const row = await repo.findHerokuKey(db, owner(ctx.actor).userId);
+      return { configured: row !== undefined, last4: row?.last4 ?? null };
+    },
+
+    async set(ctx: RequestContext, apikey: string) {
+      const user = owner(ctx.actor);
+      const key = apikey.trim();
+      if (!HEROKU_KEY.test(key)) {
+        throw new AppError('validation_failed', 'The apikey field must be a Heroku API key: 8 to 128 letters, digits, hyphens or underscores (see heroku auth:token).', undefined, { field: 'apikey' });
+      }
+      const sealed = seal(ring, key, herokuKeyAad(user.userId));
+      await db.transaction().execute(async (trx) => {
+        await repo.putHerokuKey(trx, { user_id: user.userId, sealed, last4: key.slice(-4), created_at: clock.now().toISOString() });
+        await audit.record(trx, ctx, { action: 'heroku_key.set', target: { type: 'user', id: user.userId, label: user.login } });
+      });
+      return { configured: true, last4: key.slice(-4) };
+    },
+
+    async remove(ctx: RequestContext) {
+      const user = owner(ctx.actor);
+      await db.transaction().execute(async (trx) => {
+        if (await repo.deleteHerokuKey(trx, user.userId)) {
+          await audit.record(trx, ctx, { action: 'heroku_key.delete', target: { type: 'user', id: user.userId, label: user.login } });
+        }
+      });
+      return { configured: false, last4: null };
+    },
+  };
+}
+
+export type HerokuService = ReturnType<typeof createHerokuService>;
