@@ -70,6 +70,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Listen on 127.0.0.1 with the public URL set to the real address (for real HTTP clients). */
   listen?: boolean;
+  /** SQLite only: a database file instead of memory (to inspect the bytes on disk). */
+  sqliteFile?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -84,7 +86,7 @@ const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 
 export async function createTestApp(kind: DialectKind, options: TestAppOptions = {}): Promise<TestApp> {
   let schema: string | undefined;
-  let url = 'sqlite::memory:';
+  let url = options.sqliteFile ? `sqlite:${options.sqliteFile}` : 'sqlite::memory:';
   if (kind === 'postgres') {
     schema = `t_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
