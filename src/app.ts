@@ -109,8 +109,13 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
     services.flush().catch((err: unknown) => logger.error({ err }, 'flushing last-used times and audit queue failed'));
   }, config.lastUsedFlushMs);
   flushTimer.unref();
+  const sweepTimer = setInterval(() => {
+    services.sessions.deleteExpired().catch((err: unknown) => logger.error({ err }, 'deleting expired sessions failed'));
+  }, 60 * 60 * 1000);
+  sweepTimer.unref();
   app.addHook('onClose', async () => {
     clearInterval(flushTimer);
+    clearInterval(sweepTimer);
     await services.flush();
   });
 

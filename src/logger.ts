@@ -2,9 +2,20 @@
 // header (Authorization, Circle-Token, Cookie) is ever logged.
 import pino, { type Logger } from 'pino';
 
-const SECRET_QUERY = /([?&])(circle-token)=[^&#]*/gi;
+// Any parameter whose name decodes to circle-token (circle%2Dtoken too), since that is what Fastify reads.
+const QUERY_PARAM = /([?&])([^=&#]*)=([^&#]*)/g;
 
-export const redactUrl = (url: string): string => url.replace(SECRET_QUERY, '$1$2=[redacted]');
+export function redactUrl(url: string): string {
+  return url.replace(QUERY_PARAM, (whole, sep: string, name: string) => {
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name);
+    } catch {
+      // keep it as it is
+    }
+    return decoded.toLowerCase() === 'circle-token' ? `${sep}${name}=[redacted]` : whole;
+  });
+}
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(

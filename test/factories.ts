@@ -17,8 +17,8 @@ export async function seed(t: TestApp, login = 'alice', account = 'acme') {
 export async function addUser(t: TestApp, login: string, membership?: { account: string; role: MemberRole; by: string }) {
   const write = await t.services.users.prepare({ login });
   const user = await t.services.db.transaction().execute((trx) => write(trx, cli));
-  const writeKey = t.services.apiKeys.prepareUserKey(user.id, { name: `${login}'s key` });
-  const key = await t.services.db.transaction().execute((trx) => writeKey(trx, cli));
+  const writeKey = t.services.apiKeys.prepareUserKey({ name: `${login}'s key` });
+  const key = await t.services.db.transaction().execute((trx) => writeKey(trx, cli, user.id));
   if (membership) {
     const res = await t.request({
       method: 'PUT',

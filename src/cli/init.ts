@@ -18,11 +18,11 @@ export async function initialise(services: Services, input: InitInput) {
     isSiteAdmin: true,
     onlyIfFirst: true,
   });
-  const writeKey = (userId: number) => services.apiKeys.prepareUserKey(userId, { name: 'created by keysmith init' });
+  const writeKey = services.apiKeys.prepareUserKey({ name: 'created by keysmith init' });
   return services.db.transaction().execute(async (trx) => {
     const user = await writeUser(trx, origin);
     const account = await services.accounts.write(trx, origin, user.id, input.account);
-    const key = await writeKey(user.id)(trx, origin);
+    const key = await writeKey(trx, origin, user.id);
     return { user, account, key };
   });
 }

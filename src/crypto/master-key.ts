@@ -32,7 +32,13 @@ export function loadMasterKey(source: MasterKeySource): LoadedMasterKey {
   fs.mkdirSync(path.dirname(source.path), { recursive: true });
   const key = randomBytes(32);
   // 'wx' refuses to overwrite a file another process created a moment ago.
-  fs.writeFileSync(source.path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    fs.writeFileSync(source.path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process created it a moment ago: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { key: decode(fs.readFileSync(source.path, 'utf8'), `The master key file ${source.path}`) };
+    throw err;
+  }
   return { key, createdFile: source.path };
 }
 

@@ -74,6 +74,3 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /** Reads a boolean column: PostgreSQL gives a boolean, SQLite an integer. */
 export const readBool = (value: boolean | number | null | undefined): boolean => Boolean(value);
-
-/** Current time as the ISO string both databases store. */
-export const isoNow = (clock: { now(): Date }): string => clock.now().toISOString();

@@ -36,11 +36,17 @@ function fromBasic(encoded: string): string {
   return password || user;
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
+export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      // A malformed escape cannot be one of our session ids; the session check refuses it.
+      return part.slice(eq + 1).trim();
+    }
   }
   return undefined;
 }
@@ -87,6 +93,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     if (!SAFE_METHODS.has(request.method)) {
       const csrf = request.headers['x-csrf-token'];
       if (typeof csrf !== 'string' || csrf.length > MAX_CREDENTIAL_LENGTH || !session.csrfMatches(csrf)) {
+        refused(request, 'csrf_token_missing_or_wrong', 'cookie');
         throw new AppError(
           'csrf_required',
           'A change made with the console session cookie must carry the X-CSRF-Token header.',
@@ -99,7 +106,13 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
 
   /** Sets request.actor, synchronously when the key is cached; returns a promise otherwise. */
   function check(request: FastifyRequest, mode: AuthMode): void | Promise<void> {
-    const credential = presented(request);
+    let credential: Presented | undefined;
+    try {
+      credential = presented(request);
+    } catch (err) {
+      refused(request, 'unknown_authorization_scheme', 'authorization');
+      throw err;
+    }
     if (!credential) {
       if (mode === 'required') {
         throw new AppError('credentials_required', 'This request needs an API key.', 'Send Authorization: Bearer <API key>; create keys in the console under Settings → API keys.');

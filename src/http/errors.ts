@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../errors.ts';
 import { OWNER_NAME_PATTERN, OWNER_NAME_RULE } from '../modules/users/owner-names.ts';
 import { PROJECT_NAME_PATTERN } from '../modules/projects/projects.service.ts';
+import { PLAIN_TEXT_PATTERN } from './schemas.ts';
 
 interface AjvError {
   keyword: string;
@@ -16,6 +17,7 @@ interface AjvError {
 const patternRules: Record<string, string> = {
   [OWNER_NAME_PATTERN]: OWNER_NAME_RULE,
   [PROJECT_NAME_PATTERN]: '1 to 100 letters, digits, dots, hyphens or underscores',
+  [PLAIN_TEXT_PATTERN]: 'text without control characters (no NUL, tab or line breaks)',
 };
 
 const where: Record<string, string> = { body: 'field', querystring: 'query parameter', params: 'path segment', headers: 'header' };
@@ -85,6 +87,10 @@ export function toAppError(err: unknown): AppError {
       return new AppError('bad_request', 'The request body is not valid JSON.', 'Check the quoting and commas of the body.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('bad_request', 'The Content-Length header does not match the body.');
+  }
+  // PostgreSQL refuses NUL (and characters it cannot encode) in text; that is bad input, not our failure.
+  if ((e as { code?: string }).code === '22021' || (e as { code?: string }).code === '22P05') {
+    return new AppError('bad_request', 'The request contains a NUL byte or another character that cannot be stored; remove it and try again.');
   }
   if (e instanceof SyntaxError && e.statusCode === 400) return new AppError('bad_request', 'The request body is not valid JSON.', 'Check the quoting and commas of the body.');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

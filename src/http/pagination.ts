@@ -2,7 +2,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
+/** The credential may come as ?circle-token= on any route (contract §3); lists must accept it. */
+export const CredentialQuery = { 'circle-token': Type.Optional(Type.String({ maxLength: 512, description: 'An API key, for clients that can only send it this way.' })) };
+
 export const PageQuery = {
+  ...CredentialQuery,
   per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 30, description: 'Items per page (at most 100).' })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1.' })),
 };
@@ -26,6 +30,7 @@ export function setLinkHeader(request: FastifyRequest, reply: FastifyReply, publ
   reply.header('x-total-count', String(total));
   if (last === 1 && page.page === 1) return;
   const url = new URL(request.url, publicUrl);
+  url.searchParams.delete('circle-token');
   const link = (n: number, rel: string) => {
     url.searchParams.set('page', String(n));
     url.searchParams.set('per_page', String(page.perPage));

@@ -2,6 +2,7 @@
 // baseUrl "<public url>/api/v3" works unchanged. Wire shapes only: every rule is in the modules.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { readBool } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import { actorOf, contextOf } from '../../http/auth.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
@@ -34,7 +35,6 @@ declare module 'fastify' {
 }
 
 const githubTime = (iso: string): string => iso.replace(/\.\d{3}Z$/, 'Z');
-const readBool = (value: boolean | number): boolean => Boolean(value);
 
 /** Every scope that includes `needed`, as GitHub lists them. */
 const acceptedScopes = (needed: Scope): string => scopeNames.filter((s) => scopeSatisfies([s], needed)).join(', ');

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { PageQuery } from '../../http/pagination.ts';
-import { Nullable } from '../../http/schemas.ts';
+import { Nullable, PlainText } from '../../http/schemas.ts';
 
 export const GithubError = Type.Object(
   {
@@ -42,7 +42,7 @@ export const GithubUser = Type.Object({
 });
 
 const keyText = Type.String({ minLength: 1, maxLength: 65_536, description: 'The public key: the contents of a .pub file.' });
-const title = Type.String({ maxLength: 255 });
+const title = PlainText(255);
 export const NewUserKeyBody = Type.Object({ title: Type.Optional(title), key: keyText }, { additionalProperties: false });
 export const NewDeployKeyBody = Type.Object({ title: Type.Optional(title), key: keyText, read_only: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false });
 

@@ -83,6 +83,17 @@ export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: stri
   };
 }
 
+/** Scoped keys exist to do less: actions outside every scope (minting keys, grants, accounts) refuse them. */
+export function requireUnrestricted(actor: Actor, what: string): void {
+  if (actorScopes(actor) !== null) {
+    throw new AppError(
+      'unrestricted_key_required',
+      `This API key is limited to a list of scopes, and such keys cannot be used for ${what}.`,
+      'Use a key without a scope list, or the console.',
+    );
+  }
+}
+
 /** A restricted key must hold `scope` (or a scope that includes it). */
 export function requireScope(actor: Actor, scope: Scope, what: string): void {
   const held = actorScopes(actor);

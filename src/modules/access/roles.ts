@@ -10,8 +10,6 @@ export type ServiceRole = (typeof serviceRoles)[number];
 /** A role in an account: a member's, or a service key's own. */
 export type Role = MemberRole | ServiceRole;
 
-export const isMemberRole = (value: string): value is MemberRole => (memberRoles as readonly string[]).includes(value);
-export const isServiceRole = (value: string): value is ServiceRole => (serviceRoles as readonly string[]).includes(value);
 
 
 export const scopeNames = [

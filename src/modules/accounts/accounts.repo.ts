@@ -5,10 +5,6 @@ export async function insertAccount(db: Executor, account: { name: string; name_
   return db.insertInto('accounts').values(account).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function findAccountByName(db: Executor, name: string) {
-  return db.selectFrom('accounts').selectAll().where('name_lower', '=', name.toLowerCase()).executeTakeFirst();
-}
-
 export async function deleteAccount(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('accounts').where('id', '=', id).execute();
 }

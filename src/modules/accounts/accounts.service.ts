@@ -3,10 +3,11 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { RequestContext } from '../access/actor.ts';
-import type { AccessService, AccountAccess } from '../access/access.service.ts';
+import { requireUnrestricted, type AccessService, type AccountAccess } from '../access/access.service.ts';
 import type { MemberRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import { assertOwnerName, nameTaken } from '../users/owner-names.ts';
+import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
 import * as usersRepo from '../users/users.repo.ts';
 import * as repo from './accounts.repo.ts';
 
@@ -50,6 +51,7 @@ export function createAccountService({ db, credentials, access, audit, clock }: 
       if (ctx.actor.type !== 'user') {
         throw new AppError('user_key_required', 'A service API key cannot create accounts; accounts are created by people.', 'Use your own user API key.');
       }
+      requireUnrestricted(ctx.actor, 'creating accounts');
       const userId = ctx.actor.userId;
       return db.transaction().execute((trx) => this.write(trx, ctx, userId, name));
     },
@@ -94,7 +96,8 @@ export function createAccountService({ db, credentials, access, audit, clock }: 
     async removeMember(ctx: RequestContext, accountName: string, login: string) {
       const acc = await access.resolve(ctx.actor, { from: 'path', name: accountName });
       const leaving = ctx.actor.type === 'user' && ctx.actor.login.toLowerCase() === login.toLowerCase();
-      if (!leaving) access.authorize(ctx.actor, acc, 'member.manage');
+      if (leaving) requireUnrestricted(ctx.actor, 'leaving an account');
+      else access.authorize(ctx.actor, acc, 'member.manage');
       await db.transaction().execute(async (trx) => {
         const user = await resolveMember(trx, login);
         await repo.lockAccount(trx, acc.accountId);
@@ -105,6 +108,19 @@ export function createAccountService({ db, credentials, access, audit, clock }: 
           if ((await repo.countOwners(trx, acc.accountId)) <= 1) throw lastOwner(acc.accountName);
         }
         await repo.deleteMembership(trx, acc.accountId, user.id);
+        // Their user checkout keys act as them: they leave with them (public half and private half).
+        const keys = await checkoutRepo.listUserKeysInAccount(trx, user.id, acc.accountId);
+        await checkoutRepo.deleteSshKeys(trx, keys.map((k) => k.ssh_key_id));
+        await audit.recordMany(
+          trx,
+          ctx,
+          keys.map((k) => ({
+            action: 'checkout_key.delete' as const,
+            accountId: acc.accountId,
+            target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${acc.accountName}/${k.project_name}` },
+            details: { fingerprint: k.fingerprint_md5, reason: 'member removed' },
+          })),
+        );
         await audit.record(trx, ctx, {
           action: 'member.remove',
           accountId: acc.accountId,

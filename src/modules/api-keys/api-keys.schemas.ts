@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Nullable, NullableTimestamp, Timestamp } from '../../http/schemas.ts';
+import { Nullable, NullableTimestamp, PlainText, Timestamp } from '../../http/schemas.ts';
 import { scopeNames, serviceRoles } from '../access/roles.ts';
 
 const ScopeName = Type.String({ minLength: 1, maxLength: 64, description: scopeNames.join(', ') });
@@ -23,7 +23,7 @@ export const CreatedUserApiKey = Type.Object({ ...keyFields, ...secret });
 export const CreatedServiceApiKey = Type.Object({ ...keyFields, role: ServiceRole, created_by: Nullable(Type.String()), ...secret });
 
 const newKeyFields = {
-  name: Type.String({ minLength: 1, maxLength: 100 }),
+  name: PlainText(100, { minLength: 1 }),
   expires_at: Type.Optional(Nullable(Type.String({ format: 'date-time', maxLength: 40 }))),
   scopes: Type.Optional(Nullable(Type.Array(ScopeName, { maxItems: 16, description: 'Narrows the key below its role; omit for no restriction.' }))),
 };

@@ -4,7 +4,8 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { readBool } from '../../db/dialect.ts';
 import { mintToken, parseToken } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
-import { actorScopes, type Actor, type RequestContext } from '../access/actor.ts';
+import type { Actor, RequestContext } from '../access/actor.ts';
+import { requireUnrestricted as requireUnrestrictedKey } from '../access/access.service.ts';
 import type { AccessService, AccountSelector } from '../access/access.service.ts';
 import { isScope, type Scope, type ServiceRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
@@ -96,16 +97,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
     return { expiresAt, scopes };
   }
 
-  /** Scoped keys exist to do less; letting one mint keys would undo that. */
-  function requireUnrestricted(actor: Actor): void {
-    if (actorScopes(actor) !== null) {
-      throw new AppError(
-        'unrestricted_key_required',
-        'This API key is limited to a list of scopes, and such keys cannot create or delete API keys.',
-        'Use a key without a scope list, or sign in to the console.',
-      );
-    }
-  }
+  const requireUnrestricted = (actor: Actor) => requireUnrestrictedKey(actor, 'creating or deleting API keys');
 
   const view = (row: KeyRow) => ({
     id: row.id,
@@ -149,12 +141,13 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       }
       const cached = credentials.get(parsed.hash);
       if (cached) return accept(cached);
+      const readAt = credentials.generation();
       return repo.findKeyByHash(db, parsed.hash).then((row) => {
         if (!row) {
           throw new RefusedCredential('token_invalid', 'The API key is not known: it may have been deleted.', 'Create a new API key.', { extra: { reason: 'unknown_key' } });
         }
         const credential = toCredential(row);
-        credentials.set(parsed.hash, credential);
+        credentials.set(parsed.hash, credential, readAt);
         return accept(credential);
       });
     },
@@ -165,10 +158,10 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
     },
 
     /** Validates and mints outside any transaction; the returned writer stores the key inside one. */
-    prepareUserKey(userId: number, input: NewKeyInput) {
+    prepareUserKey(input: NewKeyInput) {
       const { expiresAt, scopes } = validate(input);
       const minted = mintToken('user');
-      return async (trx: Executor, origin: AuditOrigin) => {
+      return async (trx: Executor, origin: AuditOrigin, userId: number) => {
         const row = await repo.insertApiKey(trx, {
           kind: 'user',
           user_id: userId,
@@ -191,8 +184,8 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       const actor = ctx.actor;
       if (actor.type !== 'user') throw serviceKeyHasNoUserKeys();
       requireUnrestricted(actor);
-      const write = this.prepareUserKey(actor.userId, input);
-      return db.transaction().execute((trx) => write(trx, ctx));
+      const write = this.prepareUserKey(input);
+      return db.transaction().execute((trx) => write(trx, ctx, actor.userId));
     },
 
     /** Only the user deletes their own user keys; anyone else's id is a 404. */

@@ -5,13 +5,17 @@
 // at once everywhere.
 export interface CredentialCache<T> {
   get(hash: string): T | undefined;
-  set(hash: string, value: T): void;
+  /** Taken before a database read; set() ignores a value read before a later clear(). */
+  generation(): number;
+  set(hash: string, value: T, readAt: number): void;
   clear(): void;
 }
 
 export function createCredentialCache<T>({ clock, ttlMs, maxEntries }: { clock: { now(): Date }; ttlMs: number; maxEntries: number }): CredentialCache<T> {
   const entries = new Map<string, { value: T; until: number }>();
+  let generation = 0;
   return {
+    generation: () => generation,
     get(hash) {
       const entry = entries.get(hash);
       if (!entry) return undefined;
@@ -21,12 +25,15 @@ export function createCredentialCache<T>({ clock, ttlMs, maxEntries }: { clock: 
       }
       return entry.value;
     },
-    set(hash, value) {
+    set(hash, value, readAt) {
+      // A key deleted while this look-up was in flight must not come back.
+      if (readAt !== generation) return;
       // Maps iterate in insertion order, so the first key is the oldest entry.
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
       entries.set(hash, { value, until: clock.now().getTime() + ttlMs });
     },
     clear() {
+      generation++;
       entries.clear();
     },
   };

@@ -25,9 +25,15 @@ export function createLastUsedTracker({ db, clock }: { db: Db; clock: { now(): D
       if (pending.size === 0) return;
       const batch = pending;
       pending = new Map();
-      await db.transaction().execute(async (trx) => {
-        for (const [id, at] of batch) await repo.touchLastUsed(trx, id, new Date(at).toISOString());
-      });
+      try {
+        await db.transaction().execute(async (trx) => {
+          for (const [id, at] of batch) await repo.touchLastUsed(trx, id, new Date(at).toISOString());
+        });
+      } catch (err) {
+        // Keep the uses for the next flush; a newer use of the same key wins.
+        for (const [id, at] of batch) if ((pending.get(id) ?? 0) < at) pending.set(id, at);
+        throw err;
+      }
     },
   };
 }

@@ -29,7 +29,7 @@ const MAX_QUEUED = 10_000;
 const clip = (text: string | null, max: number): string | null => (text === null ? null : text.slice(0, max));
 
 export function createAuditService({ db, clock, logger }: { db: Db; clock: { now(): Date }; logger: Logger }) {
-  let queue: repo.NewAuditEvent[] = [];
+  const queue: repo.NewAuditEvent[] = [];
   let dropped = 0;
 
   function actorFields(origin: AuditOrigin): Pick<repo.NewAuditEvent, 'actor_type' | 'actor_id' | 'actor_label' | 'remote_addr' | 'user_agent'> {
@@ -95,9 +95,14 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
         dropped = 0;
       }
       while (queue.length > 0) {
-        const batch = queue.slice(0, 500);
-        await repo.insertEvents(db, batch);
-        queue = queue.slice(batch.length);
+        // Taken out before the await, so overlapping flushes never write an event twice.
+        const batch = queue.splice(0, 500);
+        try {
+          await repo.insertEvents(db, batch);
+        } catch (err) {
+          queue.unshift(...batch);
+          throw err;
+        }
       }
     },
   };

@@ -30,10 +30,22 @@ export async function listUserKeysOf(db: Executor, userId: number) {
     .selectFrom('checkout_keys')
     .innerJoin('projects', 'projects.id', 'checkout_keys.project_id')
     .innerJoin('accounts', 'accounts.id', 'projects.account_id')
-    .select([...listed, 'projects.vcs', 'projects.name as project_name', 'accounts.name as account_name'])
+    .select([...listed, 'projects.vcs', 'projects.name as project_name', 'accounts.id as account_id', 'accounts.name as account_name'])
     .where('checkout_keys.kind', '=', 'user')
     .where('checkout_keys.user_id', '=', userId)
     .orderBy('checkout_keys.id')
+    .execute();
+}
+
+/** A user's checkout keys in one account's projects: they go when the user leaves the account. */
+export async function listUserKeysInAccount(db: Executor, userId: number, accountId: number) {
+  return db
+    .selectFrom('checkout_keys')
+    .innerJoin('projects', 'projects.id', 'checkout_keys.project_id')
+    .select(['checkout_keys.id', 'checkout_keys.ssh_key_id', 'checkout_keys.fingerprint_md5', 'projects.vcs', 'projects.name as project_name'])
+    .where('checkout_keys.kind', '=', 'user')
+    .where('checkout_keys.user_id', '=', userId)
+    .where('projects.account_id', '=', accountId)
     .execute();
 }
 

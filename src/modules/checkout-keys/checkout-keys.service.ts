@@ -5,7 +5,7 @@ import { open, seal, type KeyRing } from '../../crypto/envelope.ts';
 import { generateKeyPair } from '../../crypto/ssh-keypair.ts';
 import type { Db } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
-import type { AccessService } from '../access/access.service.ts';
+import { requireScope, type AccessService } from '../access/access.service.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { GrantService } from '../grants/grants.service.ts';
@@ -91,7 +91,10 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
         );
       }
       access.authorize(actor, acc, 'project_key.write');
-      if (actor.type === 'user' && kind === 'user') await grants.require(db, actor, 'write:public_key', 'Creating a user checkout key');
+      if (actor.type === 'user' && kind === 'user') {
+        requireScope(actor, 'write:public_key', 'Creating a user checkout key');
+        await grants.require(db, actor, 'write:public_key', 'Creating a user checkout key');
+      }
 
       const pair = await generateKeyPair(algorithm, `keysmith checkout key for ${slug}`);
       const sealed = seal(ring, pair.privateKey, checkoutKeyAad(project.id, pair.fingerprintSha256));
@@ -102,7 +105,8 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
         const sshKeyId = await sshKeysRepo.insertKey(trx, {
           kind: kind === 'user' ? 'user' : 'deploy',
           user_id: kind === 'user' ? createdBy : null,
-          project_id: kind === 'deploy' ? project.id : null,
+          // Set for user keys too, so deleting the project (or its account) takes the user's key with it.
+          project_id: project.id,
           title: `Keysmith checkout key for ${slug}`,
           key_type: pair.type,
           public_key: pair.publicKey,
@@ -164,7 +168,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
             ? {
                 fingerprint: preferred.fingerprint_md5,
                 fingerprint_sha256: preferred.fingerprint_sha256,
-                type: preferred.kind,
+                type: preferred.kind === 'deploy' ? 'deploy-key' : 'user-key',
                 private_key: open(ring, sealedCheckout.private_key_sealed, checkoutKeyAad(project.id, preferred.fingerprint_sha256)).toString('utf8'),
               }
             : null,

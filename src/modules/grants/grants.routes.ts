@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { contextOf } from '../../http/auth.ts';
+import { CredentialQuery } from '../../http/pagination.ts';
 import { errorResponses, Nullable, Timestamp } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
@@ -30,7 +31,7 @@ export const grantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         tags,
         summary: 'Revoke one grant; lists the keys made under it, and removes them too with ?remove_keys=true',
         params: ScopeParams,
-        querystring: Type.Object({ remove_keys: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
+        querystring: Type.Object({ ...CredentialQuery, remove_keys: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
         response: { 200: Revoked, ...errorResponses },
       },
     },

@@ -5,7 +5,7 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
-import { actorScopes } from '../access/actor.ts';
+import { requireUnrestricted } from '../access/access.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
@@ -16,9 +16,7 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
     if (actor.type !== 'user') {
       throw new AppError('user_key_required', 'Grants belong to a person, and this is a service API key.', 'Use your own user API key, or the console.');
     }
-    if (actorScopes(actor) !== null) {
-      throw new AppError('unrestricted_key_required', 'This API key is limited to a list of scopes, and such keys cannot change grants.', 'Use a key without a scope list, or the console.');
-    }
+    requireUnrestricted(actor, 'changing grants');
     return actor;
   }
 
@@ -70,7 +68,7 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
           await audit.recordMany(
             trx,
             ctx,
-            made.map((k) => ({ action: 'checkout_key.delete' as const, target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${k.account_name}/${k.project_name}` }, details: { fingerprint: k.fingerprint_md5, reason: 'grant revoked' } })),
+            made.map((k) => ({ action: 'checkout_key.delete' as const, accountId: k.account_id, target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${k.account_name}/${k.project_name}` }, details: { fingerprint: k.fingerprint_md5, reason: 'grant revoked' } })),
           );
         }
         await audit.record(trx, ctx, { action: 'grant.revoke', target: { type: 'grant', id: scope, label: user.login }, details: { keys: keys.length, removed_keys: removeKeys } });

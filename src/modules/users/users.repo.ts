@@ -10,11 +10,6 @@ export async function releaseOwnerName(db: Executor, nameLower: string): Promise
   await db.deleteFrom('owner_names').where('name_lower', '=', nameLower).execute();
 }
 
-export async function isOwnerNameTaken(db: Executor, nameLower: string): Promise<boolean> {
-  const row = await db.selectFrom('owner_names').select('kind').where('name_lower', '=', nameLower).executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function insertUser(db: Executor, user: Insertable<UsersTable>) {
   return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
 }

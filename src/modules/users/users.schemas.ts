@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Nullable, OwnerName, Timestamp } from '../../http/schemas.ts';
+import { Nullable, OwnerName, PlainText, Timestamp } from '../../http/schemas.ts';
 import { scopeNames, serviceRoles } from '../access/roles.ts';
 
 export const User = Type.Object({
@@ -29,7 +29,7 @@ export const NewUserBody = Type.Object(
   {
     login: OwnerName('The new user\'s login'),
     email: Type.Optional(Type.String({ maxLength: 254, format: 'email' })),
-    name: Type.Optional(Type.String({ maxLength: 255 })),
+    name: Type.Optional(PlainText(255)),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'At least 12 characters; for the console.' })),
   },
   { additionalProperties: false },

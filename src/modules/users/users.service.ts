@@ -1,7 +1,8 @@
 import type { Db, Executor } from '../../db/schema.ts';
 import { isUniqueViolation, readBool } from '../../db/dialect.ts';
 import { hashPassword } from '../../crypto/password.ts';
-import { AppError, notFound } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
+import { requireUnrestricted } from '../access/access.service.ts';
 import type { Actor } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import { assertOwnerName, nameTaken } from './owner-names.ts';
@@ -73,14 +74,9 @@ export function createUserService({ db, audit, clock }: { db: Db; audit: AuditSe
       if (origin.actor.type !== 'user' || !origin.actor.isSiteAdmin) {
         throw new AppError('site_admin_required', 'Only a site admin can create users.', 'Ask a site admin of this Keysmith instance to create the user.');
       }
+      requireUnrestricted(origin.actor, 'creating users');
       const write = await this.prepare({ ...input, isSiteAdmin: false });
       return db.transaction().execute((trx) => write(trx, origin));
-    },
-
-    async get(id: number) {
-      const user = await repo.findUserById(db, id);
-      if (!user) throw notFound('The user');
-      return user;
     },
 
     async countUsers(): Promise<number> {
