@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Logger } from 'pino';
+import { lazyChildLogger } from './logger.ts';
 import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
@@ -39,6 +40,7 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
   let requestCounter = 0;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    childLoggerFactory: (parent, bindings, options) => lazyChildLogger(parent as Logger, bindings, options) as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
     // A random per-process prefix and a counter: unique across restarts, and cheap per request.

@@ -29,3 +29,65 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination,
   );
 }
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * Fastify gives every request its own child logger (bound to the request id). Building a pino child
+ * costs more than the rest of an authenticated request, and at the usual level most requests never
+ * log. This one builds the child only when a line is actually written.
+ */
+class LazyChildLogger {
+  #child: Logger | undefined;
+  readonly #parent: Logger;
+  readonly #bindings: pino.Bindings;
+  readonly #options: pino.ChildLoggerOptions;
+
+  constructor(parent: Logger, bindings: pino.Bindings, options: pino.ChildLoggerOptions) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#options = options;
+  }
+
+  #real(): Logger {
+    return (this.#child ??= this.#parent.child(this.#bindings, this.#options));
+  }
+
+  #write(level: Level, args: unknown[]): void {
+    if (this.#parent.isLevelEnabled(level)) (this.#real()[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  get level(): string {
+    return this.#child?.level ?? this.#parent.level;
+  }
+  set level(value: string) {
+    this.#real().level = value;
+  }
+  fatal(...args: unknown[]) {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]) {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]) {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]) {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]) {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]) {
+    this.#write('trace', args);
+  }
+  silent() {}
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions) {
+    return this.#real().child(bindings, options);
+  }
+}
+
+/** For Fastify's `childLoggerFactory`. */
+export function lazyChildLogger(parent: Logger, bindings: pino.Bindings, options: pino.ChildLoggerOptions) {
+  return new LazyChildLogger(parent, bindings, options);
+}
