@@ -60,6 +60,8 @@ forEachDatabase('audit trail', (kind) => {
     assert.equal(res.statusCode, 500);
     assert.equal(res.json().error.code, 'internal');
     assert.ok(!res.body.includes('audit_events'), 'raw database errors never reach the client');
+    const logged = app.logs.map((l) => JSON.parse(l) as { msg?: string; reqId?: string });
+    assert.ok(logged.some((l) => l.msg === 'request failed' && l.reqId === res.json().request_id), 'the failure is logged with its request id');
     await sql`alter table audit_events_away rename to audit_events`.execute(db);
     assert.deepEqual(await db.selectFrom('projects').select('name').execute(), [], 'the project was rolled back with its audit row');
   });
