@@ -92,6 +92,14 @@ forEachDatabase('CircleCI-compatible keys and grants', (kind) => {
     const mine = await app.request({ method: 'GET', url: '/api/v3/user/keys', headers: bearer(alice.key) });
     assert.deepEqual(mine.json().map((k: { key: string; title: string }) => [k.key, k.title]), [[created.public_key, 'Keysmith checkout key for gh/acme/web']]);
 
+    const viaGithub = (await client.addCheckoutKey('github-user-key' as never)) as unknown as CheckoutKey;
+    const githubId = (await app.request({ method: 'GET', url: '/api/v3/user/keys', headers: bearer(alice.key) })).json().find((k: { key: string }) => k.key === viaGithub.public_key).id;
+    assert.equal((await app.request({ method: 'DELETE', url: `/api/v3/user/keys/${githubId}`, headers: bearer(alice.key) })).statusCode, 204);
+    assert.equal(((await client.listCheckoutKeys()) as unknown as CheckoutKey[]).length, 1, 'deleting its public half removed that checkout key');
+    const trail = await app.services.db.selectFrom('audit_events').select(['action', 'account_id']).where('action', '=', 'checkout_key.delete').execute();
+    assert.equal(trail.length, 1, 'and the account trail says so');
+    assert.notEqual(trail[0]!.account_id, null);
+
     assert.deepEqual(await client.deleteCheckoutKey(created.fingerprint), { message: 'ok' });
     assert.deepEqual((await app.request({ method: 'GET', url: '/api/v3/user/keys', headers: bearer(alice.key) })).json(), [], 'its user key went with it');
 

@@ -49,6 +49,17 @@ export async function listUserKeysInAccount(db: Executor, userId: number, accoun
     .execute();
 }
 
+/** The checkout key whose public half is this SSH key, if any, with its project's account. */
+export async function findBySshKeyId(db: Executor, sshKeyId: number) {
+  return db
+    .selectFrom('checkout_keys')
+    .innerJoin('projects', 'projects.id', 'checkout_keys.project_id')
+    .innerJoin('accounts', 'accounts.id', 'projects.account_id')
+    .select(['checkout_keys.id', 'checkout_keys.kind', 'checkout_keys.fingerprint_md5', 'projects.vcs', 'projects.name as project_name', 'accounts.id as account_id', 'accounts.name as account_name'])
+    .where('checkout_keys.ssh_key_id', '=', sshKeyId)
+    .executeTakeFirst();
+}
+
 /** Removing the public half (an ssh_keys row) takes the checkout key with it (ON DELETE CASCADE). */
 export async function deleteSshKeys(db: Executor, sshKeyIds: number[]): Promise<void> {
   if (sshKeyIds.length > 0) await db.deleteFrom('ssh_keys').where('id', 'in', sshKeyIds).execute();

@@ -9,6 +9,7 @@ import { requireScope } from '../access/access.service.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import type { ProjectService } from '../projects/projects.service.ts';
+import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
 import * as usersRepo from '../users/users.repo.ts';
 import * as repo from './ssh-keys.repo.ts';
 
@@ -82,6 +83,18 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
     );
   }
 
+  /** Deleting a key that is a checkout key's public half deletes that checkout key too: say so in the trail. */
+  async function recordCheckoutKeyRemoval(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void> {
+    const checkout = await checkoutRepo.findBySshKeyId(trx, sshKeyId);
+    if (!checkout) return;
+    await audit.record(trx, ctx, {
+      action: 'checkout_key.delete',
+      accountId: checkout.account_id,
+      target: { type: 'checkout_key', id: checkout.id, label: `${checkout.vcs}/${checkout.account_name}/${checkout.project_name}` },
+      details: { kind: checkout.kind, fingerprint: checkout.fingerprint_md5, reason: 'its public key was deleted' },
+    });
+  }
+
   /** Inserts one key with its audit row; a key that exists already becomes the right 422. */
   async function insertOne(ctx: AuditOrigin, values: Insertable<SshKeysTable>, owner: repo.KeyOwner, callerId: number | null, audited: { action: 'ssh_key.create' | 'deploy_key.create'; accountId: number | null; label: string }) {
     try {
@@ -134,6 +147,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'user', userId: user.userId }, id);
         if (!key) throw notFound(`SSH key ${id}`);
+        await recordCheckoutKeyRemoval(trx, ctx, id);
         await repo.deleteKey(trx, id);
         await audit.record(trx, ctx, { action: 'ssh_key.delete', target: { type: 'ssh_key', id, label: user.login }, details: { fingerprint: key.fingerprint_sha256, title: key.title } });
       });
@@ -179,6 +193,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'deploy', projectId: project.id }, id);
         if (!key) throw notFound(`Deploy key ${id}`);
+        await recordCheckoutKeyRemoval(trx, ctx, id);
         await repo.deleteKey(trx, id);
         await audit.record(trx, ctx, {
           action: 'deploy_key.delete',
