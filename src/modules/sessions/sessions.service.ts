@@ -17,6 +17,24 @@ interface Origin {
   userAgent: string | null;
 }
 
+interface SessionUser {
+  user_id: number;
+  login: string;
+  name: string | null;
+  email: string | null;
+  created_at: string;
+  is_site_admin: boolean | number;
+}
+
+const sessionActor = (user: SessionUser): UserActor => ({
+  type: 'user',
+  userId: user.user_id,
+  login: user.login,
+  isSiteAdmin: readBool(user.is_site_admin),
+  profile: { name: user.name, email: user.email, createdAt: user.created_at },
+  credential: { kind: 'session' },
+});
+
 export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db; audit: AuditService; clock: { now(): Date }; ttlSeconds: number }) {
   const limiter = createSignInLimiter(clock);
 
@@ -42,14 +60,7 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
       const sessionId = randomSecret();
       const csrfToken = randomSecret();
       const now = clock.now();
-      const actor: UserActor = {
-        type: 'user',
-        userId: user.id,
-        login: user.login,
-        isSiteAdmin: readBool(user.is_site_admin),
-        profile: { name: user.name, email: user.email, createdAt: user.created_at },
-        credential: { kind: 'session' },
-      };
+      const actor = sessionActor({ ...user, user_id: user.id });
       await db.transaction().execute(async (trx) => {
         await repo.insertSession(trx, {
           id_hash: sha256Hex(sessionId),
@@ -67,14 +78,7 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
     async authenticate(sessionId: string) {
       const row = await repo.findSession(db, sha256Hex(sessionId));
       if (!row || row.expires_at <= clock.now().toISOString()) return undefined;
-      const actor: UserActor = {
-        type: 'user',
-        userId: row.user_id,
-        login: row.login,
-        isSiteAdmin: readBool(row.is_site_admin),
-        profile: { name: row.name, email: row.email, createdAt: row.created_at },
-        credential: { kind: 'session' },
-      };
+      const actor = sessionActor(row);
       const csrfMatches = (token: string): boolean => {
         const a = Buffer.from(sha256Hex(token), 'hex');
         return timingSafeEqual(a, Buffer.from(row.csrf_hash, 'hex'));
