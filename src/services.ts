@@ -55,7 +55,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     checkoutKeys: createCheckoutKeyService({ db, ring, access, projects, grants, audit, clock }),
     hostKeys: createHostKeyService({ db, ring, projects, audit, clock }),
     heroku: createHerokuService({ db, ring, audit, clock }),
-    apiKeys: createApiKeyService({ db, credentials, access, audit, lastUsed, clock, publicUrl: config.publicUrl }),
+    apiKeys: createApiKeyService({ db, credentials, access, audit, lastUsed, clock }),
     sessions: createSessionService({ db, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */

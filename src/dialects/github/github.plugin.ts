@@ -6,6 +6,7 @@ import { readBool } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import { actorOf, contextOf } from '../../http/auth.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
+import { requireUser } from '../../modules/access/access.service.ts';
 import { actorScopes } from '../../modules/access/actor.ts';
 import { scopeNames, scopeSatisfies, type Scope } from '../../modules/access/roles.ts';
 import type { SshKeyRow } from '../../modules/ssh-keys/ssh-keys.repo.ts';
@@ -77,8 +78,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
   };
 
   app.get('/user', { schema: { tags, summary: 'The authenticated user, GitHub-shaped', response: { 200: GithubUser, ...githubErrors } } }, async (request) => {
-    const actor = actorOf(request);
-    if (actor.type !== 'user') throw new AppError('user_key_required', 'This is a service API key, which belongs to an account, not a user.', 'Use a user API key.');
+    const actor = requireUser(actorOf(request), 'GET /user', 'describes a person');
     return {
       login: actor.login,
       id: actor.userId,

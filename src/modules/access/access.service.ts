@@ -3,7 +3,7 @@
 import { AppError, notFound } from '../../errors.ts';
 import type { Db } from '../../db/schema.ts';
 import * as accountsRepo from '../accounts/accounts.repo.ts';
-import { actorScopes, type Actor } from './actor.ts';
+import { actorScopes, type Actor, type UserActor } from './actor.ts';
 import { describeRoles, permissions, scopeSatisfies, type Permission, type Role, type Scope } from './roles.ts';
 
 export interface AccountAccess {
@@ -81,6 +81,17 @@ export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: stri
       requireScope(actor, rule.scope, doing[permission]);
     },
   };
+}
+
+/**
+ * Things that belong to a person (their keys, grants, settings) need a user's own credential.
+ * `what` names the thing as the subject of a sentence: "SSH keys", "A Heroku key".
+ */
+export function requireUser(actor: Actor, what: string, why = 'belong to a person'): UserActor {
+  if (actor.type !== 'user') {
+    throw new AppError('user_key_required', `${what} ${why}, so this needs a user's own API key; this is a service API key.`, 'Use your own user API key, or the console.');
+  }
+  return actor;
 }
 
 /** Scoped keys exist to do less: actions outside every scope (minting keys, grants, accounts) refuse them. */

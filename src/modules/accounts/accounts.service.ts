@@ -3,7 +3,7 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { RequestContext } from '../access/actor.ts';
-import { requireUnrestricted, type AccessService, type AccountAccess } from '../access/access.service.ts';
+import { requireUnrestricted, requireUser, type AccessService, type AccountAccess } from '../access/access.service.ts';
 import type { MemberRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import { assertOwnerName, nameTaken } from '../users/owner-names.ts';
@@ -48,11 +48,9 @@ export function createAccountService({ db, credentials, access, audit, clock }: 
     },
 
     async create(ctx: RequestContext, name: string) {
-      if (ctx.actor.type !== 'user') {
-        throw new AppError('user_key_required', 'A service API key cannot create accounts; accounts are created by people.', 'Use your own user API key.');
-      }
-      requireUnrestricted(ctx.actor, 'creating accounts');
-      const userId = ctx.actor.userId;
+      const user = requireUser(ctx.actor, 'Accounts', 'are created by people');
+      requireUnrestricted(user, 'creating accounts');
+      const userId = user.userId;
       return db.transaction().execute((trx) => this.write(trx, ctx, userId, name));
     },
 

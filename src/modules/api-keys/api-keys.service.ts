@@ -5,7 +5,7 @@ import { readBool } from '../../db/dialect.ts';
 import { mintToken, parseToken } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
-import { requireUnrestricted as requireUnrestrictedKey } from '../access/access.service.ts';
+import { requireUnrestricted as requireUnrestrictedKey, requireUser } from '../access/access.service.ts';
 import type { AccessService, AccountSelector } from '../access/access.service.ts';
 import { isScope, type Scope, type ServiceRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
@@ -20,7 +20,6 @@ interface Deps {
   audit: AuditService;
   lastUsed: LastUsedTracker;
   clock: { now(): Date };
-  publicUrl: string;
 }
 
 export interface NewKeyInput {
@@ -68,7 +67,7 @@ function toCredential(row: repo.CredentialRow): CachedCredential {
 /** Why a credential was refused; the message is safe to show and never repeats the credential. */
 export class RefusedCredential extends AppError {}
 
-export function createApiKeyService({ db, credentials, access, audit, lastUsed, clock, publicUrl }: Deps) {
+export function createApiKeyService({ db, credentials, access, audit, lastUsed, clock }: Deps) {
   function validate(input: NewKeyInput): { expiresAt: string | null; scopes: Scope[] | null } {
     let expiresAt: string | null = null;
     if (input.expires_at != null) {
@@ -153,8 +152,8 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
     },
 
     async listUserKeys(ctx: RequestContext) {
-      if (ctx.actor.type !== 'user') throw serviceKeyHasNoUserKeys();
-      return (await repo.listUserKeys(db, ctx.actor.userId)).map(view);
+      const user = requireUser(ctx.actor, 'User API keys');
+      return (await repo.listUserKeys(db, user.userId)).map(view);
     },
 
     /** Validates and mints outside any transaction; the returned writer stores the key inside one. */
@@ -181,8 +180,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
     },
 
     async createUserKey(ctx: RequestContext, input: NewKeyInput) {
-      const actor = ctx.actor;
-      if (actor.type !== 'user') throw serviceKeyHasNoUserKeys();
+      const actor = requireUser(ctx.actor, 'User API keys');
       requireUnrestricted(actor);
       const write = this.prepareUserKey(input);
       return db.transaction().execute((trx) => write(trx, ctx, actor.userId));
@@ -190,8 +188,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
 
     /** Only the user deletes their own user keys; anyone else's id is a 404. */
     async deleteUserKey(ctx: RequestContext, id: number) {
-      const actor = ctx.actor;
-      if (actor.type !== 'user') throw serviceKeyHasNoUserKeys();
+      const actor = requireUser(ctx.actor, 'User API keys');
       requireUnrestricted(actor);
       await db.transaction().execute(async (trx) => {
         const row = await repo.findUserKey(trx, actor.userId, id);
@@ -258,13 +255,6 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
     },
   };
 
-  function serviceKeyHasNoUserKeys(): AppError {
-    return new AppError(
-      'user_key_required',
-      'A service API key has no user API keys: user keys belong to a person.',
-      `Use your own user API key, or sign in to the console at ${publicUrl}.`,
-    );
-  }
 }
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -14,9 +14,11 @@ export async function listForProject(db: Executor, projectId: number) {
   return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).orderBy('id', 'desc').execute();
 }
 
-/** By MD5 (CircleCI's form) or SHA256 fingerprint. */
+/** A fingerprint given as `SHA256:…` or as MD5 colon hex (CircleCI's form): which column holds it. */
+export const fingerprintColumn = (fingerprint: string) => (fingerprint.startsWith('SHA256:') ? 'fingerprint_sha256' : 'fingerprint_md5') as 'fingerprint_sha256' | 'fingerprint_md5';
+
 export async function findByFingerprint(db: Executor, projectId: number, fingerprint: string) {
-  const column = fingerprint.startsWith('SHA256:') ? 'fingerprint_sha256' : 'fingerprint_md5';
+  const column = fingerprintColumn(fingerprint);
   return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).where(column, '=', fingerprint).executeTakeFirst();
 }
 

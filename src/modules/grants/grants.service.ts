@@ -5,7 +5,7 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
-import { requireUnrestricted } from '../access/access.service.ts';
+import { requireUnrestricted, requireUser } from '../access/access.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
@@ -13,11 +13,9 @@ import * as repo from './grants.repo.ts';
 
 export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; audit: AuditService; clock: { now(): Date }; publicUrl: string }) {
   function owner(actor: Actor): UserActor {
-    if (actor.type !== 'user') {
-      throw new AppError('user_key_required', 'Grants belong to a person, and this is a service API key.', 'Use your own user API key, or the console.');
-    }
-    requireUnrestricted(actor, 'changing grants');
-    return actor;
+    const user = requireUser(actor, 'Grants');
+    requireUnrestricted(user, 'changing grants');
+    return user;
   }
 
   function scopeOf(value: string): GrantScope {

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { Executor, HostKeysTable } from '../../db/schema.ts';
+import { fingerprintColumn } from '../checkout-keys/checkout-keys.repo.ts';
 
 const listed = ['id', 'project_id', 'hostname', 'key_type', 'public_key', 'fingerprint_md5', 'fingerprint_sha256', 'created_at'] as const;
 
@@ -16,12 +17,16 @@ export async function listSealed(db: Executor, projectId: number) {
 }
 
 export async function findHostKey(db: Executor, projectId: number, hostname: string, fingerprint: string) {
-  const column = fingerprint.startsWith('SHA256:') ? 'fingerprint_sha256' : 'fingerprint_md5';
+  const column = fingerprintColumn(fingerprint);
   return db.selectFrom('host_keys').select(listed).where('project_id', '=', projectId).where('hostname', '=', hostname).where(column, '=', fingerprint).executeTakeFirst();
 }
 
 export async function deleteHostKey(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('host_keys').where('id', '=', id).execute();
+}
+
+export async function findSealed(db: Executor, id: number) {
+  return db.selectFrom('host_keys').select('private_key_sealed').where('id', '=', id).executeTakeFirst();
 }
 
 export async function listAllSealed(db: Executor) {

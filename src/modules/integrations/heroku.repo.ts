@@ -14,6 +14,10 @@ export async function deleteHerokuKey(db: Executor, userId: number): Promise<boo
   return Number(result.numDeletedRows) > 0;
 }
 
+export async function findSealed(db: Executor, userId: number) {
+  return db.selectFrom('heroku_keys').select('sealed').where('user_id', '=', userId).executeTakeFirst();
+}
+
 export async function listAllSealed(db: Executor) {
   return db.selectFrom('heroku_keys').select(['user_id', 'sealed']).execute();
 }

@@ -2,7 +2,7 @@
 import { seal, type KeyRing } from '../../crypto/envelope.ts';
 import type { Db } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
-import { requireUnrestricted } from '../access/access.service.ts';
+import { requireUnrestricted, requireUser } from '../access/access.service.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import * as repo from './heroku.repo.ts';
@@ -12,9 +12,9 @@ const HEROKU_KEY = /^[A-Za-z0-9_-]{8,128}$/;
 
 export function createHerokuService({ db, ring, audit, clock }: { db: Db; ring: KeyRing; audit: AuditService; clock: { now(): Date } }) {
   function owner(actor: Actor): UserActor {
-    if (actor.type !== 'user') throw new AppError('user_key_required', 'A Heroku key belongs to a person, and this is a service API key.', 'Use your own user API key.');
-    requireUnrestricted(actor, 'your Heroku key');
-    return actor;
+    const user = requireUser(actor, 'A Heroku key', 'belongs to a person');
+    requireUnrestricted(user, 'your Heroku key');
+    return user;
   }
 
   return {

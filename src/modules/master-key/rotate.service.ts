@@ -50,7 +50,7 @@ export async function rotateMasterKey({ db, audit }: { db: Db; audit: AuditServi
           sealed: r.private_key_sealed,
           aad: hostKeyAad(r.project_id, r.hostname, r.fingerprint_sha256),
           swap: (before, after) => hostRepo.replaceSealed(db, r.id, before, after),
-          reload: async () => (await hostRepo.listAllSealed(db)).find((h) => h.id === r.id)?.private_key_sealed,
+          reload: async () => (await hostRepo.findSealed(db, r.id))?.private_key_sealed,
         })),
     ],
     [
@@ -60,7 +60,7 @@ export async function rotateMasterKey({ db, audit }: { db: Db; audit: AuditServi
           sealed: r.sealed,
           aad: herokuKeyAad(r.user_id),
           swap: (before, after) => herokuRepo.replaceSealed(db, r.user_id, before, after),
-          reload: async () => (await herokuRepo.listAllSealed(db)).find((h) => h.user_id === r.user_id)?.sealed,
+          reload: async () => (await herokuRepo.findSealed(db, r.user_id))?.sealed,
         })),
     ],
   ];

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../../errors.ts';
-import { actorOf, readCookie, SESSION_COOKIE } from '../../http/auth.ts';
+import { contextOf, readCookie, SESSION_COOKIE } from '../../http/auth.ts';
 import { errorResponses, PlainText } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { User } from '../users/users.schemas.ts';
@@ -32,12 +31,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services; secu
   );
 
   app.delete('/v1/session', { schema: { tags, summary: 'Sign out', response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    const actor = actorOf(request);
-    const sessionId = readCookie(request.headers.cookie, SESSION_COOKIE);
-    if (actor.type !== 'user' || actor.credential.kind !== 'session' || !sessionId) {
-      throw new AppError('bad_request', 'There is no console session to sign out of: this request was made with an API key.', 'Delete API keys with DELETE /v1/user/api-keys/{id}.');
-    }
-    await services.sessions.signOut(sessionId, { actor, remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
+    await services.sessions.signOut(contextOf(request), readCookie(request.headers.cookie, SESSION_COOKIE));
     reply.header('set-cookie', cookie('', 0));
     return reply.status(204).send(null);
   });

@@ -6,7 +6,7 @@ import { readBool } from '../../db/dialect.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../crypto/password.ts';
 import { randomSecret, sha256Hex } from '../../crypto/random.ts';
 import { AppError } from '../../errors.ts';
-import type { UserActor } from '../access/actor.ts';
+import type { RequestContext, UserActor } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import * as usersRepo from '../users/users.repo.ts';
 import * as repo from './sessions.repo.ts';
@@ -86,10 +86,15 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
       return { actor, csrfMatches };
     },
 
-    async signOut(sessionId: string, ctx: { actor: UserActor } & Origin) {
+    /** Ends the console session the request came with; a request made with an API key has none. */
+    async signOut(ctx: RequestContext, sessionId: string | undefined) {
+      const { actor } = ctx;
+      if (actor.type !== 'user' || actor.credential.kind !== 'session' || !sessionId) {
+        throw new AppError('bad_request', 'There is no console session to sign out of: this request was made with an API key.', 'Delete API keys with DELETE /v1/user/api-keys/{id}.');
+      }
       await db.transaction().execute(async (trx) => {
         await repo.deleteSession(trx, sha256Hex(sessionId));
-        await audit.record(trx, ctx, { action: 'session.delete', target: { type: 'user', id: ctx.actor.userId, label: ctx.actor.login } });
+        await audit.record(trx, ctx, { action: 'session.delete', target: { type: 'user', id: actor.userId, label: actor.login } });
       });
     },
 

@@ -5,8 +5,8 @@ import { parseSshPublicKey, SshKeyError, type ParsedSshKey } from '../../crypto/
 import type { Db, Executor, SshKeysTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
-import { requireScope } from '../access/access.service.ts';
-import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
+import { requireScope, requireUser } from '../access/access.service.ts';
+import type { RequestContext } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import type { ProjectService } from '../projects/projects.service.ts';
 import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
@@ -38,13 +38,6 @@ export function parseKeyField(text: string): ParsedSshKey {
 const defaultTitle = (parsed: ParsedSshKey): string => (parsed.comment ? parsed.comment.slice(0, 255) : `${parsed.type} ${parsed.fingerprintSha256}`);
 
 export function createSshKeyService({ db, projects, audit, clock }: Deps) {
-  function userOf(actor: Actor, what: string): UserActor {
-    if (actor.type !== 'user') {
-      throw new AppError('user_key_required', `${what} belong to a person, and this is a service API key.`, 'Use your own user API key.');
-    }
-    return actor;
-  }
-
   function row(parsed: ParsedSshKey, title: string | null | undefined, owner: repo.KeyOwner, addedBy: number | null, readOnly: boolean): Insertable<SshKeysTable> {
     return {
       kind: owner.kind,
@@ -118,7 +111,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
 
   return {
     async listUserKeys(ctx: RequestContext, limit: number, offset: number) {
-      const user = userOf(ctx.actor, 'SSH keys');
+      const user = requireUser(ctx.actor, 'SSH keys');
       requireScope(ctx.actor, 'read:public_key', 'Listing your SSH keys');
       const owner = { kind: 'user' as const, userId: user.userId };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
@@ -126,7 +119,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
     },
 
     async getUserKey(ctx: RequestContext, id: number) {
-      const user = userOf(ctx.actor, 'SSH keys');
+      const user = requireUser(ctx.actor, 'SSH keys');
       requireScope(ctx.actor, 'read:public_key', 'Reading your SSH keys');
       const key = await repo.findOwnedKey(db, { kind: 'user', userId: user.userId }, id);
       if (!key) throw notFound(`SSH key ${id}`);
@@ -134,7 +127,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
     },
 
     async addUserKey(ctx: RequestContext, input: NewSshKey) {
-      const user = userOf(ctx.actor, 'SSH keys');
+      const user = requireUser(ctx.actor, 'SSH keys');
       requireScope(ctx.actor, 'write:public_key', 'Adding an SSH key');
       const parsed = parseKeyField(input.key);
       const owner = { kind: 'user' as const, userId: user.userId };
@@ -142,7 +135,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
     },
 
     async deleteUserKey(ctx: RequestContext, id: number) {
-      const user = userOf(ctx.actor, 'SSH keys');
+      const user = requireUser(ctx.actor, 'SSH keys');
       requireScope(ctx.actor, 'admin:public_key', 'Deleting an SSH key');
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'user', userId: user.userId }, id);
