@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
 import { registerAuth } from './http/auth.ts';
+import { consoleRoutes } from './http/console.ts';
 import { sendNativeError } from './http/errors.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
@@ -33,9 +34,11 @@ export interface AppDeps {
   config: Config;
   services: Services;
   logger: Logger;
+  /** Where the built console lives; web/dist by default. */
+  consoleDir?: string;
 }
 
-export async function buildApp({ config, services, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, services, logger, consoleDir }: AppDeps): Promise<FastifyInstance> {
   const requestIdPrefix = randomBytes(6).toString('hex');
   let requestCounter = 0;
   const app = Fastify({
@@ -106,6 +109,7 @@ export async function buildApp({ config, services, logger }: AppDeps): Promise<F
   await app.register(circleciV1, { prefix: '/api/v1.1', services });
   await app.register(circleciV2, { prefix: '/api/v2', services });
   await app.register(circleciRoot, { services });
+  await app.register(consoleRoutes, { dir: consoleDir });
 
   const flushTimer = setInterval(() => {
     services.flush().catch((err: unknown) => logger.error({ err }, 'flushing last-used times and audit queue failed'));

@@ -105,6 +105,8 @@ forEachDatabase('CircleCI-compatible keys and grants', (kind) => {
 
     const second = (await client.addCheckoutKey('github-user-key' as never)) as unknown as CheckoutKey;
     await app.request({ method: 'POST', url: '/api/v3/user/keys', headers: bearer(alice.key), payload: { key: sshKeygen('ed25519').publicLine } });
+    const listed = (await app.request({ method: 'GET', url: '/v1/user/grants', headers: bearer(alice.key) })).json();
+    assert.deepEqual(listed[0].keys.map((k: { fingerprint: string; project: string }) => [k.fingerprint, k.project]), [[second.fingerprint, 'gh/acme/web']], 'the grant lists the keys made under it, before any revoke');
     const revoked = await app.request({ method: 'DELETE', url: '/v1/user/grants/write:public_key', headers: bearer(alice.key) });
     assert.equal(revoked.statusCode, 200);
     assert.deepEqual(revoked.json().keys.map((k: { fingerprint: string; project: string }) => [k.fingerprint, k.project]), [[second.fingerprint, 'gh/acme/web']]);

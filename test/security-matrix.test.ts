@@ -221,7 +221,7 @@ function errorCode(res: { json(): unknown }): string | undefined {
 }
 
 /** Routes that take no credential at all. */
-const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys'];
+const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys'];
 
 function expected(row: Row, who: Who): { status: number; code?: string } {
   const want = expectedStatus(row, who);

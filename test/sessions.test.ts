@@ -57,6 +57,39 @@ forEachDatabase('console sessions', (kind) => {
     assert.ok(!JSON.stringify(refused).includes('nope'));
   });
 
+  test('a reloaded console gets its user and the same CSRF token back from GET /v1/session', async (t) => {
+    const app = await appFor(t, kind);
+    const alice = await seed(app);
+    const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+    const again = await app.request({ method: 'GET', url: '/v1/session', headers: { cookie } });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.headers['cache-control'], 'no-store');
+    assert.equal(again.json().user.login, 'alice');
+    assert.equal(again.json().csrf_token, signIn.json().csrf_token);
+    const write = await app.request({ method: 'POST', url: '/v1/projects', headers: { cookie, 'x-csrf-token': again.json().csrf_token }, payload: { vcs_type: 'gh', name: 'web' } });
+    assert.equal(write.statusCode, 201, write.body);
+
+    // Another session of the same user has its own token, which does not open this one.
+    const other = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
+    assert.notEqual(other.json().csrf_token, signIn.json().csrf_token);
+    const crossed = await app.request({ method: 'POST', url: '/v1/projects', headers: { cookie, 'x-csrf-token': other.json().csrf_token }, payload: { vcs_type: 'gh', name: 'api' } });
+    assert.equal(crossed.statusCode, 403);
+
+    // No session, or an ended one, is an ordinary answer: 200 with no user, and a stale cookie cleared.
+    const none = await app.request({ method: 'GET', url: '/v1/session' });
+    assert.equal(none.statusCode, 200);
+    assert.deepEqual(none.json(), { user: null, csrf_token: null });
+    assert.equal(none.headers['set-cookie'], undefined);
+    await app.request({ method: 'DELETE', url: '/v1/session', headers: { cookie, 'x-csrf-token': signIn.json().csrf_token } });
+    const ended = await app.request({ method: 'GET', url: '/v1/session', headers: { cookie } });
+    assert.deepEqual(ended.json(), { user: null, csrf_token: null });
+    assert.match(String(ended.headers['set-cookie']), /keysmith_session=; .*Max-Age=0/);
+    // An API key is not a console session.
+    const withKey = await app.request({ method: 'GET', url: '/v1/session', headers: { authorization: `Bearer ${alice.key}` } });
+    assert.deepEqual(withKey.json(), { user: null, csrf_token: null });
+  });
+
   test('sign-out ends the session', async (t) => {
     const app = await appFor(t, kind);
     const alice = await seed(app);

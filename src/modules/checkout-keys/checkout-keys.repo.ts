@@ -26,6 +26,8 @@ export async function findSealed(db: Executor, id: number) {
   return db.selectFrom('checkout_keys').select(['id', 'project_id', 'fingerprint_sha256', 'private_key_sealed']).where('id', '=', id).executeTakeFirst();
 }
 
+export type UserCheckoutKeyRow = Awaited<ReturnType<typeof listUserKeysOf>>[number];
+
 /** A user's checkout keys: the keys made under their write:public_key grant. */
 export async function listUserKeysOf(db: Executor, userId: number) {
   return db

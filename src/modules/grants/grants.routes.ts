@@ -5,15 +5,21 @@ import { CredentialQuery } from '../../http/pagination.ts';
 import { errorResponses, Nullable, Timestamp } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 
-const Grant = Type.Object({ scope: Type.String(), title: Type.String(), allows: Type.String(), granted: Type.Boolean(), granted_at: Nullable(Timestamp) });
+const MadeKey = Type.Object({ fingerprint: Type.String(), fingerprint_sha256: Type.String(), project: Type.String(), ssh_key_id: Type.Integer() });
+const Grant = Type.Object({
+  scope: Type.String(),
+  title: Type.String(),
+  allows: Type.String(),
+  granted: Type.Boolean(),
+  granted_at: Nullable(Timestamp),
+  keys: Type.Optional(Type.Array(MadeKey, { description: 'The user checkout keys made under this grant, which revoking may remove too.' })),
+});
 const ScopeParams = Type.Object({ scope: Type.String({ minLength: 1, maxLength: 64 }) });
 const Revoked = Type.Object({
   scope: Type.String(),
   granted: Type.Literal(false),
   removed_keys: Type.Boolean(),
-  keys: Type.Array(Type.Object({ fingerprint: Type.String(), fingerprint_sha256: Type.String(), project: Type.String(), ssh_key_id: Type.Integer() }), {
-    description: 'The user checkout keys made under this grant (removed only with ?remove_keys=true).',
-  }),
+  keys: Type.Array(MadeKey, { description: 'The user checkout keys made under this grant (removed only with ?remove_keys=true).' }),
 });
 
 export const grantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {

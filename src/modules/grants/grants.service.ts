@@ -11,6 +11,10 @@ import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
 import * as repo from './grants.repo.ts';
 
+// write:public_key is the only grant, so every user checkout key was made under it.
+const madeKeys = (made: checkoutRepo.UserCheckoutKeyRow[]) =>
+  made.map((k) => ({ fingerprint: k.fingerprint_md5, fingerprint_sha256: k.fingerprint_sha256, project: `${k.vcs}/${k.account_name}/${k.project_name}`, ssh_key_id: k.ssh_key_id }));
+
 export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; audit: AuditService; clock: { now(): Date }; publicUrl: string }) {
   function owner(actor: Actor): UserActor {
     const user = requireUser(actor, 'Grants');
@@ -26,10 +30,12 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
   }
 
   return {
+    /** Each grant, whether it is given, and the keys made under it (so revoking can offer to remove them). */
     async list(ctx: RequestContext) {
       const user = owner(ctx.actor);
       const given = new Map((await repo.listGrants(db, user.userId)).map((g) => [g.scope, g.created_at]));
-      return grantScopes.map((scope) => ({ scope, ...grantCatalogue[scope], granted: given.has(scope), granted_at: given.get(scope) ?? null }));
+      const keys = madeKeys(await checkoutRepo.listUserKeysOf(db, user.userId));
+      return grantScopes.map((scope) => ({ scope, ...grantCatalogue[scope], granted: given.has(scope), granted_at: given.get(scope) ?? null, keys }));
     },
 
     /** Idempotent: giving a grant twice keeps the first date and records one event. */
@@ -59,7 +65,7 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
       const scope = scopeOf(value);
       return db.transaction().execute(async (trx) => {
         const made = await checkoutRepo.listUserKeysOf(trx, user.userId);
-        const keys = made.map((k) => ({ fingerprint: k.fingerprint_md5, fingerprint_sha256: k.fingerprint_sha256, project: `${k.vcs}/${k.account_name}/${k.project_name}`, ssh_key_id: k.ssh_key_id }));
+        const keys = madeKeys(made);
         await repo.deleteGrant(trx, user.userId, scope);
         if (removeKeys) {
           await checkoutRepo.deleteSshKeys(trx, made.map((k) => k.ssh_key_id));

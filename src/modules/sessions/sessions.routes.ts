@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { contextOf, readCookie, SESSION_COOKIE } from '../../http/auth.ts';
-import { errorResponses, PlainText } from '../../http/schemas.ts';
+import { errorResponses, Nullable, PlainText } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { User } from '../users/users.schemas.ts';
 import { toUserView } from '../users/users.service.ts';
@@ -27,6 +27,30 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services; secu
       const session = await services.sessions.signIn(login, password, { remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
       reply.header('set-cookie', cookie(session.sessionId, session.maxAgeSeconds));
       return { user: toUserView(session.user), csrf_token: session.csrfToken };
+    },
+  );
+
+  app.get(
+    '/v1/session',
+    {
+      // Public: it reads only the session cookie, and "no session" is its ordinary answer, so a
+      // signed-out console asks it without a refusal in the log or the browser console.
+      config: { auth: 'none' },
+      schema: {
+        tags,
+        summary: 'The console session, if any: its user and CSRF token (what a reloaded page asks first)',
+        response: { 200: Type.Object({ user: Nullable(User), csrf_token: Nullable(Type.String()) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const sessionId = readCookie(request.headers.cookie, SESSION_COOKIE);
+      const current = await services.sessions.current(sessionId);
+      if (!current) {
+        if (sessionId) reply.header('set-cookie', cookie('', 0));
+        return { user: null, csrf_token: null };
+      }
+      return { user: toUserView(current.user), csrf_token: current.csrfToken };
     },
   );
 

@@ -1,6 +1,6 @@
 // Console sign-in: a random session id in an HttpOnly cookie (stored hashed) plus a CSRF token
 // that every cookie-authenticated change must echo in X-CSRF-Token.
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/schema.ts';
 import { readBool } from '../../db/dialect.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../crypto/password.ts';
@@ -26,6 +26,13 @@ interface SessionUser {
   is_site_admin: boolean | number;
 }
 
+/**
+ * A session's CSRF token is derived from its id, so a reloaded console can ask for it again
+ * (GET /v1/session) without the server keeping it in plain text. Only a page that can send the
+ * cookie and read the answer (the same origin) learns it; a cross-site form can do neither.
+ */
+const csrfTokenOf = (sessionId: string): string => createHmac('sha256', sessionId).update('keysmith csrf token').digest('base64url');
+
 const sessionActor = (user: SessionUser): UserActor => ({
   type: 'user',
   userId: user.user_id,
@@ -34,6 +41,13 @@ const sessionActor = (user: SessionUser): UserActor => ({
   profile: { name: user.name, email: user.email, createdAt: user.created_at },
   credential: { kind: 'session' },
 });
+
+/** The console session a request came with; a request made with an API key has none. */
+function sessionOf(ctx: RequestContext, sessionId: string | undefined, message: string, remedy: string): { actor: UserActor; sessionId: string } {
+  const { actor } = ctx;
+  if (actor.type !== 'user' || actor.credential.kind !== 'session' || !sessionId) throw new AppError('bad_request', message, remedy);
+  return { actor, sessionId };
+}
 
 export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db; audit: AuditService; clock: { now(): Date }; ttlSeconds: number }) {
   const limiter = createSignInLimiter(clock);
@@ -58,7 +72,7 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
       }
       limiter.succeed(limitKey);
       const sessionId = randomSecret();
-      const csrfToken = randomSecret();
+      const csrfToken = csrfTokenOf(sessionId);
       const now = clock.now();
       const actor = sessionActor({ ...user, user_id: user.id });
       await db.transaction().execute(async (trx) => {
@@ -86,14 +100,23 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
       return { actor, csrfMatches };
     },
 
-    /** Ends the console session the request came with; a request made with an API key has none. */
+    /**
+     * The session a console page holds, if any, with its CSRF token: what a reloaded page asks first.
+     * No session, or an ended one, is an ordinary answer here, not a refusal.
+     */
+    async current(sessionId: string | undefined) {
+      if (!sessionId || sessionId.length > 512) return undefined;
+      const row = await repo.findSession(db, sha256Hex(sessionId));
+      if (!row || row.expires_at <= clock.now().toISOString()) return undefined;
+      const { user_id: id, login, name, email, is_site_admin, created_at } = row;
+      return { user: { id, login, name, email, is_site_admin, created_at }, csrfToken: csrfTokenOf(sessionId) };
+    },
+
+    /** Ends the console session the request came with. */
     async signOut(ctx: RequestContext, sessionId: string | undefined) {
-      const { actor } = ctx;
-      if (actor.type !== 'user' || actor.credential.kind !== 'session' || !sessionId) {
-        throw new AppError('bad_request', 'There is no console session to sign out of: this request was made with an API key.', 'Delete API keys with DELETE /v1/user/api-keys/{id}.');
-      }
+      const { actor, sessionId: id } = sessionOf(ctx, sessionId, 'There is no console session to sign out of: this request was made with an API key.', 'Delete API keys with DELETE /v1/user/api-keys/{id}.');
       await db.transaction().execute(async (trx) => {
-        await repo.deleteSession(trx, sha256Hex(sessionId));
+        await repo.deleteSession(trx, sha256Hex(id));
         await audit.record(trx, ctx, { action: 'session.delete', target: { type: 'user', id: actor.userId, label: actor.login } });
       });
     },

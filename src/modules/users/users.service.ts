@@ -22,7 +22,7 @@ export type UserRow = NonNullable<Awaited<ReturnType<typeof repo.findUserById>>>
 
 export const MIN_PASSWORD_LENGTH = 12;
 
-export function toUserView(row: UserRow) {
+export function toUserView(row: Pick<UserRow, 'id' | 'login' | 'name' | 'email' | 'is_site_admin' | 'created_at'>) {
   return {
     id: row.id,
     login: row.login,

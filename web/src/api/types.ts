@@ -1,0 +1,111 @@
+// The shapes the console reads, as the API describes them at /openapi.json and in CONTRACT.md.
+export type { AuditAction } from '../../../src/modules/audit/audit.actions.ts';
+export type { MemberRole, ServiceRole, Scope } from '../../../src/modules/access/roles.ts';
+import type { MemberRole, Scope, ServiceRole } from '../../../src/modules/access/roles.ts';
+
+export interface User {
+  id: number;
+  login: string;
+  name: string | null;
+  email: string | null;
+  site_admin: boolean;
+  created_at: string;
+}
+
+export interface Account {
+  name: string;
+  role: MemberRole | 'runner';
+  created_at: string | null;
+}
+
+export interface Member {
+  login: string;
+  name: string | null;
+  role: MemberRole;
+  created_at: string;
+}
+
+export interface ApiKey {
+  id: number;
+  name: string;
+  start: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  scopes: Scope[] | null;
+}
+
+export interface ServiceKey extends ApiKey {
+  role: ServiceRole;
+  created_by: string | null;
+}
+
+export type Created<T> = T & { key: string };
+
+/** GET /api/v3/user/keys */
+export interface SshKey {
+  id: number;
+  key: string;
+  title: string;
+  created_at: string;
+  last_used: string | null;
+  fingerprint: string;
+}
+
+export interface GrantKey {
+  fingerprint: string;
+  fingerprint_sha256: string;
+  project: string;
+  ssh_key_id: number;
+}
+
+export interface Grant {
+  scope: string;
+  title: string;
+  allows: string;
+  granted: boolean;
+  granted_at: string | null;
+  keys?: GrantKey[];
+}
+
+export interface Heroku {
+  configured: boolean;
+  last4: string | null;
+}
+
+export interface Project {
+  slug: string;
+  vcs_type: string;
+  name: string;
+  account: string;
+  created_at: string;
+}
+
+/** GET /api/v2/project/{slug}/checkout-key */
+export interface CheckoutKey {
+  'public-key': string;
+  type: 'deploy-key' | 'github-user-key' | 'bitbucket-user-key';
+  fingerprint: string;
+  fingerprint_sha256?: string;
+  preferred: boolean;
+  'created-at': string;
+}
+
+export interface HostKey {
+  hostname: string;
+  fingerprint: string;
+  fingerprint_sha256: string;
+  public_key: string;
+  created_at: string;
+}
+
+export interface AuditEvent {
+  id: number;
+  occurred_at: string;
+  action: string;
+  actor: { type: string; id: number | null; label: string | null };
+  target: { type: string; id: string | null; label: string | null } | null;
+  remote_addr: string | null;
+  user_agent: string | null;
+  details: Record<string, string | number | boolean | null> | null;
+}

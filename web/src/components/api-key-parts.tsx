@@ -1,0 +1,174 @@
+// What user API keys and service API keys share in the console: the form that creates one (name,
+// expiry, scopes, and a role for service keys) and the table that lists them.
+import { useState, type FormEvent } from 'react';
+import { scopeNames } from '../../../src/modules/access/roles.ts';
+import type { ApiKey, Scope, ServiceKey, ServiceRole } from '../api/types.ts';
+import type { ApiError } from '../api/client.ts';
+import { ConfirmButton } from './confirm.tsx';
+import { roleName } from './layout.tsx';
+import { ErrorNotice } from './notices.tsx';
+import { When } from './when.tsx';
+
+const scopeHelp: Record<Scope, string> = {
+  'read:public_key': 'List and read SSH keys',
+  'write:public_key': 'Also add SSH keys',
+  'admin:public_key': 'Also delete SSH keys',
+  'read:project': 'Read projects, their public keys and members',
+  'write:project': 'Also create and delete projects and their keys',
+  'admin:account': 'Manage members and service keys; read the audit log',
+};
+
+const expiryChoices = [
+  ['never', 'Never'],
+  ['7', 'In 7 days'],
+  ['30', 'In 30 days'],
+  ['90', 'In 90 days'],
+  ['365', 'In a year'],
+  ['date', 'On a date…'],
+] as const;
+
+export interface NewKey {
+  name: string;
+  expires_at?: string;
+  scopes?: Scope[];
+  role?: ServiceRole;
+}
+
+function expiresAt(choice: string, date: string): string | undefined {
+  if (choice === 'never') return undefined;
+  if (choice === 'date') return date ? `${date}T23:59:59Z` : undefined;
+  return new Date(Date.now() + Number(choice) * 86_400_000).toISOString();
+}
+
+export function NewKeyForm({ roles, busy, error, onCreate }: { roles?: readonly ServiceRole[]; busy: boolean; error: ApiError | undefined; onCreate: (key: NewKey) => Promise<boolean> }) {
+  const [name, setName] = useState('');
+  const [expiry, setExpiry] = useState('never');
+  const [date, setDate] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>([]);
+  const [role, setRole] = useState<ServiceRole | ''>('');
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const created = await onCreate({
+      name: name.trim(),
+      expires_at: expiresAt(expiry, date),
+      ...(scopes.length > 0 ? { scopes } : {}),
+      ...(roles && role ? { role } : {}),
+    });
+    if (created) {
+      setName('');
+      setScopes([]);
+      setExpiry('never');
+      setDate('');
+    }
+  };
+
+  return (
+    <form className="stack" onSubmit={submit}>
+      <div className="field">
+        <label htmlFor="key-name">Name</label>
+        <input id="key-name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} aria-describedby="key-name-hint" />
+        <p className="hint" id="key-name-hint">
+          What the key is for, e.g. “laptop” or “deploy bot”.
+        </p>
+      </div>
+      {roles && (
+        <div className="field">
+          <label htmlFor="key-role">Role</label>
+          <select id="key-role" required value={role} onChange={(e) => setRole(e.target.value as ServiceRole)}>
+            <option value="">Choose a role…</option>
+            {roles.map((r) => (
+              <option key={r} value={r}>
+                {roleName(r)}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      <div className="field">
+        <label htmlFor="key-expiry">Expires</label>
+        <select id="key-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
+          {expiryChoices.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {expiry === 'date' && (
+        <div className="field">
+          <label htmlFor="key-expiry-date">Expiry date (the key stops working at the end of this day, UTC)</label>
+          <input id="key-expiry-date" type="date" required value={date} onChange={(e) => setDate(e.target.value)} />
+        </div>
+      )}
+      <fieldset>
+        <legend>Scopes (optional)</legend>
+        <p className="hint">Tick scopes to narrow the key below its role. With none ticked, the key can do everything its role allows.</p>
+        {scopeNames.map((scope) => (
+          <div className="check" key={scope}>
+            <input
+              type="checkbox"
+              id={`scope-${scope}`}
+              checked={scopes.includes(scope)}
+              onChange={(e) => setScopes((now) => (e.target.checked ? [...now, scope] : now.filter((s) => s !== scope)))}
+            />
+            <label htmlFor={`scope-${scope}`}>
+              <code>{scope}</code> — {scopeHelp[scope]}
+            </label>
+          </div>
+        ))}
+      </fieldset>
+      <ErrorNotice error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        Create API key
+      </button>
+    </form>
+  );
+}
+
+export function KeyTable<K extends ApiKey>({ keys, caption, onDelete }: { keys: K[]; caption: string; onDelete: (key: K) => Promise<unknown> }) {
+  const service = keys.some((k) => 'role' in k);
+  if (keys.length === 0) return <p>No API keys yet.</p>;
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Starts with</th>
+          {service && <th scope="col">Role</th>}
+          <th scope="col">Scopes</th>
+          <th scope="col">Last used</th>
+          <th scope="col">Expires</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((key) => (
+          <tr key={key.id}>
+            <td data-label="Name">{key.name}</td>
+            <td data-label="Starts with">
+              <code>{key.start}…</code>
+            </td>
+            {service && <td data-label="Role">{roleName((key as unknown as ServiceKey).role)}</td>}
+            <td data-label="Scopes">{key.scopes ? key.scopes.join(', ') : 'all of its role'}</td>
+            <td data-label="Last used">
+              <When iso={key.last_used_at} never="Never" />
+            </td>
+            <td data-label="Expires">
+              <When iso={key.expires_at} never="Never" />
+            </td>
+            <td data-label="Actions">
+              <ConfirmButton label="Delete" labelFor={`key ${key.name}`} title={`Delete the API key “${key.name}”?`} confirmLabel="Delete key" onConfirm={() => onDelete(key)}>
+                <p>Anything using this key stops working at once. This cannot be undone.</p>
+              </ConfirmButton>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+

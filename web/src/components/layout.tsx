@@ -1,0 +1,120 @@
+// The frame around every signed-in page: who is signed in, sign-out, the user's own settings, and the
+// settings of one account at a time, chosen with the account switcher.
+import { useState } from 'react';
+import { Link, NavLink, Navigate, Outlet, useLocation, useMatch, useNavigate } from 'react-router';
+import { useSession, useSignedIn } from '../session.tsx';
+import { asApiError } from '../use-load.ts';
+import type { ApiError } from '../api/client.ts';
+import { ErrorNotice, Loading } from './notices.tsx';
+
+const userPages = [
+  ['api-keys', 'API keys'],
+  ['ssh-keys', 'SSH keys'],
+  ['permissions', 'Permissions'],
+  ['integrations', 'Integrations'],
+] as const;
+
+const accountPages = [
+  ['members', 'Members'],
+  ['service-keys', 'Service API keys'],
+  ['projects', 'Projects'],
+  ['audit-log', 'Audit log'],
+] as const;
+
+const roleNames: Record<string, string> = { owner: 'owner', admin: 'admin', read_write: 'read-write', read_only: 'read-only', runner: 'runner' };
+export const roleName = (role: string): string => roleNames[role] ?? role;
+
+/** Pages behind sign-in: a signed-out visitor is sent to sign in, and brought back afterwards. */
+export function RequireSession() {
+  const { state } = useSession();
+  const location = useLocation();
+  if (state.status === 'loading') return <Loading what="your session" />;
+  if (state.status === 'signed-out') {
+    const next = `${location.pathname}${location.search}`;
+    return <Navigate to={`/sign-in?next=${encodeURIComponent(next)}`} replace />;
+  }
+  return <Layout />;
+}
+
+function Layout() {
+  const { user, accounts, signOut } = useSignedIn();
+  const navigate = useNavigate();
+  const inAccount = useMatch('/accounts/:account/*');
+  const [lastAccount, setLastAccount] = useState<string | undefined>();
+  const [signOutError, setSignOutError] = useState<ApiError | undefined>();
+  const current = inAccount?.params.account ?? lastAccount ?? accounts[0]?.name;
+  const currentRole = accounts.find((a) => a.name === current)?.role;
+  const section = inAccount?.params['*']?.split('/')[0];
+
+  const switchTo = (account: string) => {
+    setLastAccount(account);
+    const page = accountPages.some(([path]) => path === section) ? section : 'members';
+    navigate(`/accounts/${encodeURIComponent(account)}/${page}`);
+  };
+
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link to="/" className="brand">
+          Keysmith
+        </Link>
+        <span className="who">
+          Signed in as <strong>{user.login}</strong>
+        </span>
+        <button
+          type="button"
+          onClick={() =>
+            signOut().then(
+              () => navigate('/sign-in'),
+              (err: unknown) => setSignOutError(asApiError(err)),
+            )
+          }
+        >
+          Sign out
+        </button>
+      </header>
+      <ErrorNotice error={signOutError} />
+      <div className="shell">
+        <nav className="side" aria-label="Settings">
+          <h2>Your settings</h2>
+          <ul>
+            {userPages.map(([path, label]) => (
+              <li key={path}>
+                <NavLink to={`/settings/${path}`}>{label}</NavLink>
+              </li>
+            ))}
+          </ul>
+          <h2>Account settings</h2>
+          {current ? (
+            <>
+              <label htmlFor="account-switch">Account</label>
+              <select id="account-switch" value={current} onChange={(e) => switchTo(e.target.value)}>
+                {accounts.map((a) => (
+                  <option key={a.name} value={a.name}>
+                    {a.name} ({roleName(a.role)})
+                  </option>
+                ))}
+              </select>
+              {currentRole && <p className="hint">Your role here: {roleName(currentRole)}</p>}
+              <ul>
+                {accountPages.map(([path, label]) => (
+                  <li key={path}>
+                    <NavLink to={`/accounts/${encodeURIComponent(current)}/${path}`}>{label}</NavLink>
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : (
+            <p className="hint">You do not belong to any account yet. An account's owner or admin can add you.</p>
+          )}
+        </nav>
+        <main id="main">
+          <Outlet />
+        </main>
+      </div>
+    </>
+  );
+}

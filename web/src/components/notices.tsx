@@ -1,0 +1,51 @@
+// How the console says what happened: the server's own sentence for an error (with its remedy, and a
+// link to the page that fixes it where there is one), and a short line for a change that worked.
+import { Link, useLocation } from 'react-router';
+import type { ApiError } from '../api/client.ts';
+
+/** A same-origin URL as a path the router can open; undefined for another origin. */
+function localPath(url: string): string | undefined {
+  try {
+    const parsed = new URL(url, window.location.origin);
+    return parsed.origin === window.location.origin ? `${parsed.pathname}${parsed.search}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function ErrorNotice({ error }: { error: ApiError | undefined }) {
+  const here = useLocation();
+  if (!error) return null;
+  const grantPath = error.grantUrl ? localPath(error.grantUrl) : undefined;
+  return (
+    <div className="notice error" role="alert">
+      <p>{error.message}</p>
+      {error.remedy && <p>{error.remedy}</p>}
+      {error.grantUrl &&
+        (grantPath ? (
+          <p>
+            {/* The Permissions page offers the way back here once the grant is given. */}
+            <Link to={grantPath} state={{ back: `${here.pathname}${here.search}` }}>
+              Give this permission in Settings → Permissions
+            </Link>
+          </p>
+        ) : (
+          <p>
+            <a href={error.grantUrl}>Give this permission in Settings → Permissions</a>
+          </p>
+        ))}
+    </div>
+  );
+}
+
+export function Done({ children }: { children: string | undefined }) {
+  return (
+    <p className="notice done" role="status">
+      {children}
+    </p>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return <p aria-busy="true">Loading {what}…</p>;
+}

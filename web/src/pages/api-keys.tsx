@@ -1,0 +1,50 @@
+// Settings → API keys: the user's own keys. Create (the secret shown once), list, delete.
+import { useState } from 'react';
+import { del, get, post } from '../api/client.ts';
+import type { ApiKey, Created } from '../api/types.ts';
+import { KeyTable, NewKeyForm, type NewKey } from '../components/api-key-parts.tsx';
+import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
+import { Page, Section } from '../components/page.tsx';
+import { SecretOnce } from '../components/secret-once.tsx';
+import { useAction, useLoad } from '../use-load.ts';
+
+export function ApiKeysPage() {
+  const keys = useLoad(() => get<ApiKey[]>('/v1/user/api-keys'), []);
+  const [created, setCreated] = useState<Created<ApiKey> | undefined>();
+  const [done, setDone] = useState<string | undefined>();
+  const create = useAction((body: NewKey) => post<Created<ApiKey>>('/v1/user/api-keys', body));
+
+  const onCreate = async (body: NewKey) => {
+    const result = await create.run(body);
+    if (!result.ok) return false;
+    setCreated(result.value);
+    setDone(undefined);
+    keys.reload();
+    return true;
+  };
+
+  return (
+    <Page title="API keys" intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl.">
+      {created && <SecretOnce name={created.name} secret={created.key} onDone={() => setCreated(undefined)} />}
+      {done && <Done>{done}</Done>}
+      <Section title="Your API keys">
+        {keys.loading && !keys.data && <Loading what="your API keys" />}
+        <ErrorNotice error={keys.error} />
+        {keys.data && (
+          <KeyTable
+            keys={keys.data}
+            caption="Your API keys"
+            onDelete={async (key) => {
+              await del(`/v1/user/api-keys/${key.id}`);
+              setDone(`Deleted the API key “${key.name}”.`);
+              keys.reload();
+            }}
+          />
+        )}
+      </Section>
+      <Section title="Create an API key">
+        <NewKeyForm busy={create.busy} error={create.error} onCreate={onCreate} />
+      </Section>
+    </Page>
+  );
+}

@@ -1,0 +1,154 @@
+// Account → Members: who belongs to the account and with which role. Owners and admins add people,
+// change roles (only owners make or unmake owners) and remove them; the server decides and says why not.
+import { useState, type FormEvent } from 'react';
+import { useParams } from 'react-router';
+import { del, get, put, seg } from '../api/client.ts';
+import type { Member, MemberRole } from '../api/types.ts';
+import { memberRoles } from '../../../src/modules/access/roles.ts';
+import { ConfirmButton } from '../components/confirm.tsx';
+import { roleName } from '../components/layout.tsx';
+import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
+import { Page, Section } from '../components/page.tsx';
+import { When } from '../components/when.tsx';
+import { useSignedIn } from '../session.tsx';
+import { useAction, useLoad } from '../use-load.ts';
+
+export function MembersPage() {
+  const { account = '' } = useParams();
+  const { user, accounts, reloadAccounts } = useSignedIn();
+  const members = useLoad(() => get<Member[]>(`/v1/accounts/${seg(account)}/members`), [account]);
+  const [done, setDone] = useState<string | undefined>();
+  const [login, setLogin] = useState('');
+  const [role, setRole] = useState<MemberRole>('read_only');
+  const myRole = accounts.find((a) => a.name === account)?.role;
+  const manages = myRole === 'owner' || myRole === 'admin';
+  const putMember = (who: string, to: MemberRole) => put<{ login: string; role: string }>(`/v1/accounts/${seg(account)}/members/${seg(who)}`, { role: to });
+  const change = useAction(putMember);
+  const addMember = useAction(putMember);
+
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    const result = await addMember.run(login.trim(), role);
+    if (!result.ok) return;
+    setDone(`${result.value.login} is now ${roleName(result.value.role)} in ${account}.`);
+    setLogin('');
+    members.reload();
+  };
+
+  return (
+    <Page title={`Members of ${account}`}>
+      {done && <Done>{done}</Done>}
+      <Section title="Members">
+        {members.loading && !members.data && <Loading what="members" />}
+        <ErrorNotice error={members.error} />
+        {manages && <ErrorNotice error={change.error} />}
+        {members.data && (
+          <table>
+            <caption>Members of {account}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Login</th>
+                <th scope="col">Role</th>
+                <th scope="col">Member since</th>
+                {manages && (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {members.data.map((m) => (
+                <tr key={m.login}>
+                  <td data-label="Login">
+                    {m.login}
+                    {m.name && <span className="hint"> ({m.name})</span>}
+                  </td>
+                  <td data-label="Role">
+                    {manages ? (
+                      <>
+                        <label className="visually-hidden" htmlFor={`role-${m.login}`}>
+                          Role of {m.login}
+                        </label>
+                        <select
+                          id={`role-${m.login}`}
+                          value={m.role}
+                          disabled={change.busy}
+                          onChange={async (e) => {
+                            const result = await change.run(m.login, e.target.value as MemberRole);
+                            if (result.ok) {
+                              setDone(`${m.login} is now ${roleName(result.value.role)} in ${account}.`);
+                              if (m.login === user.login) void reloadAccounts();
+                            }
+                            members.reload();
+                          }}
+                        >
+                          {memberRoles.map((r) => (
+                            <option key={r} value={r}>
+                              {roleName(r)}
+                            </option>
+                          ))}
+                        </select>
+                      </>
+                    ) : (
+                      roleName(m.role)
+                    )}
+                  </td>
+                  <td data-label="Member since">
+                    <When iso={m.created_at} />
+                  </td>
+                  {manages && (
+                    <td data-label="Actions">
+                      <ConfirmButton
+                        label="Remove"
+                        labelFor={`member ${m.login}`}
+                        title={`Remove ${m.login} from ${account}?`}
+                        confirmLabel="Remove member"
+                        onConfirm={async () => {
+                          await del(`/v1/accounts/${seg(account)}/members/${seg(m.login)}`);
+                          setDone(`Removed ${m.login} from ${account}.`);
+                          if (m.login === user.login) void reloadAccounts();
+                          members.reload();
+                        }}
+                      >
+                        <p>
+                          {m.login}'s API keys stop working for {account} at once, and the checkout keys they made for its projects are removed. Service keys they
+                          created keep working.
+                        </p>
+                      </ConfirmButton>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      {manages && (
+        <Section title="Add a member">
+          <form className="stack" onSubmit={add}>
+            <div className="field">
+              <label htmlFor="member-login">Login</label>
+              <input id="member-login" required maxLength={39} value={login} onChange={(e) => setLogin(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="member-role">Role</label>
+              <select id="member-role" value={role} onChange={(e) => setRole(e.target.value as MemberRole)}>
+                {memberRoles.map((r) => (
+                  <option key={r} value={r}>
+                    {roleName(r)}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <ErrorNotice error={addMember.error} />
+            <button type="submit" className="primary" disabled={addMember.busy}>
+              Add member
+            </button>
+          </form>
+        </Section>
+      )}
+      {!manages && myRole && <p className="hint">Only the account's owners and admins can add members or change roles.</p>}
+    </Page>
+  );
+}

@@ -1,0 +1,221 @@
+// One project: its checkout keys (through the CircleCI v2 API, as CircleCI's own settings page
+// shows them) and its per-host SSH keys. Private halves never reach the console.
+import { useState, type FormEvent } from 'react';
+import { Link, useParams } from 'react-router';
+import { del, get, post, seg } from '../api/client.ts';
+import type { CheckoutKey, HostKey } from '../api/types.ts';
+import { ConfirmButton } from '../components/confirm.tsx';
+import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
+import { Page, Section } from '../components/page.tsx';
+import { When } from '../components/when.tsx';
+import { useSignedIn } from '../session.tsx';
+import { useAction, useLoad } from '../use-load.ts';
+import { vcsName } from './projects.tsx';
+
+const typeName = (type: CheckoutKey['type']): string => (type === 'deploy-key' ? 'Deploy key' : 'User key');
+
+export function ProjectPage() {
+  const { account = '', vcs = '', project = '' } = useParams();
+  const slug = `${vcs}/${account}/${project}`;
+  const v2 = `/api/v2/project/${seg(vcs)}/${seg(account)}/${seg(project)}`;
+  const v11 = `/api/v1.1/project/${seg(vcs)}/${seg(account)}/${seg(project)}`;
+  const { user } = useSignedIn();
+  const [done, setDone] = useState<string | undefined>();
+
+  const checkoutKeys = useLoad(async () => (await get<{ items: CheckoutKey[] }>(`${v2}/checkout-key`)).items, [v2]);
+  const hostKeys = useLoad(() => get<HostKey[]>(`/v1/projects/${seg(vcs)}/${seg(account)}/${seg(project)}/ssh-keys`), [vcs, account, project]);
+  const addCheckoutKey = useAction((type: 'deploy-key' | 'user-key') => post<CheckoutKey>(`${v2}/checkout-key`, { type }));
+
+  const [hostname, setHostname] = useState('');
+  const [privateKey, setPrivateKey] = useState('');
+  const addHostKey = useAction((body: { hostname: string; private_key: string }) => post<HostKey>(`${v11}/ssh-key`, body));
+
+  const createCheckoutKey = async (type: 'deploy-key' | 'user-key') => {
+    const result = await addCheckoutKey.run(type);
+    if (!result.ok) return;
+    setDone(`Added a ${typeName(result.value.type).toLowerCase()} (${result.value.fingerprint}).`);
+    checkoutKeys.reload();
+  };
+
+  const submitHostKey = async (e: FormEvent) => {
+    e.preventDefault();
+    const result = await addHostKey.run({ hostname: hostname.trim(), private_key: privateKey });
+    // The private key leaves the page whatever the answer: the server has it, or refused it.
+    setPrivateKey('');
+    if (!result.ok) return;
+    setDone(`Added an SSH key for ${result.value.hostname || 'all hosts'} (${result.value.fingerprint}).`);
+    setHostname('');
+    hostKeys.reload();
+  };
+
+  return (
+    <Page title={`${vcsName(vcs)} project ${account}/${project}`}>
+      <p>
+        <Link to={`/accounts/${seg(account)}/projects`}>← All projects of {account}</Link>
+      </p>
+      {done && <Done>{done}</Done>}
+      <Section title="Checkout keys">
+        <p>
+          CI clones <code>{slug}</code> with the preferred checkout key. Keysmith keeps its private half encrypted and gives it only to the account's runner
+          service keys.
+        </p>
+        {checkoutKeys.loading && !checkoutKeys.data && <Loading what="checkout keys" />}
+        <ErrorNotice error={checkoutKeys.error} />
+        {checkoutKeys.data?.length === 0 && <p>No checkout keys yet.</p>}
+        {checkoutKeys.data && checkoutKeys.data.length > 0 && (
+          <table>
+            <caption>Checkout keys of {slug}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Type</th>
+                <th scope="col">Fingerprint</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {checkoutKeys.data.map((k) => (
+                <tr key={k.fingerprint}>
+                  <td data-label="Type">
+                    {typeName(k.type)} {k.preferred && <span className="badge on">Preferred</span>}
+                  </td>
+                  <td data-label="Fingerprint">
+                    <code className="fingerprint">{k.fingerprint}</code>
+                    {k.fingerprint_sha256 && (
+                      <>
+                        <br />
+                        <code className="fingerprint">{k.fingerprint_sha256}</code>
+                      </>
+                    )}
+                  </td>
+                  <td data-label="Created">
+                    <When iso={k['created-at']} />
+                  </td>
+                  <td data-label="Actions">
+                    <ConfirmButton
+                      label="Delete"
+                      labelFor={`checkout key ${k.fingerprint}`}
+                      title="Delete this checkout key?"
+                      confirmLabel="Delete checkout key"
+                      onConfirm={async () => {
+                        await del(`${v2}/checkout-key/${seg(k.fingerprint)}`);
+                        setDone(`Deleted the checkout key ${k.fingerprint}.`);
+                        checkoutKeys.reload();
+                      }}
+                    >
+                      <p>
+                        CI can no longer check out with <code>{k.fingerprint}</code>.
+                        {k.type !== 'deploy-key' && ' Its public half is removed from the SSH keys of the user it was made for.'}
+                      </p>
+                    </ConfirmButton>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <h3>Add a checkout key</h3>
+        <ul className="choices">
+          <li>
+            <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('deploy-key')}>
+              Add deploy key
+            </button>{' '}
+            A read-only key for this repository only.
+          </li>
+          <li>
+            <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('user-key')}>
+              Add user key
+            </button>{' '}
+            A key added to your own SSH keys (<strong>{user.login}</strong>), so CI can also check out the other repositories you can reach, such as
+            submodules. It needs your permission “Projects may put SSH keys on my account”.
+          </li>
+        </ul>
+        <ErrorNotice error={addCheckoutKey.error} />
+      </Section>
+
+      <Section title="Per-host SSH keys">
+        <p>Private keys that CI jobs use to reach a deployment host. Only the account's runner service keys can fetch them.</p>
+        {hostKeys.loading && !hostKeys.data && <Loading what="per-host SSH keys" />}
+        <ErrorNotice error={hostKeys.error} />
+        {hostKeys.data?.length === 0 && <p>No per-host SSH keys yet.</p>}
+        {hostKeys.data && hostKeys.data.length > 0 && (
+          <table>
+            <caption>Per-host SSH keys of {slug}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Host</th>
+                <th scope="col">Fingerprint</th>
+                <th scope="col">Added</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {hostKeys.data.map((k) => (
+                <tr key={`${k.hostname}|${k.fingerprint}`}>
+                  <td data-label="Host">{k.hostname || <em>all hosts</em>}</td>
+                  <td data-label="Fingerprint">
+                    <code className="fingerprint">{k.fingerprint}</code>
+                    <br />
+                    <code className="fingerprint">{k.fingerprint_sha256}</code>
+                  </td>
+                  <td data-label="Added">
+                    <When iso={k.created_at} />
+                  </td>
+                  <td data-label="Actions">
+                    <ConfirmButton
+                      label="Delete"
+                      labelFor={`SSH key for ${k.hostname || 'all hosts'} ${k.fingerprint}`}
+                      title={`Delete the SSH key for ${k.hostname || 'all hosts'}?`}
+                      confirmLabel="Delete SSH key"
+                      onConfirm={async () => {
+                        await del(`${v11}/ssh-key`, { body: { fingerprint: k.fingerprint, hostname: k.hostname } });
+                        setDone(`Deleted the SSH key for ${k.hostname || 'all hosts'}.`);
+                        hostKeys.reload();
+                      }}
+                    >
+                      <p>CI jobs of this project can no longer use it to reach {k.hostname || 'any host'}.</p>
+                    </ConfirmButton>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <h3>Add a per-host SSH key</h3>
+        <form className="stack" onSubmit={submitHostKey}>
+          <div className="field">
+            <label htmlFor="host-name">Hostname</label>
+            <input id="host-name" maxLength={253} value={hostname} onChange={(e) => setHostname(e.target.value)} aria-describedby="host-name-hint" />
+            <p className="hint" id="host-name-hint">
+              For example <code>deploy.example.com</code>. Leave it empty to use the key for every host.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="host-private-key">Private key</label>
+            <textarea
+              id="host-private-key"
+              required
+              rows={6}
+              spellCheck={false}
+              autoComplete="off"
+              value={privateKey}
+              onChange={(e) => setPrivateKey(e.target.value)}
+              aria-describedby="host-private-key-hint"
+            />
+            <p className="hint" id="host-private-key-hint">
+              Paste a private key without a passphrase (<code>-----BEGIN OPENSSH PRIVATE KEY-----</code> …). It is stored encrypted and never shown again.
+            </p>
+          </div>
+          <ErrorNotice error={addHostKey.error} />
+          <button type="submit" className="primary" disabled={addHostKey.busy}>
+            Add SSH key
+          </button>
+        </form>
+      </Section>
+    </Page>
+  );
+}

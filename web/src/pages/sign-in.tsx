@@ -1,0 +1,55 @@
+// Sign in with login and password; afterwards, back to the page that asked for it (a grant_url, say).
+import { useState, type FormEvent } from 'react';
+import { Navigate, useSearchParams } from 'react-router';
+import { ErrorNotice, Loading } from '../components/notices.tsx';
+import { Page } from '../components/page.tsx';
+import { useSession } from '../session.tsx';
+import { useAction } from '../use-load.ts';
+
+/** Only a path of this console: never another site, never a protocol-relative //host. */
+function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/settings/api-keys';
+}
+
+export function SignInPage() {
+  const { state, signIn } = useSession();
+  const [params] = useSearchParams();
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const action = useAction(signIn);
+
+  if (state.status === 'loading') return <Loading what="your session" />;
+  if (state.status === 'signed-in') return <Navigate to={safeNext(params.get('next'))} replace />;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void action.run(login.trim(), password);
+  };
+
+  return (
+    <main id="main" className="sign-in">
+      <Page title="Sign in to Keysmith">
+        {state.notice && !action.error && (
+          <p className="notice done" role="status">
+            {state.notice}
+          </p>
+        )}
+        <form onSubmit={submit} className="stack">
+          <div className="field">
+            <label htmlFor="login">Login</label>
+            <input id="login" name="username" autoComplete="username" required maxLength={39} value={login} onChange={(e) => setLogin(e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor="password">Password</label>
+            <input id="password" name="password" type="password" autoComplete="current-password" required maxLength={1024} value={password} onChange={(e) => setPassword(e.target.value)} />
+          </div>
+          <ErrorNotice error={action.error} />
+          <button type="submit" className="primary" disabled={action.busy}>
+            {action.busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+        <p className="hint">No password yet? A site admin sets one when creating your user. Scripts and CI use API keys instead.</p>
+      </Page>
+    </main>
+  );
+}

@@ -1,0 +1,133 @@
+// Settings → SSH keys: the user's public keys, through the GitHub-compatible API. A pasted key the
+// parser refuses is answered with the parser's own sentence.
+import { useState, type FormEvent } from 'react';
+import { call, del, post } from '../api/client.ts';
+import type { SshKey } from '../api/types.ts';
+import { ConfirmButton } from '../components/confirm.tsx';
+import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
+import { Page, Section } from '../components/page.tsx';
+import { When } from '../components/when.tsx';
+import { useAction, useLoad } from '../use-load.ts';
+
+/** Every key, following GitHub's pages (a user rarely has more than one page of 100). */
+async function allKeys(): Promise<SshKey[]> {
+  const keys: SshKey[] = [];
+  for (let page = 1; ; page++) {
+    const { data, headers } = await call<SshKey[]>('GET', '/api/v3/user/keys', { query: { per_page: 100, page } });
+    keys.push(...data);
+    if (!/rel="next"/.test(headers.get('link') ?? '')) return keys;
+  }
+}
+
+export function SshKeysPage() {
+  const keys = useLoad(allKeys, []);
+  const [title, setTitle] = useState('');
+  const [key, setKey] = useState('');
+  const [done, setDone] = useState<string | undefined>();
+  const add = useAction((body: { title?: string; key: string }) => post<SshKey>('/api/v3/user/keys', body));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const result = await add.run({ key: key.trim(), ...(title.trim() ? { title: title.trim() } : {}) });
+    if (!result.ok) {
+      // A private key pasted by mistake does not stay on the screen.
+      if (result.error.code === 'key_is_private') setKey('');
+      return;
+    }
+    setDone(`Added the SSH key “${result.value.title}” (${result.value.fingerprint}).`);
+    setTitle('');
+    setKey('');
+    keys.reload();
+  };
+
+  return (
+    <Page title="SSH keys" intro="Public keys that let you reach repositories over SSH. Keysmith shows the same keys to Git hosts and to anyone who asks for your public keys.">
+      {done && <Done>{done}</Done>}
+      <Section title="Your SSH keys">
+        {keys.loading && !keys.data && <Loading what="your SSH keys" />}
+        <ErrorNotice error={keys.error} />
+        {keys.data?.length === 0 && <p>No SSH keys yet.</p>}
+        {keys.data && keys.data.length > 0 && (
+          <table>
+            <caption>Your SSH keys</caption>
+            <thead>
+              <tr>
+                <th scope="col">Title</th>
+                <th scope="col">Fingerprint</th>
+                <th scope="col">Added</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((k) => (
+                <tr key={k.id}>
+                  <td data-label="Title">{k.title}</td>
+                  <td data-label="Fingerprint">
+                    <code className="fingerprint">{k.fingerprint}</code>
+                    <br />
+                    <span className="hint">{k.key.split(' ')[0]}</span>
+                  </td>
+                  <td data-label="Added">
+                    <When iso={k.created_at} />
+                  </td>
+                  <td data-label="Actions">
+                    <ConfirmButton
+                      label="Delete"
+                      labelFor={`SSH key ${k.title}`}
+                      title={`Delete the SSH key “${k.title}”?`}
+                      confirmLabel="Delete SSH key"
+                      onConfirm={async () => {
+                        await del(`/api/v3/user/keys/${k.id}`);
+                        setDone(`Deleted the SSH key “${k.title}”.`);
+                        keys.reload();
+                      }}
+                    >
+                      <p>
+                        Anything that signs in with this key (<code>{k.fingerprint}</code>) is refused from now on. If it was made for a project's
+                        checkout, that checkout key goes too.
+                      </p>
+                    </ConfirmButton>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      <Section title="Add an SSH key">
+        <form className="stack" onSubmit={submit}>
+          <div className="field">
+            <label htmlFor="ssh-title">Title (optional)</label>
+            <input id="ssh-title" maxLength={100} value={title} onChange={(e) => setTitle(e.target.value)} aria-describedby="ssh-title-hint" />
+            <p className="hint" id="ssh-title-hint">
+              Defaults to the key's comment.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="ssh-key">Public key</label>
+            <textarea
+              id="ssh-key"
+              required
+              rows={4}
+              spellCheck={false}
+              autoComplete="off"
+              value={key}
+              onChange={(e) => setKey(e.target.value)}
+              aria-describedby="ssh-key-hint"
+            />
+            <p className="hint" id="ssh-key-hint">
+              Paste the contents of your <code>.pub</code> file, e.g. <code>~/.ssh/id_ed25519.pub</code>. It begins with <code>ssh-ed25519</code>,{' '}
+              <code>ecdsa-sha2-…</code>, <code>sk-…</code> or <code>ssh-rsa</code>.
+            </p>
+          </div>
+          <ErrorNotice error={add.error} />
+          <button type="submit" className="primary" disabled={add.busy}>
+            Add SSH key
+          </button>
+        </form>
+      </Section>
+    </Page>
+  );
+}
