@@ -72,6 +72,8 @@ export interface TestAppOptions {
   listen?: boolean;
   /** SQLite only: a database file instead of memory (to inspect the bytes on disk). */
   sqliteFile?: string;
+  /** Where the built console is served from (web/dist by default). */
+  consoleDir?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -115,7 +117,7 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
   const logger = createLogger('info', sink);
   const { ring } = loadKeyRing(config);
   const services = createServices({ db: handle.db, ring, config, logger, ...(options.clock ? { clock: options.clock } : {}) });
-  const app = await buildApp({ config, services, logger });
+  const app = await buildApp({ config, services, logger, consoleDir: options.consoleDir });
   await app.ready();
   if (options.listen) await app.listen({ host: '127.0.0.1', port });
   return {

@@ -111,7 +111,7 @@ function Layout() {
             <p className="hint">You do not belong to any account yet. An account's owner or admin can add you.</p>
           )}
         </nav>
-        <main id="main">
+        <main id="main" tabIndex={-1}>
           <Outlet />
         </main>
       </div>

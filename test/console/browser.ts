@@ -1,0 +1,109 @@
+// Browser tests of the console: Debian's Chromium driven by playwright-core against a real Keysmith
+// listening on 127.0.0.1. Each page is checked the same way: axe-core finds no accessibility
+// violation, nothing is wider than the window, and a screenshot is kept under test-artifacts/console/
+// at 1280 and 390 px. The browser console must stay clean: a JavaScript error, a CSP violation or an
+// HTTP error the test did not expect fails the test.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, type TestContext } from 'node:test';
+import axe from 'axe-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CONSOLE_DIR } from '../../src/http/console.ts';
+import type { TestApp } from '../harness.ts';
+
+export const CHROMIUM = process.env.KEYSMITH_TEST_CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.resolve('test-artifacts/console');
+export const WIDE = 1280;
+export const NARROW = 390;
+
+let launched: Promise<Browser> | undefined;
+
+function browser(): Promise<Browser> {
+  if (!existsSync(path.join(CONSOLE_DIR, 'index.html'))) {
+    throw new Error(`The console is not built (${CONSOLE_DIR} has no index.html): run npm run build:web, or npm test, which builds it.`);
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: install Debian's chromium package (.ci/run does).`);
+  launched ??= chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  return launched;
+}
+
+after(async () => {
+  if (launched) await (await launched).close();
+});
+
+export interface Console {
+  page: Page;
+  /** Takes the next HTTP error statuses the flow is about to cause on purpose (a refusal it tests). */
+  expectHttpErrors(...statuses: number[]): void;
+  /** Accessibility, layout at both widths, and a screenshot of each: call once per page. */
+  checkPage(name: string): Promise<void>;
+  /** Fails on anything the browser console reported that the test did not expect. */
+  finish(): Promise<void>;
+}
+
+export async function openConsole(t: TestContext, app: TestApp, prefix: string): Promise<Console> {
+  const context = await (await browser()).newContext({ baseURL: app.url, viewport: { width: WIDE, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
+  context.setDefaultTimeout(15_000);
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const expected: number[] = [];
+
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error' && message.type() !== 'warning') return;
+    const status = /the server responded with a status of (\d{3})/.exec(message.text());
+    if (status) {
+      const at = expected.indexOf(Number(status[1]));
+      if (at !== -1) {
+        expected.splice(at, 1);
+        return;
+      }
+    }
+    problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+
+  async function checkAt(name: string, width: number): Promise<void> {
+    await page.setViewportSize({ width, height: 900 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${name} at ${width} px is ${overflow} px wider than the window`);
+    await page.evaluate(axe.source);
+    const violations = await page.evaluate(async () => {
+      const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
+      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    assert.deepEqual(violations, [], `${name} at ${width} px: accessibility violations`);
+    await page.screenshot({ path: path.join(ARTIFACTS, `${prefix}-${name}-${width}.png`), fullPage: true });
+  }
+
+  return {
+    page,
+    expectHttpErrors: (...statuses) => expected.push(...statuses),
+    async checkPage(name) {
+      await checkAt(name, WIDE);
+      await checkAt(name, NARROW);
+      await page.setViewportSize({ width: WIDE, height: 900 });
+    },
+    async finish() {
+      assert.deepEqual(problems, [], 'the browser console reported problems');
+      assert.deepEqual(expected, [], 'HTTP errors the test expected did not happen');
+    },
+  };
+}
+
+/** Signs in through the form and waits for the page it leads to. */
+export async function signIn(ui: Console, login: string, password: string, landing = 'API keys'): Promise<void> {
+  const { page } = ui;
+  if (!page.url().includes('/sign-in')) await page.goto('/sign-in');
+  await page.getByLabel('Login').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: landing }).waitFor();
+}
