@@ -81,6 +81,20 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByRole('status').filter({ hasText: 'Revoked write:public_key and removed the key made under it.' }).waitFor();
     assert.deepEqual(await userKeysOf(app, alice.key), []);
     assert.deepEqual((await checkoutKeysOf(app, alice.key, 'gh/acme/web')).map((k) => k.type), ['deploy-key'], 'only the deploy key is left');
+
+    // The deploy key, then the project itself, deleted from their pages.
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: 'web', exact: true }).click();
+    const deployRow = page.getByRole('row', { name: /Deploy key/ });
+    await deployRow.getByRole('button').click();
+    await page.getByRole('dialog', { name: 'Delete this checkout key?' }).getByRole('button', { name: 'Delete checkout key' }).click();
+    await page.getByText('No checkout keys yet.').waitFor();
+    assert.deepEqual(await checkoutKeysOf(app, alice.key, 'gh/acme/web'), []);
+    await page.getByRole('link', { name: '← All projects of acme' }).click();
+    await page.getByRole('button', { name: 'Delete project gh/acme/web' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete project' }).click();
+    await page.getByText('No projects yet.').waitFor();
+    assert.equal((await app.request({ method: 'GET', url: '/v1/projects/gh/acme/web', headers: bearer(alice.key) })).statusCode, 404);
     await ui.finish();
   });
 
@@ -144,6 +158,9 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByLabel('Account', { exact: true }).selectOption('beta');
     await page.waitForURL(/\/accounts\/beta\/members$/);
     await page.getByRole('heading', { level: 1, name: 'Members of beta' }).waitFor();
+    // From the moment the heading changes, no row of acme may show; then beta's own members arrive.
+    assert.equal(await page.getByRole('row', { name: /carol/ }).count(), 0);
+    await page.getByRole('row', { name: /alice/ }).waitFor();
     assert.equal(await page.getByRole('row', { name: /carol/ }).count(), 0);
     await page.getByLabel('Account', { exact: true }).selectOption('acme');
     await page.getByRole('heading', { level: 1, name: 'Members of acme' }).waitFor();
