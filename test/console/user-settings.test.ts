@@ -56,6 +56,15 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
 
+    // A session that ends on the server (expired, or signed out elsewhere) sends the page to sign-in
+    // with a plain notice, and back to where it was afterwards.
+    await app.services.db.deleteFrom('sessions').execute();
+    ui.expectHttpErrors(401);
+    await page.getByRole('link', { name: 'API keys', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Your session has ended. Sign in again to go on.' }).waitFor();
+    assert.match(page.url(), /\/sign-in\?next=%2Fsettings%2Fapi-keys$/);
+    await signIn(ui, 'alice', alice.password);
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/sign-in/);
     await page.getByRole('status').filter({ hasText: 'You are signed out.' }).waitFor();
