@@ -186,6 +186,42 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await ui.finish();
   });
 
+  test('a read-only member is offered only what the role allows; a page opened by address gets the server’s sentence', async (t) => {
+    const app = await appFor(t, kind, { listen: true });
+    const alice = await seed(app);
+    const password = 'dan has a long password';
+    const created = await app.request({ method: 'POST', url: '/v1/admin/users', headers: bearer(alice.key), payload: { login: 'dan', password } });
+    assert.equal(created.statusCode, 201, created.body);
+    await app.request({ method: 'PUT', url: '/v1/accounts/acme/members/dan', headers: bearer(alice.key), payload: { role: 'read_only' } });
+    await addProject(app, alice.key, 'acme', 'web');
+    await app.request({ method: 'POST', url: '/api/v2/project/gh/acme/web/checkout-key', headers: bearer(alice.key), payload: { type: 'deploy-key' } });
+    const ui = await openConsole(t, app, kind);
+    const { page } = ui;
+    await signIn(ui, 'dan', password);
+
+    const menu = page.getByRole('navigation', { name: 'Settings' });
+    await menu.getByText('Your role here: read-only').waitFor();
+    for (const offered of ['Members', 'Projects']) assert.equal(await menu.getByRole('link', { name: offered, exact: true }).count(), 1, offered);
+    for (const hidden of ['Service API keys', 'Audit log']) assert.equal(await menu.getByRole('link', { name: hidden }).count(), 0, hidden);
+
+    await menu.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('row', { name: /alice/ }).waitFor();
+    assert.equal(await page.getByRole('combobox', { name: /Role of/ }).count(), 0, 'roles are shown, not offered for change');
+    assert.equal(await page.getByRole('button', { name: /Remove member/ }).count(), 0);
+    await ui.checkPage('members-read-only');
+
+    await menu.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: 'web', exact: true }).click();
+    await page.getByRole('row', { name: /Deploy key/ }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /Delete|Add deploy key|Add user key|Add SSH key/ }).count(), 0, 'no change is offered');
+    await ui.checkPage('project-read-only');
+
+    ui.expectHttpErrors(403);
+    await page.goto('/accounts/acme/audit-log');
+    await page.getByRole('alert').filter({ hasText: 'needs the admin or owner role in account acme' }).waitFor();
+    await ui.finish();
+  });
+
   test('per-host SSH keys: a refused private key says why; one is added with ssh-keygen’s fingerprints and deleted', async (t) => {
     const app = await appFor(t, kind, { listen: true });
     const alice = await seed(app);

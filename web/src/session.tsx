@@ -3,6 +3,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { del, get, post, setCsrfToken, whenSessionEnds } from './api/client.ts';
 import type { Account, User } from './api/types.ts';
+import { permissions, type Permission } from '../../src/modules/access/roles.ts';
 
 interface SignedIn {
   user: User;
@@ -75,4 +76,19 @@ export function useSignedIn(): SignedIn & Pick<SessionApi, 'signOut' | 'reloadAc
   const { state, signOut, reloadAccounts } = useSession();
   if (state.status !== 'signed-in') throw new Error('useSignedIn on a page shown signed out');
   return { user: state.user, accounts: state.accounts, signOut, reloadAccounts };
+}
+
+/** Whether a role in an account holds a permission: the server's own table, built into the console. */
+export function allows(role: string | undefined, permission: Permission): boolean {
+  return role !== undefined && (permissions[permission].roles as readonly string[]).includes(role);
+}
+
+/**
+ * What the signed-in user's role in an account allows, so the console offers only what will work.
+ * The server still decides every request.
+ */
+export function useAccountRole(account: string): { role: Account['role'] | undefined; can: (permission: Permission) => boolean } {
+  const { accounts } = useSignedIn();
+  const role = accounts.find((a) => a.name === account)?.role;
+  return { role, can: (permission) => allows(role, permission) };
 }

@@ -57,7 +57,10 @@ function toApiError(status: number, body: ErrorBody | null): ApiError {
   const detail = body?.errors?.find((e) => e.message);
   if (detail?.message) return new ApiError(status, detail.message, detail.code);
   if (body?.message) return new ApiError(status, body.message, body.code, undefined, body.grant_url);
-  return new ApiError(status, `Keysmith answered ${status} without an explanation. Try again; if it keeps happening, ask your administrator to check the server log.`);
+  return new ApiError(
+    status,
+    `Keysmith answered ${status} without an explanation. Try again; if it keeps happening, ask your administrator to check the server log.`,
+  );
 }
 
 function parse(text: string): unknown {

@@ -40,7 +40,17 @@ function expiresAt(choice: string, date: string): string | undefined {
   return new Date(Date.now() + Number(choice) * 86_400_000).toISOString();
 }
 
-export function NewKeyForm({ roles, busy, error, onCreate }: { roles?: readonly ServiceRole[]; busy: boolean; error: ApiError | undefined; onCreate: (key: NewKey) => Promise<boolean> }) {
+export function NewKeyForm({
+  roles,
+  busy,
+  error,
+  onCreate,
+}: {
+  roles?: readonly ServiceRole[];
+  busy: boolean;
+  error: ApiError | undefined;
+  onCreate: (key: NewKey) => Promise<boolean>;
+}) {
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState('never');
   const [date, setDate] = useState('');
@@ -161,7 +171,13 @@ export function KeyTable<K extends ApiKey>({ keys, caption, onDelete }: { keys: 
               <When iso={key.expires_at} never="Never" />
             </td>
             <td data-label="Actions">
-              <ConfirmButton label="Delete" labelFor={`key ${key.name}`} title={`Delete the API key “${key.name}”?`} confirmLabel="Delete key" onConfirm={() => onDelete(key)}>
+              <ConfirmButton
+                label="Delete"
+                labelFor={`key ${key.name}`}
+                title={`Delete the API key “${key.name}”?`}
+                confirmLabel="Delete key"
+                onConfirm={() => onDelete(key)}
+              >
                 <p>Anything using this key stops working at once. This cannot be undone.</p>
               </ConfirmButton>
             </td>
@@ -171,4 +187,3 @@ export function KeyTable<K extends ApiKey>({ keys, caption, onDelete }: { keys: 
     </table>
   );
 }
-

@@ -2,7 +2,7 @@
 // settings of one account at a time, chosen with the account switcher.
 import { useState } from 'react';
 import { Link, NavLink, Navigate, Outlet, useLocation, useMatch, useNavigate } from 'react-router';
-import { useSession, useSignedIn } from '../session.tsx';
+import { allows, useAccountRole, useSession, useSignedIn } from '../session.tsx';
 import { asApiError } from '../use-load.ts';
 import type { ApiError } from '../api/client.ts';
 import { ErrorNotice, Loading } from './notices.tsx';
@@ -14,11 +14,12 @@ const userPages = [
   ['integrations', 'Integrations'],
 ] as const;
 
+// Each account page, and the permission it needs: a page the role cannot use is not offered.
 const accountPages = [
-  ['members', 'Members'],
-  ['service-keys', 'Service API keys'],
-  ['projects', 'Projects'],
-  ['audit-log', 'Audit log'],
+  ['members', 'Members', 'member.read'],
+  ['service-keys', 'Service API keys', 'service_key.manage'],
+  ['projects', 'Projects', 'project.read'],
+  ['audit-log', 'Audit log', 'audit.read'],
 ] as const;
 
 const roleNames: Record<string, string> = { owner: 'owner', admin: 'admin', read_write: 'read-write', read_only: 'read-only', runner: 'runner' };
@@ -43,12 +44,15 @@ function Layout() {
   const [lastAccount, setLastAccount] = useState<string | undefined>();
   const [signOutError, setSignOutError] = useState<ApiError | undefined>();
   const current = inAccount?.params.account ?? lastAccount ?? accounts[0]?.name;
-  const currentRole = accounts.find((a) => a.name === current)?.role;
+  const { role: currentRole, can } = useAccountRole(current ?? '');
   const section = inAccount?.params['*']?.split('/')[0];
 
   const switchTo = (account: string) => {
     setLastAccount(account);
-    const page = accountPages.some(([path]) => path === section) ? section : 'members';
+    // The same page in the other account, if the role there allows it; else its members.
+    const role = accounts.find((a) => a.name === account)?.role;
+    const same = accountPages.find(([path, , needs]) => path === section && allows(role, needs));
+    const page = same ? same[0] : 'members';
     navigate(`/accounts/${encodeURIComponent(account)}/${page}`);
   };
 
@@ -100,11 +104,13 @@ function Layout() {
               </select>
               {currentRole && <p className="hint">Your role here: {roleName(currentRole)}</p>}
               <ul>
-                {accountPages.map(([path, label]) => (
-                  <li key={path}>
-                    <NavLink to={`/accounts/${encodeURIComponent(current)}/${path}`}>{label}</NavLink>
-                  </li>
-                ))}
+                {accountPages
+                  .filter(([, , needs]) => can(needs))
+                  .map(([path, label]) => (
+                    <li key={path}>
+                      <NavLink to={`/accounts/${encodeURIComponent(current)}/${path}`}>{label}</NavLink>
+                    </li>
+                  ))}
               </ul>
             </>
           ) : (

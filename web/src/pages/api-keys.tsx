@@ -24,7 +24,10 @@ export function ApiKeysPage() {
   };
 
   return (
-    <Page title="API keys" intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl.">
+    <Page
+      title="API keys"
+      intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl."
+    >
       {created && <SecretOnce name={created.name} secret={created.key} onDone={() => setCreated(undefined)} />}
       {done && <Done>{done}</Done>}
       <Section title="Your API keys">

@@ -10,18 +10,18 @@ import { roleName } from '../components/layout.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
-import { useSignedIn } from '../session.tsx';
+import { useAccountRole, useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 
 export function MembersPage() {
   const { account = '' } = useParams();
-  const { user, accounts, reloadAccounts } = useSignedIn();
+  const { user, reloadAccounts } = useSignedIn();
+  const { role: myRole, can } = useAccountRole(account);
   const members = useLoad(() => get<Member[]>(`/v1/accounts/${seg(account)}/members`), [account]);
   const [done, setDone] = useState<string | undefined>();
   const [login, setLogin] = useState('');
   const [role, setRole] = useState<MemberRole>('read_only');
-  const myRole = accounts.find((a) => a.name === account)?.role;
-  const manages = myRole === 'owner' || myRole === 'admin';
+  const manages = can('member.manage');
   const putMember = (who: string, to: MemberRole) => put<{ login: string; role: string }>(`/v1/accounts/${seg(account)}/members/${seg(who)}`, { role: to });
   const change = useAction(putMember);
   const addMember = useAction(putMember);
@@ -112,8 +112,8 @@ export function MembersPage() {
                         }}
                       >
                         <p>
-                          {m.login}'s API keys stop working for {account} at once, and the checkout keys they made for its projects are removed. Service keys they
-                          created keep working.
+                          {m.login}'s API keys stop working for {account} at once, and the checkout keys they made for its projects are removed. Service keys
+                          they created keep working.
                         </p>
                       </ConfirmButton>
                     </td>

@@ -95,7 +95,9 @@ function GrantCard({ grant, selected, onChanged }: { grant: Grant; selected: boo
           title={`Revoke “${grant.title}”?`}
           confirmLabel="Revoke permission"
           onConfirm={async () => {
-            const revoked = await del<{ keys: unknown[]; removed_keys: boolean }>(`/v1/user/grants/${seg(grant.scope)}`, { query: { remove_keys: removeKeys || undefined } });
+            const revoked = await del<{ keys: unknown[]; removed_keys: boolean }>(`/v1/user/grants/${seg(grant.scope)}`, {
+              query: { remove_keys: removeKeys || undefined },
+            });
             setRemoveKeys(false);
             onChanged(
               revoked.removed_keys

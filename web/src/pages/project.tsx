@@ -8,7 +8,7 @@ import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
-import { useSignedIn } from '../session.tsx';
+import { useAccountRole, useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 import { vcsName } from './projects.tsx';
 
@@ -20,6 +20,7 @@ export function ProjectPage() {
   const v2 = `/api/v2/project/${seg(vcs)}/${seg(account)}/${seg(project)}`;
   const v11 = `/api/v1.1/project/${seg(vcs)}/${seg(account)}/${seg(project)}`;
   const { user } = useSignedIn();
+  const writes = useAccountRole(account).can('project_key.write');
   const [done, setDone] = useState<string | undefined>();
 
   const checkoutKeys = useLoad(async () => (await get<{ items: CheckoutKey[] }>(`${v2}/checkout-key`)).items, [v2]);
@@ -70,9 +71,11 @@ export function ProjectPage() {
                 <th scope="col">Type</th>
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                {writes && (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -93,46 +96,52 @@ export function ProjectPage() {
                   <td data-label="Created">
                     <When iso={k['created-at']} />
                   </td>
-                  <td data-label="Actions">
-                    <ConfirmButton
-                      label="Delete"
-                      labelFor={`checkout key ${k.fingerprint}`}
-                      title="Delete this checkout key?"
-                      confirmLabel="Delete checkout key"
-                      onConfirm={async () => {
-                        await del(`${v2}/checkout-key/${seg(k.fingerprint)}`);
-                        setDone(`Deleted the checkout key ${k.fingerprint}.`);
-                        checkoutKeys.reload();
-                      }}
-                    >
-                      <p>
-                        CI can no longer check out with <code>{k.fingerprint}</code>.
-                        {k.type !== 'deploy-key' && ' Its public half is removed from the SSH keys of the user it was made for.'}
-                      </p>
-                    </ConfirmButton>
-                  </td>
+                  {writes && (
+                    <td data-label="Actions">
+                      <ConfirmButton
+                        label="Delete"
+                        labelFor={`checkout key ${k.fingerprint}`}
+                        title="Delete this checkout key?"
+                        confirmLabel="Delete checkout key"
+                        onConfirm={async () => {
+                          await del(`${v2}/checkout-key/${seg(k.fingerprint)}`);
+                          setDone(`Deleted the checkout key ${k.fingerprint}.`);
+                          checkoutKeys.reload();
+                        }}
+                      >
+                        <p>
+                          CI can no longer check out with <code>{k.fingerprint}</code>.
+                          {k.type !== 'deploy-key' && ' Its public half is removed from the SSH keys of the user it was made for.'}
+                        </p>
+                      </ConfirmButton>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
         )}
-        <h3>Add a checkout key</h3>
-        <ul className="choices">
-          <li>
-            <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('deploy-key')}>
-              Add deploy key
-            </button>{' '}
-            A read-only key for this repository only.
-          </li>
-          <li>
-            <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('user-key')}>
-              Add user key
-            </button>{' '}
-            A key added to your own SSH keys (<strong>{user.login}</strong>), so CI can also check out the other repositories you can reach, such as
-            submodules. It needs your permission “Projects may put SSH keys on my account”.
-          </li>
-        </ul>
-        <ErrorNotice error={addCheckoutKey.error} />
+        {writes && (
+          <>
+            <h3>Add a checkout key</h3>
+            <ul className="choices">
+              <li>
+                <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('deploy-key')}>
+                  Add deploy key
+                </button>{' '}
+                A read-only key for this repository only.
+              </li>
+              <li>
+                <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('user-key')}>
+                  Add user key
+                </button>{' '}
+                A key added to your own SSH keys (<strong>{user.login}</strong>), so CI can also check out the other repositories you can reach, such as
+                submodules. It needs your permission “Projects may put SSH keys on my account”.
+              </li>
+            </ul>
+            <ErrorNotice error={addCheckoutKey.error} />
+          </>
+        )}
       </Section>
 
       <Section title="Per-host SSH keys">
@@ -148,9 +157,11 @@ export function ProjectPage() {
                 <th scope="col">Host</th>
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Added</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                {writes && (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -165,56 +176,62 @@ export function ProjectPage() {
                   <td data-label="Added">
                     <When iso={k.created_at} />
                   </td>
-                  <td data-label="Actions">
-                    <ConfirmButton
-                      label="Delete"
-                      labelFor={`SSH key for ${k.hostname || 'all hosts'} ${k.fingerprint}`}
-                      title={`Delete the SSH key for ${k.hostname || 'all hosts'}?`}
-                      confirmLabel="Delete SSH key"
-                      onConfirm={async () => {
-                        await del(`${v11}/ssh-key`, { body: { fingerprint: k.fingerprint, hostname: k.hostname } });
-                        setDone(`Deleted the SSH key for ${k.hostname || 'all hosts'}.`);
-                        hostKeys.reload();
-                      }}
-                    >
-                      <p>CI jobs of this project can no longer use it to reach {k.hostname || 'any host'}.</p>
-                    </ConfirmButton>
-                  </td>
+                  {writes && (
+                    <td data-label="Actions">
+                      <ConfirmButton
+                        label="Delete"
+                        labelFor={`SSH key for ${k.hostname || 'all hosts'} ${k.fingerprint}`}
+                        title={`Delete the SSH key for ${k.hostname || 'all hosts'}?`}
+                        confirmLabel="Delete SSH key"
+                        onConfirm={async () => {
+                          await del(`${v11}/ssh-key`, { body: { fingerprint: k.fingerprint, hostname: k.hostname } });
+                          setDone(`Deleted the SSH key for ${k.hostname || 'all hosts'}.`);
+                          hostKeys.reload();
+                        }}
+                      >
+                        <p>CI jobs of this project can no longer use it to reach {k.hostname || 'any host'}.</p>
+                      </ConfirmButton>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
         )}
-        <h3>Add a per-host SSH key</h3>
-        <form className="stack" onSubmit={submitHostKey}>
-          <div className="field">
-            <label htmlFor="host-name">Hostname</label>
-            <input id="host-name" maxLength={253} value={hostname} onChange={(e) => setHostname(e.target.value)} aria-describedby="host-name-hint" />
-            <p className="hint" id="host-name-hint">
-              For example <code>deploy.example.com</code>. Leave it empty to use the key for every host.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor="host-private-key">Private key</label>
-            <textarea
-              id="host-private-key"
-              required
-              rows={6}
-              spellCheck={false}
-              autoComplete="off"
-              value={privateKey}
-              onChange={(e) => setPrivateKey(e.target.value)}
-              aria-describedby="host-private-key-hint"
-            />
-            <p className="hint" id="host-private-key-hint">
-              Paste a private key without a passphrase (<code>-----BEGIN OPENSSH PRIVATE KEY-----</code> …). It is stored encrypted and never shown again.
-            </p>
-          </div>
-          <ErrorNotice error={addHostKey.error} />
-          <button type="submit" className="primary" disabled={addHostKey.busy}>
-            Add SSH key
-          </button>
-        </form>
+        {writes && (
+          <>
+            <h3>Add a per-host SSH key</h3>
+            <form className="stack" onSubmit={submitHostKey}>
+              <div className="field">
+                <label htmlFor="host-name">Hostname</label>
+                <input id="host-name" maxLength={253} value={hostname} onChange={(e) => setHostname(e.target.value)} aria-describedby="host-name-hint" />
+                <p className="hint" id="host-name-hint">
+                  For example <code>deploy.example.com</code>. Leave it empty to use the key for every host.
+                </p>
+              </div>
+              <div className="field">
+                <label htmlFor="host-private-key">Private key</label>
+                <textarea
+                  id="host-private-key"
+                  required
+                  rows={6}
+                  spellCheck={false}
+                  autoComplete="off"
+                  value={privateKey}
+                  onChange={(e) => setPrivateKey(e.target.value)}
+                  aria-describedby="host-private-key-hint"
+                />
+                <p className="hint" id="host-private-key-hint">
+                  Paste a private key without a passphrase (<code>-----BEGIN OPENSSH PRIVATE KEY-----</code> …). It is stored encrypted and never shown again.
+                </p>
+              </div>
+              <ErrorNotice error={addHostKey.error} />
+              <button type="submit" className="primary" disabled={addHostKey.busy}>
+                Add SSH key
+              </button>
+            </form>
+          </>
+        )}
       </Section>
     </Page>
   );

@@ -8,14 +8,17 @@ import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { Pager } from '../components/pager.tsx';
 import { When } from '../components/when.tsx';
+import { useAccountRole } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 
 const PER_PAGE = 30;
 export const vcsName = (vcs: string): string => (vcs === 'bb' ? 'Bitbucket' : 'GitHub');
-export const projectPath = (p: Pick<Project, 'account' | 'vcs_type' | 'name'>): string => `/accounts/${seg(p.account)}/projects/${seg(p.vcs_type)}/${seg(p.name)}`;
+export const projectPath = (p: Pick<Project, 'account' | 'vcs_type' | 'name'>): string =>
+  `/accounts/${seg(p.account)}/projects/${seg(p.vcs_type)}/${seg(p.name)}`;
 
 export function ProjectsPage() {
   const { account = '' } = useParams();
+  const writes = useAccountRole(account).can('project.write');
   const [page, setPage] = useState(1);
   const projects = useLoad(async () => {
     const { data, headers } = await call<Project[]>('GET', '/v1/projects', { account, query: { page, per_page: PER_PAGE } });
@@ -51,9 +54,11 @@ export function ProjectsPage() {
                   <th scope="col">Project</th>
                   <th scope="col">Host</th>
                   <th scope="col">Created</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  {writes && (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -68,21 +73,23 @@ export function ProjectsPage() {
                     <td data-label="Created">
                       <When iso={p.created_at} />
                     </td>
-                    <td data-label="Actions">
-                      <ConfirmButton
-                        label="Delete"
-                        labelFor={`project ${p.slug}`}
-                        title={`Delete the project ${p.slug}?`}
-                        confirmLabel="Delete project"
-                        onConfirm={async () => {
-                          await del(`/v1/projects/${seg(p.vcs_type)}/${seg(p.account)}/${seg(p.name)}`);
-                          setDone(`Deleted the project ${p.slug}.`);
-                          projects.reload();
-                        }}
-                      >
-                        <p>Its checkout keys, deploy keys and per-host SSH keys are deleted with it, and CI jobs can no longer check it out.</p>
-                      </ConfirmButton>
-                    </td>
+                    {writes && (
+                      <td data-label="Actions">
+                        <ConfirmButton
+                          label="Delete"
+                          labelFor={`project ${p.slug}`}
+                          title={`Delete the project ${p.slug}?`}
+                          confirmLabel="Delete project"
+                          onConfirm={async () => {
+                            await del(`/v1/projects/${seg(p.vcs_type)}/${seg(p.account)}/${seg(p.name)}`);
+                            setDone(`Deleted the project ${p.slug}.`);
+                            projects.reload();
+                          }}
+                        >
+                          <p>Its checkout keys, deploy keys and per-host SSH keys are deleted with it, and CI jobs can no longer check it out.</p>
+                        </ConfirmButton>
+                      </td>
+                    )}
                   </tr>
                 ))}
               </tbody>
@@ -91,28 +98,30 @@ export function ProjectsPage() {
           </>
         )}
       </Section>
-      <Section title="Add a project">
-        <form className="stack" onSubmit={submit}>
-          <div className="field">
-            <label htmlFor="project-vcs">Host</label>
-            <select id="project-vcs" value={vcs} onChange={(e) => setVcs(e.target.value as 'gh' | 'bb')}>
-              <option value="gh">GitHub</option>
-              <option value="bb">Bitbucket</option>
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="project-name">Repository name</label>
-            <input id="project-name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} aria-describedby="project-name-hint" />
-            <p className="hint" id="project-name-hint">
-              Letters, digits, <code>.</code>, <code>-</code> and <code>_</code>, as in the repository's address.
-            </p>
-          </div>
-          <ErrorNotice error={create.error} />
-          <button type="submit" className="primary" disabled={create.busy}>
-            Add project
-          </button>
-        </form>
-      </Section>
+      {writes && (
+        <Section title="Add a project">
+          <form className="stack" onSubmit={submit}>
+            <div className="field">
+              <label htmlFor="project-vcs">Host</label>
+              <select id="project-vcs" value={vcs} onChange={(e) => setVcs(e.target.value as 'gh' | 'bb')}>
+                <option value="gh">GitHub</option>
+                <option value="bb">Bitbucket</option>
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="project-name">Repository name</label>
+              <input id="project-name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} aria-describedby="project-name-hint" />
+              <p className="hint" id="project-name-hint">
+                Letters, digits, <code>.</code>, <code>-</code> and <code>_</code>, as in the repository's address.
+              </p>
+            </div>
+            <ErrorNotice error={create.error} />
+            <button type="submit" className="primary" disabled={create.busy}>
+              Add project
+            </button>
+          </form>
+        </Section>
+      )}
     </Page>
   );
 }

@@ -9,19 +9,18 @@ import { KeyTable, NewKeyForm, type NewKey } from '../components/api-key-parts.t
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { SecretOnce } from '../components/secret-once.tsx';
-import { useSignedIn } from '../session.tsx';
+import { useAccountRole } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 
 export function ServiceKeysPage() {
   const { account = '' } = useParams();
-  const { accounts } = useSignedIn();
+  const { can } = useAccountRole(account);
   const keys = useLoad(() => get<ServiceKey[]>('/v1/service-api-keys', { account }), [account]);
   const [created, setCreated] = useState<Created<ServiceKey> | undefined>();
   const [done, setDone] = useState<string | undefined>();
   const create = useAction((body: NewKey) => post<Created<ServiceKey>>('/v1/service-api-keys', body, { account }));
-  const myRole = accounts.find((a) => a.name === account)?.role;
-  // An admin cannot make a key above admin; no service key is ever an owner.
-  const roles = myRole === 'owner' || myRole === 'admin' ? serviceRoles : undefined;
+  // No service key is ever an owner, so an admin may create every service role.
+  const roles = can('service_key.manage') ? serviceRoles : undefined;
 
   const onCreate = async (body: NewKey) => {
     const result = await create.run(body);

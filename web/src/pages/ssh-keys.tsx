@@ -41,7 +41,10 @@ export function SshKeysPage() {
   };
 
   return (
-    <Page title="SSH keys" intro="Public keys that let you reach repositories over SSH. Keysmith shows the same keys to Git hosts and to anyone who asks for your public keys.">
+    <Page
+      title="SSH keys"
+      intro="Public keys that let you reach repositories over SSH. Keysmith shows the same keys to Git hosts and to anyone who asks for your public keys."
+    >
       {done && <Done>{done}</Done>}
       <Section title="Your SSH keys">
         {keys.loading && !keys.data && <Loading what="your SSH keys" />}
@@ -85,8 +88,8 @@ export function SshKeysPage() {
                       }}
                     >
                       <p>
-                        Anything that signs in with this key (<code>{k.fingerprint}</code>) is refused from now on. If it was made for a project's
-                        checkout, that checkout key goes too.
+                        Anything that signs in with this key (<code>{k.fingerprint}</code>) is refused from now on. If it was made for a project's checkout,
+                        that checkout key goes too.
                       </p>
                     </ConfirmButton>
                   </td>
