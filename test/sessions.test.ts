@@ -90,6 +90,18 @@ forEachDatabase('console sessions', (kind) => {
     assert.deepEqual(withKey.json(), { user: null, csrf_token: null });
   });
 
+  test('a session whose stored CSRF token is not the derived one is no console session to GET /v1/session', async (t) => {
+    const app = await appFor(t, kind);
+    const alice = await seed(app);
+    const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+    // As a session made before tokens were derived: its stored token hash is of some other token.
+    await app.services.db.updateTable('sessions').set({ csrf_hash: 'ab'.repeat(32) }).execute();
+    const res = await app.request({ method: 'GET', url: '/v1/session', headers: { cookie } });
+    assert.deepEqual(res.json(), { user: null, csrf_token: null });
+    assert.match(String(res.headers['set-cookie']), /keysmith_session=; .*Max-Age=0/);
+  });
+
   test('sign-out ends the session', async (t) => {
     const app = await appFor(t, kind);
     const alice = await seed(app);

@@ -37,8 +37,8 @@ after(async () => {
 
 export interface Console {
   page: Page;
-  /** Takes the next HTTP error statuses the flow is about to cause on purpose (a refusal it tests). */
-  expectHttpErrors(...statuses: number[]): void;
+  /** The flow is about to cause this HTTP error on purpose (a refusal it tests), from a URL containing `path`. */
+  expectHttpError(status: number, path: string): void;
   /** Accessibility, layout at both widths, and a screenshot of each: call once per page. */
   checkPage(name: string): Promise<void>;
   /** Fails on anything the browser console reported that the test did not expect. */
@@ -52,20 +52,21 @@ export async function openConsole(t: TestContext, app: TestApp, prefix: string):
   t.after(() => context.close());
   const page = await context.newPage();
   const problems: string[] = [];
-  const expected: number[] = [];
+  const expected: Array<{ status: number; path: string }> = [];
 
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (message) => {
     if (message.type() !== 'error' && message.type() !== 'warning') return;
     const status = /the server responded with a status of (\d{3})/.exec(message.text());
+    const url = message.location().url;
     if (status) {
-      const at = expected.indexOf(Number(status[1]));
+      const at = expected.findIndex((e) => e.status === Number(status[1]) && url.includes(e.path));
       if (at !== -1) {
         expected.splice(at, 1);
         return;
       }
     }
-    problems.push(`console ${message.type()}: ${message.text()}`);
+    problems.push(`console ${message.type()}: ${message.text()} (${url})`);
   });
 
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -85,7 +86,7 @@ export async function openConsole(t: TestContext, app: TestApp, prefix: string):
 
   return {
     page,
-    expectHttpErrors: (...statuses) => expected.push(...statuses),
+    expectHttpError: (status, path) => expected.push({ status, path }),
     async checkPage(name) {
       await checkAt(name, WIDE);
       await checkAt(name, NARROW);

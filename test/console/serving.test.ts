@@ -23,6 +23,7 @@ forEachDatabase('console serving', (kind) => {
       assert.match(String(res.headers['content-security-policy']), /default-src 'self'; script-src 'self'; style-src 'self'.*frame-ancestors 'none'/);
       assert.equal(res.headers['x-frame-options'], 'DENY');
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.equal(res.headers['cross-origin-opener-policy'], 'same-origin');
     }
     const assets = [...index.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     assert.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), `index.html names its script and stylesheet: ${assets.join(', ')}`);

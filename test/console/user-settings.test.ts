@@ -20,7 +20,7 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await page.getByRole('heading', { level: 1, name: 'Sign in to Keysmith' }).waitFor();
     await ui.checkPage('sign-in');
 
-    ui.expectHttpErrors(401);
+    ui.expectHttpError(401, '/v1/session');
     await page.getByLabel('Login').fill('alice');
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -59,7 +59,7 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     // A session that ends on the server (expired, or signed out elsewhere) sends the page to sign-in
     // with a plain notice, and back to where it was afterwards.
     await app.services.db.deleteFrom('sessions').execute();
-    ui.expectHttpErrors(401);
+    ui.expectHttpError(401, '/v1/user/api-keys');
     await page.getByRole('link', { name: 'API keys', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Your session has ended. Sign in again to go on.' }).waitFor();
     assert.match(page.url(), /\/sign-in\?next=%2Fsettings%2Fapi-keys$/);
@@ -72,6 +72,22 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     assert.equal(sessions.length, 0, 'the session is gone on the server too');
     await page.goto('/settings/api-keys');
     await page.waitForURL(/\/sign-in\?next=/);
+
+    // Signing out of a session that already ended elsewhere still signs out.
+    await signIn(ui, 'alice', alice.password);
+    await app.services.db.deleteFrom('sessions').execute();
+    ui.expectHttpError(401, '/v1/session');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('status').filter({ hasText: 'You are signed out.' }).waitFor();
+
+    // `next` only ever leads to a page of this console.
+    for (const next of ['//evil.example/x', '/\\evil.example/x', '/\t/evil.example/x', 'https://evil.example/x']) {
+      await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+      await signIn(ui, 'alice', alice.password);
+      assert.equal(new URL(page.url()).origin, app.url, next);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('status').filter({ hasText: 'You are signed out.' }).waitFor();
+    }
     await ui.finish();
   });
 
@@ -105,15 +121,17 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await page.getByRole('button', { name: 'I have copied it' }).click();
     assert.ok(!(await page.content()).includes(secret), 'the secret leaves the page');
     const row = page.getByRole('row', { name: /ci laptop/ });
-    const expiry = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    await row.filter({ hasText: secret.slice(0, 8) }).filter({ hasText: 'read:public_key' }).filter({ hasText: expiry }).waitFor();
+    const stored = (await app.request({ method: 'GET', url: '/v1/user/api-keys', headers: bearer(alice.key) })).json().find((k: { name: string }) => k.name === 'ci laptop');
+    const days = (Date.parse(stored.expires_at) - Date.now()) / 86_400_000;
+    assert.ok(days > 29.9 && days <= 30, `expires in 30 days (${stored.expires_at})`);
+    await row.filter({ hasText: secret.slice(0, 8) }).filter({ hasText: 'read:public_key' }).waitFor();
+    assert.equal(await row.locator('td[data-label="Expires"] time').getAttribute('datetime'), stored.expires_at);
     assert.equal(await row.locator('td[data-label="Last used"]').textContent(), 'Never');
 
     await app.services.flush();
     await page.reload();
     const lastUsed = await page.getByRole('row', { name: /ci laptop/ }).locator('td[data-label="Last used"] time').getAttribute('datetime');
     assert.ok(lastUsed && Date.now() - Date.parse(lastUsed) < 120_000, `last used shows the recent use (${lastUsed})`);
-    assert.ok(!(await page.content()).includes(secret), 'a reload never shows the secret');
 
     await page.getByRole('button', { name: 'Delete key ci laptop' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete the API key “ci laptop”?' });
@@ -125,14 +143,30 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     assert.equal(await page.getByRole('row').filter({ hasText: 'created by keysmith init' }).count(), 1, 'the other key stays');
     assert.equal((await fetch(`${app.url}/v1/user`, { headers: bearer(secret) })).status, 401, 'the deleted key no longer works');
 
-    // The delete dialog works from the keyboard: Escape cancels and gives focus back, Enter confirms.
-    const remaining = page.getByRole('button', { name: 'Delete key created by keysmith init' });
+    // A key that ends on a chosen date.
+    await page.getByLabel('Name').fill('until new year');
+    await page.getByLabel('Expires').selectOption({ label: 'On a date…' });
+    await page.getByLabel(/Expiry date/).fill('2099-01-01');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    assert.equal(await page.getByRole('row', { name: /until new year/ }).locator('td[data-label="Expires"] time').getAttribute('datetime'), '2099-01-01T23:59:59.000Z');
+
+    // The delete dialog works from the keyboard: Escape cancels and gives focus back; Tab reaches the
+    // confirm button and Enter presses it.
+    const remaining = page.getByRole('button', { name: 'Delete key until new year' });
     await remaining.focus();
     await page.keyboard.press('Enter');
     await page.getByRole('dialog').waitFor();
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Delete key created by keysmith init');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Delete key until new year');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Delete key');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Deleted the API key “until new year”.' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('role')), 'status', 'focus moves to what happened');
     await ui.finish();
   });
 
@@ -148,14 +182,14 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
 
     const broken = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBroken';
     const parserSays = (await app.request({ method: 'POST', url: '/api/v3/user/keys', headers: bearer(alice.key), payload: { key: broken } })).json().errors[0].message;
-    ui.expectHttpErrors(422);
+    ui.expectHttpError(422, '/api/v3/user/keys');
     await page.getByLabel('Public key').fill(broken);
     await page.getByRole('button', { name: 'Add SSH key' }).click();
     await page.getByRole('alert').filter({ hasText: parserSays }).waitFor();
     await ui.checkPage('ssh-key-refused');
 
     const pair = sshKeygen('ed25519', undefined, 'laptop@home');
-    ui.expectHttpErrors(422);
+    ui.expectHttpError(422, '/api/v3/user/keys');
     await page.getByLabel('Public key').fill(pair.privateKey);
     await page.getByRole('button', { name: 'Add SSH key' }).click();
     await page.getByRole('alert').filter({ hasText: '.pub' }).waitFor();

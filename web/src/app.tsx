@@ -1,6 +1,7 @@
 // The console's pages and their addresses. /settings/… is the signed-in user's own settings;
 // /accounts/{account}/… one account's. The server answers each of these paths with index.html.
-import { BrowserRouter, Navigate, Route, Routes, useParams } from 'react-router';
+import { Fragment } from 'react';
+import { BrowserRouter, Navigate, Outlet, Route, Routes, useParams } from 'react-router';
 import { RequireSession } from './components/layout.tsx';
 import { Page } from './components/page.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
@@ -21,9 +22,17 @@ function FirstAccount() {
   return first ? <Navigate to={`/accounts/${encodeURIComponent(first.name)}/members`} replace /> : <Navigate to="/settings/api-keys" replace />;
 }
 
-function AccountHome() {
+/**
+ * The pages of one account, remounted when the account changes: nothing a page holds (a new key's
+ * secret, a message, a page number) follows the person into another account.
+ */
+function AccountScope() {
   const { account = '' } = useParams();
-  return <Navigate to={`/accounts/${encodeURIComponent(account)}/members`} replace />;
+  return (
+    <Fragment key={account}>
+      <Outlet />
+    </Fragment>
+  );
 }
 
 function NotFound() {
@@ -48,12 +57,14 @@ export function App() {
             <Route path="settings/permissions" element={<PermissionsPage />} />
             <Route path="settings/integrations" element={<IntegrationsPage />} />
             <Route path="accounts" element={<FirstAccount />} />
-            <Route path="accounts/:account" element={<AccountHome />} />
-            <Route path="accounts/:account/members" element={<MembersPage />} />
-            <Route path="accounts/:account/service-keys" element={<ServiceKeysPage />} />
-            <Route path="accounts/:account/projects" element={<ProjectsPage />} />
-            <Route path="accounts/:account/projects/:vcs/:project" element={<ProjectPage />} />
-            <Route path="accounts/:account/audit-log" element={<AuditLogPage />} />
+            <Route path="accounts/:account" element={<AccountScope />}>
+              <Route index element={<Navigate to="members" replace />} />
+              <Route path="members" element={<MembersPage />} />
+              <Route path="service-keys" element={<ServiceKeysPage />} />
+              <Route path="projects" element={<ProjectsPage />} />
+              <Route path="projects/:vcs/:project" element={<ProjectPage />} />
+              <Route path="audit-log" element={<AuditLogPage />} />
+            </Route>
             <Route path="*" element={<NotFound />} />
           </Route>
         </Routes>

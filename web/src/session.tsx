@@ -1,7 +1,7 @@
 // Who is signed in, and the accounts they belong to. A reloaded page asks GET /v1/session for both
 // the user and the CSRF token; a 401 from any call sends the person back to sign-in.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { del, get, post, setCsrfToken, whenSessionEnds } from './api/client.ts';
+import { ApiError, del, get, post, setCsrfToken, whenSessionEnds } from './api/client.ts';
 import type { Account, User } from './api/types.ts';
 import { permissions, type Permission } from '../../src/modules/access/roles.ts';
 
@@ -35,10 +35,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setCsrfToken(null);
       setState({ status: 'signed-out', notice: 'Your session has ended. Sign in again to go on.' });
     });
-    get<{ user: User | null; csrf_token: string | null }>('/v1/session').then(
-      ({ user, csrf_token }) => (user && csrf_token ? enter(user, csrf_token) : setState({ status: 'signed-out' })),
-      () => setState({ status: 'signed-out', notice: 'Keysmith could not be reached. Reload the page to try again.' }),
-    );
+    get<{ user: User | null; csrf_token: string | null }>('/v1/session')
+      .then(({ user, csrf_token }) => (user && csrf_token ? enter(user, csrf_token) : setState({ status: 'signed-out' })))
+      .catch(() => setState({ status: 'signed-out', notice: 'Keysmith could not be reached. Reload the page to try again.' }));
     return () => whenSessionEnds(null);
   }, [enter]);
 
@@ -50,14 +49,18 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         await enter(user, csrf_token);
       },
       async signOut() {
-        await del('/v1/session');
+        try {
+          await del('/v1/session');
+        } catch (err) {
+          // A session that had already ended is as signed out as one that ends now.
+          if (!(err instanceof ApiError && err.status === 401)) throw err;
+        }
         setCsrfToken(null);
         setState({ status: 'signed-out', notice: 'You are signed out.' });
       },
       async reloadAccounts() {
-        if (state.status !== 'signed-in') return;
         const accounts = await get<Account[]>('/v1/accounts');
-        setState({ ...state, accounts });
+        setState((now) => (now.status === 'signed-in' ? { ...now, accounts } : now));
       },
     }),
     [state, enter],

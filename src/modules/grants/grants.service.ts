@@ -11,7 +11,8 @@ import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
 import * as repo from './grants.repo.ts';
 
-// write:public_key is the only grant, so every user checkout key was made under it.
+// User checkout keys are what write:public_key allows; a grant of another kind makes none of them.
+const rowsMadeUnder = async (db: Executor, scope: GrantScope, userId: number) => (scope === 'write:public_key' ? checkoutRepo.listUserKeysOf(db, userId) : []);
 const madeKeys = (made: checkoutRepo.UserCheckoutKeyRow[]) =>
   made.map((k) => ({ fingerprint: k.fingerprint_md5, fingerprint_sha256: k.fingerprint_sha256, project: `${k.vcs}/${k.account_name}/${k.project_name}`, ssh_key_id: k.ssh_key_id }));
 
@@ -34,8 +35,15 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
     async list(ctx: RequestContext) {
       const user = owner(ctx.actor);
       const given = new Map((await repo.listGrants(db, user.userId)).map((g) => [g.scope, g.created_at]));
-      const keys = madeKeys(await checkoutRepo.listUserKeysOf(db, user.userId));
-      return grantScopes.map((scope) => ({ scope, ...grantCatalogue[scope], granted: given.has(scope), granted_at: given.get(scope) ?? null, keys }));
+      return Promise.all(
+        grantScopes.map(async (scope) => ({
+          scope,
+          ...grantCatalogue[scope],
+          granted: given.has(scope),
+          granted_at: given.get(scope) ?? null,
+          keys: madeKeys(await rowsMadeUnder(db, scope, user.userId)),
+        })),
+      );
     },
 
     /** Idempotent: giving a grant twice keeps the first date and records one event. */
@@ -64,7 +72,7 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
       const user = owner(ctx.actor);
       const scope = scopeOf(value);
       return db.transaction().execute(async (trx) => {
-        const made = await checkoutRepo.listUserKeysOf(trx, user.userId);
+        const made = await rowsMadeUnder(trx, scope, user.userId);
         const keys = madeKeys(made);
         await repo.deleteGrant(trx, user.userId, scope);
         if (removeKeys) {

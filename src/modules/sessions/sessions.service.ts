@@ -108,8 +108,12 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
       if (!sessionId || sessionId.length > 512) return undefined;
       const row = await repo.findSession(db, sha256Hex(sessionId));
       if (!row || row.expires_at <= clock.now().toISOString()) return undefined;
+      // A session whose stored token is not the derived one (made before tokens were derived) cannot
+      // hand its token out again: to the console it is over, and signing in again mends it.
+      const csrfToken = csrfTokenOf(sessionId);
+      if (sha256Hex(csrfToken) !== row.csrf_hash) return undefined;
       const { user_id: id, login, name, email, is_site_admin, created_at } = row;
-      return { user: { id, login, name, email, is_site_admin, created_at }, csrfToken: csrfTokenOf(sessionId) };
+      return { user: { id, login, name, email, is_site_admin, created_at }, csrfToken };
     },
 
     /** Ends the console session the request came with. */

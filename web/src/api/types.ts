@@ -84,7 +84,7 @@ export interface Project {
 /** GET /api/v2/project/{slug}/checkout-key */
 export interface CheckoutKey {
   'public-key': string;
-  type: 'deploy-key' | 'github-user-key' | 'bitbucket-user-key';
+  type: 'deploy-key' | 'user-key';
   fingerprint: string;
   fingerprint_sha256?: string;
   preferred: boolean;

@@ -5,7 +5,7 @@ import { scopeNames } from '../../../src/modules/access/roles.ts';
 import type { ApiKey, Scope, ServiceKey, ServiceRole } from '../api/types.ts';
 import type { ApiError } from '../api/client.ts';
 import { ConfirmButton } from './confirm.tsx';
-import { roleName } from './layout.tsx';
+import { roleName } from '../format.ts';
 import { ErrorNotice } from './notices.tsx';
 import { When } from './when.tsx';
 

@@ -1,6 +1,6 @@
 // A destructive action asks first, in a modal <dialog>: the browser keeps focus inside it, Escape
 // cancels, and focus returns to the button that opened it.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { useAction } from '../use-load.ts';
 import { ErrorNotice } from './notices.tsx';
 
@@ -13,11 +13,14 @@ interface ConfirmProps {
   children?: ReactNode;
   confirmLabel: string;
   onConfirm: () => Promise<unknown>;
+  /** Called as the dialog opens, to reset choices made inside it last time. */
+  onOpen?: () => void;
   danger?: boolean;
 }
 
-export function ConfirmButton({ label, labelFor, title, children, confirmLabel, onConfirm, danger = true }: ConfirmProps) {
+export function ConfirmButton({ label, labelFor, title, children, confirmLabel, onConfirm, onOpen, danger = true }: ConfirmProps) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   const [open, setOpen] = useState(false);
   const action = useAction(onConfirm);
 
@@ -30,15 +33,28 @@ export function ConfirmButton({ label, labelFor, title, children, confirmLabel, 
 
   const confirm = async () => {
     const result = await action.run();
-    if (result.ok) setOpen(false);
+    if (!result.ok) return;
+    // Close now, before React renders the outcome: the page's status message then takes focus from
+    // the opener, instead of the closing dialog handing focus back to a button that is about to go.
+    dialog.current?.close();
+    setOpen(false);
   };
 
   return (
     <>
-      <button type="button" className={danger ? 'danger' : undefined} aria-label={`${label} ${labelFor}`} onClick={() => (action.clearError(), setOpen(true))}>
+      <button
+        type="button"
+        className={danger ? 'danger' : undefined}
+        aria-label={`${label} ${labelFor}`}
+        onClick={() => {
+          action.clearError();
+          onOpen?.();
+          setOpen(true);
+        }}
+      >
         {label}
       </button>
-      <dialog ref={dialog} aria-labelledby={`${dialogId(labelFor)}-title`} onClose={() => setOpen(false)}>
+      <dialog ref={dialog} aria-labelledby={titleId} onClose={() => setOpen(false)}>
         {open && (
           <form
             method="dialog"
@@ -47,7 +63,7 @@ export function ConfirmButton({ label, labelFor, title, children, confirmLabel, 
               void confirm();
             }}
           >
-            <h2 id={`${dialogId(labelFor)}-title`}>{title}</h2>
+            <h2 id={titleId}>{title}</h2>
             {children}
             <ErrorNotice error={action.error} />
             <div className="actions">
@@ -64,5 +80,3 @@ export function ConfirmButton({ label, labelFor, title, children, confirmLabel, 
     </>
   );
 }
-
-const dialogId = (text: string) => `confirm-${text.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;

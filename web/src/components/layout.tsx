@@ -1,10 +1,12 @@
 // The frame around every signed-in page: who is signed in, sign-out, the user's own settings, and the
 // settings of one account at a time, chosen with the account switcher.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, NavLink, Navigate, Outlet, useLocation, useMatch, useNavigate } from 'react-router';
 import { allows, useAccountRole, useSession, useSignedIn } from '../session.tsx';
 import { asApiError } from '../use-load.ts';
 import type { ApiError } from '../api/client.ts';
+import type { Account } from '../api/types.ts';
+import { roleName } from '../format.ts';
 import { ErrorNotice, Loading } from './notices.tsx';
 
 const userPages = [
@@ -21,9 +23,6 @@ const accountPages = [
   ['projects', 'Projects', 'project.read'],
   ['audit-log', 'Audit log', 'audit.read'],
 ] as const;
-
-const roleNames: Record<string, string> = { owner: 'owner', admin: 'admin', read_write: 'read-write', read_only: 'read-only', runner: 'runner' };
-export const roleName = (role: string): string => roleNames[role] ?? role;
 
 /** Pages behind sign-in: a signed-out visitor is sent to sign in, and brought back afterwards. */
 export function RequireSession() {
@@ -94,14 +93,7 @@ function Layout() {
           <h2>Account settings</h2>
           {current ? (
             <>
-              <label htmlFor="account-switch">Account</label>
-              <select id="account-switch" value={current} onChange={(e) => switchTo(e.target.value)}>
-                {accounts.map((a) => (
-                  <option key={a.name} value={a.name}>
-                    {a.name} ({roleName(a.role)})
-                  </option>
-                ))}
-              </select>
+              <AccountSwitch accounts={accounts} current={current} onSwitch={switchTo} />
               {currentRole && <p className="hint">Your role here: {roleName(currentRole)}</p>}
               <ul>
                 {accountPages
@@ -122,5 +114,32 @@ function Layout() {
         </main>
       </div>
     </>
+  );
+}
+
+/** Chooses the account whose settings the menu shows; the Switch button goes there. */
+function AccountSwitch({ accounts, current, onSwitch }: { accounts: Account[]; current: string; onSwitch: (account: string) => void }) {
+  const [chosen, setChosen] = useState(current);
+  useEffect(() => setChosen(current), [current]);
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSwitch(chosen);
+      }}
+    >
+      <label htmlFor="account-switch">Account</label>
+      <select id="account-switch" value={chosen} onChange={(e) => setChosen(e.target.value)}>
+        {accounts.map((a) => (
+          <option key={a.name} value={a.name}>
+            {a.name} ({roleName(a.role)})
+          </option>
+        ))}
+      </select>
+      <button type="submit" disabled={chosen === current}>
+        Switch
+      </button>
+    </form>
   );
 }

@@ -1,5 +1,6 @@
 // How the console says what happened: the server's own sentence for an error (with its remedy, and a
 // link to the page that fixes it where there is one), and a short line for a change that worked.
+import { useEffect, useRef } from 'react';
 import { Link, useLocation } from 'react-router';
 import type { ApiError } from '../api/client.ts';
 
@@ -38,9 +39,18 @@ export function ErrorNotice({ error }: { error: ApiError | undefined }) {
   );
 }
 
+/**
+ * The outcome of the last change. The live region is always on the page, so a screen reader announces
+ * each new message; it takes focus too, because the control that made the change is often gone (a
+ * deleted row's button).
+ */
 export function Done({ children }: { children: string | undefined }) {
+  const region = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (children) region.current?.focus({ preventScroll: false });
+  }, [children]);
   return (
-    <p className="notice done" role="status">
+    <p ref={region} className="notice done" role="status" tabIndex={-1}>
       {children}
     </p>
   );

@@ -29,7 +29,7 @@ export function ApiKeysPage() {
       intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl."
     >
       {created && <SecretOnce name={created.name} secret={created.key} onDone={() => setCreated(undefined)} />}
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       <Section title="Your API keys">
         {keys.loading && !keys.data && <Loading what="your API keys" />}
         <ErrorNotice error={keys.error} />

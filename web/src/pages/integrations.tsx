@@ -29,7 +29,7 @@ export function IntegrationsPage() {
       title="Integrations"
       intro="Keys of other services that your CI jobs may use on your behalf. Keysmith stores them encrypted and never shows them again."
     >
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       <Section title="Heroku">
         {heroku.loading && !heroku.data && <Loading what="your Heroku key" />}
         <ErrorNotice error={heroku.error} />

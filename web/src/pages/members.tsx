@@ -1,12 +1,12 @@
 // Account → Members: who belongs to the account and with which role. Owners and admins add people,
 // change roles (only owners make or unmake owners) and remove them; the server decides and says why not.
-import { useState, type FormEvent } from 'react';
-import { useParams } from 'react-router';
+import { useEffect, useState, type FormEvent } from 'react';
+import { useNavigate, useParams } from 'react-router';
 import { del, get, put, seg } from '../api/client.ts';
 import type { Member, MemberRole } from '../api/types.ts';
 import { memberRoles } from '../../../src/modules/access/roles.ts';
 import { ConfirmButton } from '../components/confirm.tsx';
-import { roleName } from '../components/layout.tsx';
+import { roleName } from '../format.ts';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
@@ -16,6 +16,7 @@ import { useAction, useLoad } from '../use-load.ts';
 export function MembersPage() {
   const { account = '' } = useParams();
   const { user, reloadAccounts } = useSignedIn();
+  const navigate = useNavigate();
   const { role: myRole, can } = useAccountRole(account);
   const members = useLoad(() => get<Member[]>(`/v1/accounts/${seg(account)}/members`), [account]);
   const [done, setDone] = useState<string | undefined>();
@@ -37,7 +38,7 @@ export function MembersPage() {
 
   return (
     <Page title={`Members of ${account}`}>
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       <Section title="Members">
         {members.loading && !members.data && <Loading what="members" />}
         <ErrorNotice error={members.error} />
@@ -66,30 +67,18 @@ export function MembersPage() {
                   </td>
                   <td data-label="Role">
                     {manages ? (
-                      <>
-                        <label className="visually-hidden" htmlFor={`role-${m.login}`}>
-                          Role of {m.login}
-                        </label>
-                        <select
-                          id={`role-${m.login}`}
-                          value={m.role}
-                          disabled={change.busy}
-                          onChange={async (e) => {
-                            const result = await change.run(m.login, e.target.value as MemberRole);
-                            if (result.ok) {
-                              setDone(`${m.login} is now ${roleName(result.value.role)} in ${account}.`);
-                              if (m.login === user.login) void reloadAccounts();
-                            }
-                            members.reload();
-                          }}
-                        >
-                          {memberRoles.map((r) => (
-                            <option key={r} value={r}>
-                              {roleName(r)}
-                            </option>
-                          ))}
-                        </select>
-                      </>
+                      <RoleForm
+                        member={m}
+                        busy={change.busy}
+                        onChange={async (role) => {
+                          const result = await change.run(m.login, role);
+                          if (result.ok) {
+                            setDone(`${m.login} is now ${roleName(result.value.role)} in ${account}.`);
+                            if (m.login === user.login) void reloadAccounts();
+                          }
+                          members.reload();
+                        }}
+                      />
                     ) : (
                       roleName(m.role)
                     )}
@@ -106,8 +95,13 @@ export function MembersPage() {
                         confirmLabel="Remove member"
                         onConfirm={async () => {
                           await del(`/v1/accounts/${seg(account)}/members/${seg(m.login)}`);
+                          if (m.login === user.login) {
+                            // Leaving: this account's pages are no longer yours to see.
+                            await reloadAccounts();
+                            navigate('/accounts');
+                            return;
+                          }
                           setDone(`Removed ${m.login} from ${account}.`);
-                          if (m.login === user.login) void reloadAccounts();
                           members.reload();
                         }}
                       >
@@ -150,5 +144,34 @@ export function MembersPage() {
       )}
       {!manages && myRole && <p className="hint">Only the account's owners and admins can add members or change roles.</p>}
     </Page>
+  );
+}
+
+/** A member's role, changed with its own button, so browsing the options with the keyboard changes nothing. */
+function RoleForm({ member, busy, onChange }: { member: Member; busy: boolean; onChange: (role: MemberRole) => Promise<void> }) {
+  const [role, setRole] = useState<MemberRole>(member.role);
+  useEffect(() => setRole(member.role), [member.role]);
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onChange(role);
+      }}
+    >
+      <label className="visually-hidden" htmlFor={`role-${member.login}`}>
+        Role of {member.login}
+      </label>
+      <select id={`role-${member.login}`} value={role} onChange={(e) => setRole(e.target.value as MemberRole)}>
+        {memberRoles.map((r) => (
+          <option key={r} value={r}>
+            {roleName(r)}
+          </option>
+        ))}
+      </select>
+      <button type="submit" disabled={busy || role === member.role} aria-label={`Change role of ${member.login}`}>
+        Change
+      </button>
+    </form>
   );
 }

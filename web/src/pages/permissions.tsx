@@ -24,7 +24,7 @@ export function PermissionsPage() {
       title="Permissions"
       intro="Standing permissions you give Keysmith to act on your own account in one elevated way. Each is given and revoked on its own, here, for every project at once."
     >
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       {done && back && (
         <p>
           <Link to={back}>Go back to where you were</Link>
@@ -94,11 +94,11 @@ function GrantCard({ grant, selected, onChanged }: { grant: Grant; selected: boo
           labelFor={`permission ${grant.scope}`}
           title={`Revoke “${grant.title}”?`}
           confirmLabel="Revoke permission"
+          onOpen={() => setRemoveKeys(false)}
           onConfirm={async () => {
             const revoked = await del<{ keys: unknown[]; removed_keys: boolean }>(`/v1/user/grants/${seg(grant.scope)}`, {
               query: { remove_keys: removeKeys || undefined },
             });
-            setRemoveKeys(false);
             onChanged(
               revoked.removed_keys
                 ? `Revoked ${grant.scope} and removed the ${revoked.keys.length === 1 ? 'key' : `${revoked.keys.length} keys`} made under it.`

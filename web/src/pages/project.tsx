@@ -10,7 +10,7 @@ import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
 import { useAccountRole, useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
-import { vcsName } from './projects.tsx';
+import { vcsName } from '../format.ts';
 
 const typeName = (type: CheckoutKey['type']): string => (type === 'deploy-key' ? 'Deploy key' : 'User key');
 
@@ -54,7 +54,7 @@ export function ProjectPage() {
       <p>
         <Link to={`/accounts/${seg(account)}/projects`}>← All projects of {account}</Link>
       </p>
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       <Section title="Checkout keys">
         <p>
           CI clones <code>{slug}</code> with the preferred checkout key. Keysmith keeps its private half encrypted and gives it only to the account's runner

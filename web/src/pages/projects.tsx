@@ -8,11 +8,11 @@ import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { Pager } from '../components/pager.tsx';
 import { When } from '../components/when.tsx';
+import { vcsName } from '../format.ts';
 import { useAccountRole } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 
 const PER_PAGE = 30;
-export const vcsName = (vcs: string): string => (vcs === 'bb' ? 'Bitbucket' : 'GitHub');
 export const projectPath = (p: Pick<Project, 'account' | 'vcs_type' | 'name'>): string =>
   `/accounts/${seg(p.account)}/projects/${seg(p.vcs_type)}/${seg(p.name)}`;
 
@@ -40,7 +40,7 @@ export function ProjectsPage() {
 
   return (
     <Page title={`Projects of ${account}`} intro="Each project has checkout keys, which CI uses to clone it, and per-host SSH keys for deployments.">
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       <Section title="Projects">
         {projects.loading && !projects.data && <Loading what="projects" />}
         <ErrorNotice error={projects.error} />
@@ -94,8 +94,11 @@ export function ProjectsPage() {
                 ))}
               </tbody>
             </table>
-            <Pager label="Project pages" page={page} perPage={PER_PAGE} total={projects.data.total} hasNext={projects.data.hasNext} onPage={setPage} />
           </>
+        )}
+        {projects.data?.items.length === 0 && page > 1 && <p>There are no projects on this page.</p>}
+        {projects.data && (projects.data.items.length > 0 || page > 1) && (
+          <Pager label="Project pages" page={page} perPage={PER_PAGE} total={projects.data.total} hasNext={projects.data.hasNext} onPage={setPage} />
         )}
       </Section>
       {writes && (

@@ -37,7 +37,7 @@ export function ServiceKeysPage() {
       intro="Keys for machines: each belongs to the account, has its own role (a runner key is the only kind that can fetch checkout private keys), and keeps working when the person who made it leaves."
     >
       {created && <SecretOnce name={created.name} secret={created.key} onDone={() => setCreated(undefined)} />}
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       <Section title="Service API keys">
         {keys.loading && !keys.data && <Loading what="service keys" />}
         <ErrorNotice error={keys.error} />

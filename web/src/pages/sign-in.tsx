@@ -6,9 +6,19 @@ import { Page } from '../components/page.tsx';
 import { useSession } from '../session.tsx';
 import { useAction } from '../use-load.ts';
 
-/** Only a path of this console: never another site, never a protocol-relative //host. */
-function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/settings/api-keys';
+/**
+ * Only a page of this console: `next` is resolved the way the browser would resolve it, and anything
+ * that lands on another origin (//host, /\\host, a tab or newline the URL parser drops) is ignored.
+ */
+export function safeNext(next: string | null): string {
+  const fallback = '/settings/api-keys';
+  if (!next || !next.startsWith('/')) return fallback;
+  try {
+    const url = new URL(next, window.location.origin);
+    return url.origin === window.location.origin ? `${url.pathname}${url.search}${url.hash}` : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 export function SignInPage() {

@@ -1,7 +1,7 @@
 // Settings → SSH keys: the user's public keys, through the GitHub-compatible API. A pasted key the
 // parser refuses is answered with the parser's own sentence.
 import { useState, type FormEvent } from 'react';
-import { call, del, post } from '../api/client.ts';
+import { call, del, pageInfo, post } from '../api/client.ts';
 import type { SshKey } from '../api/types.ts';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
@@ -15,7 +15,7 @@ async function allKeys(): Promise<SshKey[]> {
   for (let page = 1; ; page++) {
     const { data, headers } = await call<SshKey[]>('GET', '/api/v3/user/keys', { query: { per_page: 100, page } });
     keys.push(...data);
-    if (!/rel="next"/.test(headers.get('link') ?? '')) return keys;
+    if (!pageInfo(headers).hasNext) return keys;
   }
 }
 
@@ -45,7 +45,7 @@ export function SshKeysPage() {
       title="SSH keys"
       intro="Public keys that let you reach repositories over SSH. Keysmith shows the same keys to Git hosts and to anyone who asks for your public keys."
     >
-      {done && <Done>{done}</Done>}
+      <Done>{done}</Done>
       <Section title="Your SSH keys">
         {keys.loading && !keys.data && <Loading what="your SSH keys" />}
         <ErrorNotice error={keys.error} />
