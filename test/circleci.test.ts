@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { CircleCI as V1, GitType } from 'circleci-api';
 import circleClient from 'circle-client';
-import { addProject, addServiceKey, addUser, seed } from './factories.ts';
+import { addProject, addServiceKey, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, type TestApp } from './harness.ts';
 import { sshKeygen } from './ssh-fixtures.ts';
 

@@ -85,7 +85,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     services.audit.refusedAuthentication({ reason, scheme, remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
 
   async function viaSession(request: FastifyRequest, sessionId: string): Promise<void> {
-    const session = sessionId.length <= MAX_CREDENTIAL_LENGTH ? await services.sessions.authenticate(sessionId) : undefined;
+    const session = await services.sessions.authenticate(sessionId);
     if (!session) {
       refused(request, 'session_unknown_or_expired', 'cookie');
       throw new AppError('token_invalid', 'Your console session has ended.', 'Sign in again.');

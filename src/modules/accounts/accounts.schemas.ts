@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Nullable, OwnerName, Timestamp } from '../../http/schemas.ts';
-import { memberRoles, serviceRoles } from '../access/roles.ts';
+import { memberRoles } from '../access/roles.ts';
 
 const AnyRole = Type.Enum([...memberRoles, 'runner'] as const);
 

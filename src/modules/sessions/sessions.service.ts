@@ -42,6 +42,9 @@ const sessionActor = (user: SessionUser): UserActor => ({
   credential: { kind: 'session' },
 });
 
+// Our session ids are 43 characters; the bound only keeps a hostile cookie from being hashed at length.
+const MAX_SESSION_ID_LENGTH = 512;
+
 /** The console session a request came with; a request made with an API key has none. */
 function sessionOf(ctx: RequestContext, sessionId: string | undefined, message: string, remedy: string): { actor: UserActor; sessionId: string } {
   const { actor } = ctx;
@@ -51,6 +54,13 @@ function sessionOf(ctx: RequestContext, sessionId: string | undefined, message: 
 
 export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db; audit: AuditService; clock: { now(): Date }; ttlSeconds: number }) {
   const limiter = createSignInLimiter(clock);
+
+  /** The unexpired session behind a cookie value; a value too long to be one of ours is not looked up. */
+  async function findLive(sessionId: string) {
+    if (sessionId.length > MAX_SESSION_ID_LENGTH) return undefined;
+    const row = await repo.findSession(db, sha256Hex(sessionId));
+    return row && row.expires_at > clock.now().toISOString() ? row : undefined;
+  }
 
   return {
     async signIn(login: string, password: string, origin: Origin) {
@@ -90,8 +100,8 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
 
     /** The actor behind a session cookie, and a check for the CSRF token; undefined when the session is gone. */
     async authenticate(sessionId: string) {
-      const row = await repo.findSession(db, sha256Hex(sessionId));
-      if (!row || row.expires_at <= clock.now().toISOString()) return undefined;
+      const row = await findLive(sessionId);
+      if (!row) return undefined;
       const actor = sessionActor(row);
       const csrfMatches = (token: string): boolean => {
         const a = Buffer.from(sha256Hex(token), 'hex');
@@ -105,9 +115,9 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
      * No session, or an ended one, is an ordinary answer here, not a refusal.
      */
     async current(sessionId: string | undefined) {
-      if (!sessionId || sessionId.length > 512) return undefined;
-      const row = await repo.findSession(db, sha256Hex(sessionId));
-      if (!row || row.expires_at <= clock.now().toISOString()) return undefined;
+      if (!sessionId) return undefined;
+      const row = await findLive(sessionId);
+      if (!row) return undefined;
       // A session whose stored token is not the derived one (made before tokens were derived) cannot
       // hand its token out again: to the console it is over, and signing in again mends it.
       const csrfToken = csrfTokenOf(sessionId);
