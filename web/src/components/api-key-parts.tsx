@@ -2,12 +2,14 @@
 // expiry, scopes, and a role for service keys) and the table that lists them.
 import { useState, type FormEvent } from 'react';
 import { scopeNames } from '../../../src/modules/access/roles.ts';
-import type { ApiKey, Scope, ServiceKey, ServiceRole } from '../api/types.ts';
+import type { ApiKey, Created, Scope, ServiceKey, ServiceRole } from '../api/types.ts';
+import { useAction } from '../use-load.ts';
 import type { ApiError } from '../api/client.ts';
 import { ConfirmButton } from './confirm.tsx';
 import { roleName } from '../format.ts';
 import { ErrorNotice } from './notices.tsx';
 import { When } from './when.tsx';
+import { ActionsHeader } from './actions-header.tsx';
 
 const scopeHelp: Record<Scope, string> = {
   'read:public_key': 'List and read SSH keys',
@@ -38,6 +40,23 @@ function expiresAt(choice: string, date: string): string | undefined {
   if (choice === 'never') return undefined;
   if (choice === 'date') return date ? `${date}T23:59:59Z` : undefined;
   return new Date(Date.now() + Number(choice) * 86_400_000).toISOString();
+}
+
+/**
+ * Creating a key, for both kinds: the new key (with its one-time secret) is held until the person
+ * dismisses it, and `created` runs so the page can reload its list.
+ */
+export function useNewKey<K extends ApiKey>(create: (body: NewKey) => Promise<Created<K>>, created: () => void) {
+  const [shown, setShown] = useState<Created<K> | undefined>();
+  const action = useAction(create);
+  const onCreate = async (body: NewKey): Promise<boolean> => {
+    const result = await action.run(body);
+    if (!result.ok) return false;
+    setShown(result.value);
+    created();
+    return true;
+  };
+  return { shown, dismiss: () => setShown(undefined), onCreate, busy: action.busy, error: action.error };
 }
 
 export function NewKeyForm({
@@ -150,9 +169,7 @@ export function KeyTable<K extends ApiKey>({ keys, caption, onDelete }: { keys: 
           <th scope="col">Scopes</th>
           <th scope="col">Last used</th>
           <th scope="col">Expires</th>
-          <th scope="col">
-            <span className="visually-hidden">Actions</span>
-          </th>
+          <ActionsHeader />
         </tr>
       </thead>
       <tbody>

@@ -1,6 +1,6 @@
 // A destructive action asks first, in a modal <dialog>: the browser keeps focus inside it, Escape
 // cancels, and focus returns to the button that opened it.
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useId, useRef, type ReactNode } from 'react';
 import { useAction } from '../use-load.ts';
 import { ErrorNotice } from './notices.tsx';
 
@@ -21,23 +21,16 @@ interface ConfirmProps {
 export function ConfirmButton({ label, labelFor, title, children, confirmLabel, onConfirm, onOpen, danger = true }: ConfirmProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  const [open, setOpen] = useState(false);
   const action = useAction(onConfirm);
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (!element) return;
-    if (open && !element.open) element.showModal();
-    if (!open && element.open) element.close();
-  }, [open]);
+  // The dialog is opened and closed on the element itself, in the same event as the click or key:
+  // mirroring it in React state lost a reopen that came before the close had rendered.
+  const close = () => dialog.current?.close();
 
   const confirm = async () => {
     const result = await action.run();
-    if (!result.ok) return;
-    // Close now, before React renders the outcome: the page's status message then takes focus from
-    // the opener, instead of the closing dialog handing focus back to a button that is about to go.
-    dialog.current?.close();
-    setOpen(false);
+    // Closing before React renders the outcome lets the page's status message take focus, instead of
+    // the dialog handing focus back to a button that is about to go.
+    if (result.ok) close();
   };
 
   return (
@@ -49,33 +42,31 @@ export function ConfirmButton({ label, labelFor, title, children, confirmLabel, 
         onClick={() => {
           action.clearError();
           onOpen?.();
-          setOpen(true);
+          dialog.current?.showModal();
         }}
       >
         {label}
       </button>
-      <dialog ref={dialog} aria-labelledby={titleId} onClose={() => setOpen(false)}>
-        {open && (
-          <form
-            method="dialog"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void confirm();
-            }}
-          >
-            <h2 id={titleId}>{title}</h2>
-            {children}
-            <ErrorNotice error={action.error} />
-            <div className="actions">
-              <button type="button" onClick={() => setOpen(false)}>
-                Cancel
-              </button>
-              <button type="submit" className={danger ? 'danger' : undefined} disabled={action.busy}>
-                {confirmLabel}
-              </button>
-            </div>
-          </form>
-        )}
+      <dialog ref={dialog} aria-labelledby={titleId}>
+        <form
+          method="dialog"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void confirm();
+          }}
+        >
+          <h2 id={titleId}>{title}</h2>
+          {children}
+          <ErrorNotice error={action.error} />
+          <div className="actions">
+            <button type="button" onClick={close}>
+              Cancel
+            </button>
+            <button type="submit" className={danger ? 'danger' : undefined} disabled={action.busy}>
+              {confirmLabel}
+            </button>
+          </div>
+        </form>
       </dialog>
     </>
   );

@@ -2,33 +2,29 @@
 import { useState } from 'react';
 import { del, get, post } from '../api/client.ts';
 import type { ApiKey, Created } from '../api/types.ts';
-import { KeyTable, NewKeyForm, type NewKey } from '../components/api-key-parts.tsx';
+import { KeyTable, NewKeyForm, useNewKey, type NewKey } from '../components/api-key-parts.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { SecretOnce } from '../components/secret-once.tsx';
-import { useAction, useLoad } from '../use-load.ts';
+import { useLoad } from '../use-load.ts';
 
 export function ApiKeysPage() {
   const keys = useLoad(() => get<ApiKey[]>('/v1/user/api-keys'), []);
-  const [created, setCreated] = useState<Created<ApiKey> | undefined>();
   const [done, setDone] = useState<string | undefined>();
-  const create = useAction((body: NewKey) => post<Created<ApiKey>>('/v1/user/api-keys', body));
-
-  const onCreate = async (body: NewKey) => {
-    const result = await create.run(body);
-    if (!result.ok) return false;
-    setCreated(result.value);
-    setDone(undefined);
-    keys.reload();
-    return true;
-  };
+  const newKey = useNewKey(
+    (body: NewKey) => post<Created<ApiKey>>('/v1/user/api-keys', body),
+    () => {
+      setDone(undefined);
+      keys.reload();
+    },
+  );
 
   return (
     <Page
       title="API keys"
       intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl."
     >
-      {created && <SecretOnce name={created.name} secret={created.key} onDone={() => setCreated(undefined)} />}
+      {newKey.shown && <SecretOnce name={newKey.shown.name} secret={newKey.shown.key} onDone={newKey.dismiss} />}
       <Done>{done}</Done>
       <Section title="Your API keys">
         {keys.loading && !keys.data && <Loading what="your API keys" />}
@@ -46,7 +42,7 @@ export function ApiKeysPage() {
         )}
       </Section>
       <Section title="Create an API key">
-        <NewKeyForm busy={create.busy} error={create.error} onCreate={onCreate} />
+        <NewKeyForm busy={newKey.busy} error={newKey.error} onCreate={newKey.onCreate} />
       </Section>
     </Page>
   );

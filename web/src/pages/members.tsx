@@ -12,6 +12,7 @@ import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
 import { useAccountRole, useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
+import { ActionsHeader } from '../components/actions-header.tsx';
 
 export function MembersPage() {
   const { account = '' } = useParams();
@@ -51,11 +52,7 @@ export function MembersPage() {
                 <th scope="col">Login</th>
                 <th scope="col">Role</th>
                 <th scope="col">Member since</th>
-                {manages && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                )}
+                {manages && <ActionsHeader />}
               </tr>
             </thead>
             <tbody>

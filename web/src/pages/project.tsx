@@ -11,6 +11,7 @@ import { When } from '../components/when.tsx';
 import { useAccountRole, useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 import { vcsName } from '../format.ts';
+import { ActionsHeader } from '../components/actions-header.tsx';
 
 const typeName = (type: CheckoutKey['type']): string => (type === 'deploy-key' ? 'Deploy key' : 'User key');
 
@@ -71,11 +72,7 @@ export function ProjectPage() {
                 <th scope="col">Type</th>
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Created</th>
-                {writes && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                )}
+                {writes && <ActionsHeader />}
               </tr>
             </thead>
             <tbody>
@@ -157,11 +154,7 @@ export function ProjectPage() {
                 <th scope="col">Host</th>
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Added</th>
-                {writes && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                )}
+                {writes && <ActionsHeader />}
               </tr>
             </thead>
             <tbody>

@@ -11,6 +11,7 @@ import { When } from '../components/when.tsx';
 import { vcsName } from '../format.ts';
 import { useAccountRole } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
+import { ActionsHeader } from '../components/actions-header.tsx';
 
 const PER_PAGE = 30;
 export const projectPath = (p: Pick<Project, 'account' | 'vcs_type' | 'name'>): string =>
@@ -54,11 +55,7 @@ export function ProjectsPage() {
                   <th scope="col">Project</th>
                   <th scope="col">Host</th>
                   <th scope="col">Created</th>
-                  {writes && (
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  )}
+                  {writes && <ActionsHeader />}
                 </tr>
               </thead>
               <tbody>

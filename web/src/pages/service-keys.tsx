@@ -5,38 +5,34 @@ import { useParams } from 'react-router';
 import { del, get, post } from '../api/client.ts';
 import type { Created, ServiceKey } from '../api/types.ts';
 import { serviceRoles } from '../../../src/modules/access/roles.ts';
-import { KeyTable, NewKeyForm, type NewKey } from '../components/api-key-parts.tsx';
+import { KeyTable, NewKeyForm, useNewKey, type NewKey } from '../components/api-key-parts.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { SecretOnce } from '../components/secret-once.tsx';
 import { useAccountRole } from '../session.tsx';
-import { useAction, useLoad } from '../use-load.ts';
+import { useLoad } from '../use-load.ts';
 
 export function ServiceKeysPage() {
   const { account = '' } = useParams();
   const { can } = useAccountRole(account);
   const keys = useLoad(() => get<ServiceKey[]>('/v1/service-api-keys', { account }), [account]);
-  const [created, setCreated] = useState<Created<ServiceKey> | undefined>();
   const [done, setDone] = useState<string | undefined>();
-  const create = useAction((body: NewKey) => post<Created<ServiceKey>>('/v1/service-api-keys', body, { account }));
+  const newKey = useNewKey(
+    (body: NewKey) => post<Created<ServiceKey>>('/v1/service-api-keys', body, { account }),
+    () => {
+      setDone(undefined);
+      keys.reload();
+    },
+  );
   // No service key is ever an owner, so an admin may create every service role.
   const roles = can('service_key.manage') ? serviceRoles : undefined;
-
-  const onCreate = async (body: NewKey) => {
-    const result = await create.run(body);
-    if (!result.ok) return false;
-    setCreated(result.value);
-    setDone(undefined);
-    keys.reload();
-    return true;
-  };
 
   return (
     <Page
       title={`Service API keys of ${account}`}
       intro="Keys for machines: each belongs to the account, has its own role (a runner key is the only kind that can fetch checkout private keys), and keeps working when the person who made it leaves."
     >
-      {created && <SecretOnce name={created.name} secret={created.key} onDone={() => setCreated(undefined)} />}
+      {newKey.shown && <SecretOnce name={newKey.shown.name} secret={newKey.shown.key} onDone={newKey.dismiss} />}
       <Done>{done}</Done>
       <Section title="Service API keys">
         {keys.loading && !keys.data && <Loading what="service keys" />}
@@ -55,7 +51,7 @@ export function ServiceKeysPage() {
       </Section>
       {roles && (
         <Section title="Create a service API key">
-          <NewKeyForm roles={roles} busy={create.busy} error={create.error} onCreate={onCreate} />
+          <NewKeyForm roles={roles} busy={newKey.busy} error={newKey.error} onCreate={newKey.onCreate} />
         </Section>
       )}
     </Page>

@@ -8,6 +8,7 @@ import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, useLoad } from '../use-load.ts';
+import { ActionsHeader } from '../components/actions-header.tsx';
 
 /** Every key, following GitHub's pages (a user rarely has more than one page of 100). */
 async function allKeys(): Promise<SshKey[]> {
@@ -58,9 +59,7 @@ export function SshKeysPage() {
                 <th scope="col">Title</th>
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Added</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                <ActionsHeader />
               </tr>
             </thead>
             <tbody>
