@@ -86,19 +86,39 @@ async function freePort(): Promise<number> {
 
 const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 
+// Kysely's migrator looks over every schema's tables in the database, and PostgreSQL fails that look
+// with "schema … does not exist" if another test drops its schema at the same moment. Migrations
+// share this advisory lock; a drop takes it alone. (Only tests make and drop schemas like this.)
+const SCHEMA_LOCK = 72_519_001;
+
+async function withSchemaLock<T>(mode: 'shared' | 'exclusive', work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(mode === 'shared' ? 'select pg_advisory_lock_shared($1)' : 'select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
 export async function createTestApp(kind: DialectKind, options: TestAppOptions = {}): Promise<TestApp> {
   let schema: string | undefined;
   let url = options.sqliteFile ? `sqlite:${options.sqliteFile}` : 'sqlite::memory:';
   if (kind === 'postgres') {
     schema = `t_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
     url = POSTGRES_URL;
   }
   const handle = connectDatabase(url, schema ? { searchPath: schema } : {});
-  await migrateToLatest(handle.db);
+  if (schema) {
+    const name = schema;
+    await withSchemaLock('shared', async (admin) => {
+      await admin.query(`create schema ${name}`);
+      await migrateToLatest(handle.db);
+    });
+  } else {
+    await migrateToLatest(handle.db);
+  }
   const port = options.listen ? await freePort() : 0;
   const config = loadConfig({
     KEYSMITH_DATABASE_URL: url,
@@ -134,10 +154,8 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
       } finally {
         await handle.close().catch(() => {});
         if (schema) {
-          const admin = new pg.Client({ connectionString: POSTGRES_URL });
-          await admin.connect();
-          await admin.query(`drop schema ${schema} cascade`);
-          await admin.end();
+          const name = schema;
+          await withSchemaLock('exclusive', (admin) => admin.query(`drop schema ${name} cascade`));
         }
       }
     },
