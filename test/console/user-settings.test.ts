@@ -64,6 +64,7 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await page.getByRole('status').filter({ hasText: 'Your session has ended. Sign in again to go on.' }).waitFor();
     assert.match(page.url(), /\/sign-in\?next=%2Fsettings%2Fapi-keys$/);
     await signIn(ui, 'alice', alice.password);
+    await page.getByRole('row', { name: /created by keysmith init/ }).waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/sign-in/);
@@ -75,6 +76,8 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
 
     // Signing out of a session that already ended elsewhere still signs out.
     await signIn(ui, 'alice', alice.password);
+    // The page has finished its own loading, so the one refusal is the sign-out's.
+    await page.getByRole('row', { name: /created by keysmith init/ }).waitFor();
     await app.services.db.deleteFrom('sessions').execute();
     ui.expectHttpError(401, '/v1/session');
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -85,6 +88,7 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
       await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
       await signIn(ui, 'alice', alice.password);
       assert.equal(new URL(page.url()).origin, app.url, next);
+      await page.getByRole('row', { name: /created by keysmith init/ }).waitFor();
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('status').filter({ hasText: 'You are signed out.' }).waitFor();
     }
