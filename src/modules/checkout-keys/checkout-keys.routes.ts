@@ -1,33 +1,76 @@
-// Native routes around a project's keys: its per-host SSH keys (public parts), and the
-// checkout-credentials a `runner` service key fetches for a CI job.
+// Native routes of a project's checkout keys, and the checkout-credentials a `runner` service key
+// fetches for a CI job. The CircleCI dialects translate the same service.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { contextOf } from '../../http/auth.ts';
-import { errorResponses, Nullable, Timestamp } from '../../http/schemas.ts';
-import type { Services } from '../../services.ts';
+import { projectPathOf, type ProjectPath } from '../../http/native-params.ts';
+import { errorResponses } from '../../http/schemas.ts';
 import { ProjectParams } from '../projects/projects.schemas.ts';
+import { CheckoutKey, CheckoutKeyParams, CheckoutKeysParams, Credentials, NewCheckoutKeyBody } from './checkout-keys.schemas.ts';
+import type { CheckoutKeyService, ListedCheckoutKey } from './checkout-keys.service.ts';
 
-const HostKey = Type.Object({ hostname: Type.String(), fingerprint: Type.String(), fingerprint_sha256: Type.String(), public_key: Type.String(), created_at: Timestamp });
-const Credentials = Type.Object({
-  checkout_key: Nullable(Type.Object({ fingerprint: Type.String(), fingerprint_sha256: Type.String(), type: Type.String(), private_key: Type.String() })),
-  ssh_keys: Type.Array(Type.Object({ hostname: Type.String(), fingerprint: Type.String(), fingerprint_sha256: Type.String(), private_key: Type.String() })),
-});
-
-export const projectKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  const tags = ['projects'];
-  app.get('/v1/projects/:vcs/:account/:name/ssh-keys', { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: ProjectParams, response: { 200: Type.Array(HostKey), ...errorResponses } } }, async (request) => {
-    const { vcs, account, name } = request.params;
-    const rows = await services.hostKeys.list(contextOf(request), vcs, account, name);
-    return rows.map((r) => ({ hostname: r.hostname, fingerprint: r.fingerprint_md5, fingerprint_sha256: r.fingerprint_sha256, public_key: r.public_key, created_at: r.created_at }));
+export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: CheckoutKeyService; publicUrl: string }> = async (app, { checkoutKeys, publicUrl }) => {
+  const base = '/v1/projects/:vcs/:account/:name/checkout-keys';
+  const keyUrl = (p: ProjectPath, fingerprint: string) =>
+    `${publicUrl}/v1/projects/${p.vcs}/${encodeURIComponent(p.account)}/${encodeURIComponent(p.name)}/checkout-keys/${encodeURIComponent(fingerprint)}`;
+  const view = (key: ListedCheckoutKey, p: ProjectPath) => ({
+    public_key: key.public_key,
+    type: key.kind,
+    fingerprint_md5: key.fingerprint_md5,
+    fingerprint_sha256: key.fingerprint_sha256,
+    preferred: key.preferred,
+    url: keyUrl(p, key.fingerprint_sha256),
+    created_at: key.created_at,
   });
+
+  const tags = ['checkout-keys'];
+  app.get(base, { schema: { tags, summary: "A project's checkout keys, newest first", params: CheckoutKeysParams, response: { 200: Type.Array(CheckoutKey), ...errorResponses } } }, async (request) => {
+    const p = projectPathOf(request.params);
+    const listed = await checkoutKeys.list(contextOf(request), p.vcs, p.account, p.name);
+    return listed.keys.map((k) => view(k, p));
+  });
+
+  app.post(
+    base,
+    {
+      schema: {
+        tags,
+        summary: 'Generate a checkout key (a deploy key, or a user key on your own account with your write:public_key grant)',
+        params: CheckoutKeysParams,
+        body: NewCheckoutKeyBody,
+        response: { 201: CheckoutKey, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const p = projectPathOf(request.params);
+      const created = await checkoutKeys.create(contextOf(request), p.vcs, p.account, p.name, request.body.type, request.body.algorithm);
+      const body = view(created.key, p);
+      return reply.status(201).header('location', body.url).send(body);
+    },
+  );
+
+  app.get(`${base}/:fingerprint`, { schema: { tags, summary: 'One checkout key', params: CheckoutKeyParams, response: { 200: CheckoutKey, ...errorResponses } } }, async (request) => {
+    const p = projectPathOf(request.params);
+    return view((await checkoutKeys.get(contextOf(request), p.vcs, p.account, p.name, request.params.fingerprint)).key, p);
+  });
+
+  app.delete(
+    `${base}/:fingerprint`,
+    { schema: { tags, summary: 'Delete a checkout key and its public half (the deploy key, or the user key)', params: CheckoutKeyParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      const p = projectPathOf(request.params);
+      await checkoutKeys.remove(contextOf(request), p.vcs, p.account, p.name, request.params.fingerprint);
+      return reply.status(204).send(null);
+    },
+  );
 
   app.get(
     '/v1/projects/:vcs/:account/:name/checkout-credentials',
-    { schema: { tags, summary: 'The private keys a CI job needs (runner service keys only; every call is audited)', params: ProjectParams, response: { 200: Credentials, ...errorResponses } } },
+    { schema: { tags: ['projects'], summary: 'The private keys a CI job needs (runner service keys only; every call is audited)', params: ProjectParams, response: { 200: Credentials, ...errorResponses } } },
     async (request, reply) => {
       const { vcs, account, name } = request.params;
       reply.header('cache-control', 'no-store');
-      return services.checkoutKeys.credentials(contextOf(request), vcs, account, name);
+      return checkoutKeys.credentials(contextOf(request), vcs, account, name);
     },
   );
 };

@@ -38,6 +38,7 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
       }
       const sealed = seal(ring, parsed.privateKey, hostKeyAad(project.id, host, parsed.fingerprintSha256));
       const slug = `${project.vcs}/${access.accountName}/${project.name}`;
+      const createdAt = clock.now().toISOString();
       try {
         const id = await db.transaction().execute(async (trx) => {
           const id = await repo.insertHostKey(trx, {
@@ -49,12 +50,12 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
             fingerprint_sha256: parsed.fingerprintSha256,
             private_key_sealed: sealed,
             created_by: ctx.actor.type === 'user' ? ctx.actor.userId : null,
-            created_at: clock.now().toISOString(),
+            created_at: createdAt,
           });
           await audit.record(trx, ctx, { action: 'host_key.create', accountId: access.accountId, target: { type: 'host_key', id, label: slug }, details: { hostname: host, fingerprint: parsed.fingerprintMd5 } });
           return id;
         });
-        return { id, hostname: host, public_key: parsed.publicKey, fingerprint: parsed.fingerprintMd5, fingerprint_sha256: parsed.fingerprintSha256 };
+        return { id, hostname: host, public_key: parsed.publicKey, fingerprint: parsed.fingerprintMd5, fingerprint_sha256: parsed.fingerprintSha256, created_at: createdAt };
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new AppError('conflict', `This key is already added for ${host === '' ? 'all hosts' : host} in ${slug}.`, 'Nothing to do; delete it first to add it again.', { field: 'private_key' });

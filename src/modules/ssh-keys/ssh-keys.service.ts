@@ -155,34 +155,35 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
       return { rows, total };
     },
 
-    async listDeployKeys(ctx: RequestContext, account: string, name: string, limit: number, offset: number) {
-      const { project } = await projects.find(ctx, 'gh', account, name, 'project.read');
+    // `vcs` defaults to GitHub's, the only kind the GitHub dialect names; the native routes pass theirs.
+    async listDeployKeys(ctx: RequestContext, account: string, name: string, limit: number, offset: number, vcs = 'gh') {
+      const { project } = await projects.find(ctx, vcs, account, name, 'project.read');
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
       return { rows, total };
     },
 
-    async getDeployKey(ctx: RequestContext, account: string, name: string, id: number) {
-      const { project } = await projects.find(ctx, 'gh', account, name, 'project.read');
+    async getDeployKey(ctx: RequestContext, account: string, name: string, id: number, vcs = 'gh') {
+      const { project } = await projects.find(ctx, vcs, account, name, 'project.read');
       const key = await repo.findOwnedKey(db, { kind: 'deploy', projectId: project.id }, id);
       if (!key) throw notFound(`Deploy key ${id}`);
       return key;
     },
 
-    async addDeployKey(ctx: RequestContext, account: string, name: string, input: NewSshKey & { read_only?: boolean }) {
-      const { project, access } = await projects.find(ctx, 'gh', account, name, 'project_key.write');
+    async addDeployKey(ctx: RequestContext, account: string, name: string, input: NewSshKey & { read_only?: boolean }, vcs = 'gh') {
+      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
       const parsed = parseKeyField(input.key);
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const callerId = ctx.actor.type === 'user' ? ctx.actor.userId : null;
       return insertOne(ctx, row(parsed, input.title, owner, callerId, input.read_only ?? true), owner, callerId, {
         action: 'deploy_key.create',
         accountId: access.accountId,
-        label: `gh/${access.accountName}/${project.name}`,
+        label: `${project.vcs}/${access.accountName}/${project.name}`,
       });
     },
 
-    async deleteDeployKey(ctx: RequestContext, account: string, name: string, id: number) {
-      const { project, access } = await projects.find(ctx, 'gh', account, name, 'project_key.write');
+    async deleteDeployKey(ctx: RequestContext, account: string, name: string, id: number, vcs = 'gh') {
+      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'deploy', projectId: project.id }, id);
         if (!key) throw notFound(`Deploy key ${id}`);
@@ -191,7 +192,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
         await audit.record(trx, ctx, {
           action: 'deploy_key.delete',
           accountId: access.accountId,
-          target: { type: 'ssh_key', id, label: `gh/${access.accountName}/${project.name}` },
+          target: { type: 'ssh_key', id, label: `${project.vcs}/${access.accountName}/${project.name}` },
           details: { fingerprint: key.fingerprint_sha256, title: key.title },
         });
       });

@@ -1,0 +1,34 @@
+// Native /v1 shapes of users' SSH keys and projects' deploy keys.
+import { Type } from 'typebox';
+import { PageQuery } from '../../http/pagination.ts';
+import { KeyIdSegment, ProjectPathParams } from '../../http/native-params.ts';
+import { Nullable, NullableTimestamp, PlainText, Timestamp } from '../../http/schemas.ts';
+
+const keyFields = {
+  id: Type.Integer(),
+  title: Type.String(),
+  key: Type.String({ description: '<type> <base64>, without the comment' }),
+  type: Type.String({ description: 'The key type, e.g. ssh-ed25519' }),
+  bits: Nullable(Type.Integer()),
+  fingerprint_sha256: Type.String({ description: 'As ssh-keygen -l -E sha256 prints it' }),
+  fingerprint_md5: Type.String({ description: 'As ssh-keygen -l -E md5 prints it, without the MD5: prefix' }),
+  read_only: Type.Boolean(),
+  url: Type.String(),
+  created_at: Timestamp,
+  last_used_at: NullableTimestamp,
+};
+export const SshKey = Type.Object(keyFields);
+export const DeployKey = Type.Object({ ...keyFields, added_by: Nullable(Type.String({ description: 'The login of whoever added it' })) });
+
+const keyText = Type.String({ minLength: 1, maxLength: 65_536, description: 'The public key: the contents of a .pub file.' });
+const title = PlainText(255, { description: "Defaults to the key's comment." });
+export const NewSshKeyBody = Type.Object({ title: Type.Optional(title), key: keyText }, { additionalProperties: false });
+export const NewDeployKeyBody = Type.Object(
+  { title: Type.Optional(title), key: keyText, read_only: Type.Optional(Type.Boolean({ default: true, description: 'A read-only key (the default) cannot push.' })) },
+  { additionalProperties: false },
+);
+
+export const KeyListQuery = Type.Object(PageQuery, { additionalProperties: false });
+export const UserKeyParams = Type.Object({ id: KeyIdSegment });
+export const DeployKeysParams = Type.Object(ProjectPathParams);
+export const DeployKeyParams = Type.Object({ ...ProjectPathParams, id: KeyIdSegment });
