@@ -155,6 +155,33 @@ const rows: Row[] = [
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/ssh-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/ssh-keys' },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/checkout-credentials', rule: 'credentials.fetch', account: 'path', url: () => '/v1/projects/gh/acme/web/checkout-credentials' },
 
+  // Native key routes: the same services as the dialects above, in the native shape.
+  { method: 'GET', route: '/v1/user/ssh-keys', rule: 'users', account: 'none', url: () => '/v1/user/ssh-keys' },
+  { method: 'POST', route: '/v1/user/ssh-keys', rule: 'users', account: 'none', url: () => '/v1/user/ssh-keys', body: () => ({ key: ed25519Line() }) },
+  { method: 'GET', route: '/v1/user/ssh-keys/{id}', rule: 'users', account: 'none', url: (w, who) => ownNativeKey(w, who) },
+  { method: 'DELETE', route: '/v1/user/ssh-keys/{id}', rule: 'users', account: 'none', url: (w, who) => ownNativeKey(w, who) },
+  { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/deploy-keys' },
+  { method: 'POST', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys', rule: 'project_key.write', account: 'path', url: () => '/v1/projects/gh/acme/web/deploy-keys', body: () => ({ key: ed25519Line() }) },
+  { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys/{id}', rule: 'project.read', account: 'path', url: (w) => nativeDeployKey(w) },
+  { method: 'DELETE', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys/{id}', rule: 'project_key.write', account: 'path', url: (w) => nativeDeployKey(w) },
+  { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/checkout-keys' },
+  { method: 'POST', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys', rule: 'project_key.write', account: 'path', url: () => '/v1/projects/gh/acme/web/checkout-keys', body: () => ({ type: 'deploy' }) },
+  { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys/{fingerprint}', rule: 'project.read', account: 'path', url: (w) => nativeCheckoutKey(w) },
+  { method: 'DELETE', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys/{fingerprint}', rule: 'project_key.write', account: 'path', url: (w) => nativeCheckoutKey(w) },
+  { method: 'POST', route: '/v1/projects/{vcs}/{account}/{name}/ssh-keys', rule: 'project_key.write', account: 'path', url: () => '/v1/projects/gh/acme/web/ssh-keys', body: () => ({ hostname: 'deploy.example.com', private_key: pkcs8() }) },
+  {
+    method: 'DELETE',
+    route: '/v1/projects/{vcs}/{account}/{name}/ssh-keys/{fingerprint}',
+    rule: 'project_key.write',
+    account: 'path',
+    url: async (w) => {
+      const res = await w.t.request({ method: 'POST', url: '/v1/projects/gh/acme/web/ssh-keys', headers: bearer(w.keys.owner), payload: { hostname: 'db.example.com', private_key: pkcs8() } });
+      assert.equal(res.statusCode, 201, res.body);
+      return `/v1/projects/gh/acme/web/ssh-keys/${encodeURIComponent((res.json() as { fingerprint_sha256: string }).fingerprint_sha256)}?hostname=db.example.com`;
+    },
+  },
+  { method: 'PUT', route: '/v1/user/integrations/heroku', rule: 'users', account: 'none', url: () => '/v1/user/integrations/heroku', body: () => ({ apikey: 'heroku-0123456789' }) },
+
   // CircleCI-compatible (/api/v1.1, /api/v2).
   ...checkoutKeyRows('/api/v1.1/project/{vcs}/{account}/{project}', '/api/v1.1/project/gh/acme/web'),
   ...checkoutKeyRows('/api/v2/project/{vcs}/{account}/{project}', '/api/v2/project/gh/acme/web'),
@@ -203,6 +230,26 @@ async function ownKey(w: World, who: Who): Promise<string> {
   const res = await w.t.request({ method: 'POST', url: '/api/v3/user/keys', headers: bearer(w.keys[who]), payload: { key: ed25519Line() } });
   assert.equal(res.statusCode, 201, res.body);
   return `/api/v3/user/keys/${(res.json() as { id: number }).id}`;
+}
+
+/** The native twin of ownKey. */
+async function ownNativeKey(w: World, who: Who): Promise<string> {
+  if (isService(who)) return '/v1/user/ssh-keys/1';
+  const res = await w.t.request({ method: 'POST', url: '/v1/user/ssh-keys', headers: bearer(w.keys[who]), payload: { key: ed25519Line() } });
+  assert.equal(res.statusCode, 201, res.body);
+  return `/v1/user/ssh-keys/${(res.json() as { id: number }).id}`;
+}
+
+async function nativeDeployKey(w: World): Promise<string> {
+  const res = await w.t.request({ method: 'POST', url: '/v1/projects/gh/acme/web/deploy-keys', headers: bearer(w.keys.owner), payload: { key: ed25519Line() } });
+  assert.equal(res.statusCode, 201, res.body);
+  return `/v1/projects/gh/acme/web/deploy-keys/${(res.json() as { id: number }).id}`;
+}
+
+async function nativeCheckoutKey(w: World): Promise<string> {
+  const res = await w.t.request({ method: 'POST', url: '/v1/projects/gh/acme/web/checkout-keys', headers: bearer(w.keys.owner), payload: { type: 'deploy' } });
+  assert.equal(res.statusCode, 201, res.body);
+  return `/v1/projects/gh/acme/web/checkout-keys/${encodeURIComponent((res.json() as { fingerprint_sha256: string }).fingerprint_sha256)}`;
 }
 
 async function deployKey(w: World): Promise<string> {
