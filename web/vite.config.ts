@@ -15,7 +15,7 @@ export default defineConfig({
     sourcemap: false,
   },
   server: {
-    // `npm run dev:web`: the console with hot reload, its API calls sent to a Keysmith on :8080.
-    proxy: { '/v1': 'http://127.0.0.1:8080', '/api': 'http://127.0.0.1:8080' },
+    // `npm run dev:web`: the console with hot reload, its /v1 calls sent to a Keysmith on :8080.
+    proxy: { '/v1': 'http://127.0.0.1:8080' },
   },
 });

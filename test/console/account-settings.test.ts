@@ -8,9 +8,9 @@ import { appFor, bearer, forEachDatabase, type TestApp } from '../harness.ts';
 import { keygenFingerprint, sshKeygen } from '../ssh-fixtures.ts';
 import { openConsole, signIn } from './browser.ts';
 
-const userKeysOf = async (app: TestApp, key: string) => (await app.request({ method: 'GET', url: '/api/v3/user/keys', headers: bearer(key) })).json() as Array<{ key: string; title: string }>;
+const userKeysOf = async (app: TestApp, key: string) => (await app.request({ method: 'GET', url: '/v1/user/ssh-keys', headers: bearer(key) })).json() as Array<{ key: string; title: string }>;
 const checkoutKeysOf = async (app: TestApp, key: string, slug: string) =>
-  (await app.request({ method: 'GET', url: `/api/v2/project/${slug}/checkout-key`, headers: bearer(key) })).json().items as Array<{ 'public-key': string; type: string }>;
+  (await app.request({ method: 'GET', url: `/v1/projects/${slug}/checkout-keys`, headers: bearer(key) })).json() as Array<{ public_key: string; type: string }>;
 
 forEachDatabase('console: permissions and account settings', (kind) => {
   test('grant required, end to end: the refusal says so on the project page and links to Permissions with the grant selected; given, retried, revoked', async (t) => {
@@ -31,9 +31,9 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByText('No checkout keys yet.').waitFor();
 
     // The refusal: the server's own plain sentence, on the page, with the way to fix it.
-    const refusal = (await app.request({ method: 'POST', url: '/api/v2/project/gh/acme/web/checkout-key', headers: bearer(alice.key), payload: { type: 'user-key' } })).json();
+    const refusal = (await app.request({ method: 'POST', url: '/v1/projects/gh/acme/web/checkout-keys', headers: bearer(alice.key), payload: { type: 'user' } })).json().error;
     assert.equal(refusal.code, 'grant_required');
-    ui.expectHttpError(403, '/api/v2/project/gh/acme/web/checkout-key');
+    ui.expectHttpError(403, '/v1/projects/gh/acme/web/checkout-keys');
     await page.getByRole('button', { name: 'Add user key' }).click();
     const alert = page.getByRole('alert').filter({ hasText: refusal.message });
     await alert.waitFor();
@@ -56,7 +56,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByRole('status').filter({ hasText: 'Added a user key' }).waitFor();
     await page.getByRole('row', { name: /User key/ }).filter({ hasText: 'Preferred' }).waitFor();
     const [userCheckout] = await checkoutKeysOf(app, alice.key, 'gh/acme/web');
-    assert.ok((await userKeysOf(app, alice.key)).some((k) => userCheckout!['public-key'].startsWith(k.key)), 'the user key is in /api/v3/user/keys');
+    assert.ok((await userKeysOf(app, alice.key)).some((k) => userCheckout!.public_key.startsWith(k.key)), 'the user key is in /v1/user/ssh-keys');
     await page.getByRole('button', { name: 'Add deploy key' }).click();
     await page.getByRole('row', { name: /Deploy key/ }).waitFor();
     await ui.checkPage('project-checkout-keys');
@@ -80,7 +80,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await dialog.getByRole('button', { name: 'Revoke permission' }).click();
     await page.getByRole('status').filter({ hasText: 'Revoked write:public_key and removed the key made under it.' }).waitFor();
     assert.deepEqual(await userKeysOf(app, alice.key), []);
-    assert.deepEqual((await checkoutKeysOf(app, alice.key, 'gh/acme/web')).map((k) => k.type), ['deploy-key'], 'only the deploy key is left');
+    assert.deepEqual((await checkoutKeysOf(app, alice.key, 'gh/acme/web')).map((k) => k.type), ['deploy'], 'only the deploy key is left');
 
     // The deploy key, then the project itself, deleted from their pages.
     await page.getByRole('link', { name: 'Projects' }).click();
@@ -210,7 +210,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     assert.equal(created.statusCode, 201, created.body);
     await app.request({ method: 'PUT', url: '/v1/accounts/acme/members/dan', headers: bearer(alice.key), payload: { role: 'read_only' } });
     await addProject(app, alice.key, 'acme', 'web');
-    await app.request({ method: 'POST', url: '/api/v2/project/gh/acme/web/checkout-key', headers: bearer(alice.key), payload: { type: 'deploy-key' } });
+    await app.request({ method: 'POST', url: '/v1/projects/gh/acme/web/checkout-keys', headers: bearer(alice.key), payload: { type: 'deploy' } });
     const ui = await openConsole(t, app, kind);
     const { page } = ui;
     await signIn(ui, 'dan', password);
@@ -248,11 +248,11 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.goto('/accounts/acme/projects/gh/deploy');
     await page.getByText('No per-host SSH keys yet.').waitFor();
 
-    const garbage = await app.request({ method: 'POST', url: '/api/v1.1/project/gh/acme/deploy/ssh-key', headers: bearer(alice.key), payload: { hostname: 'x', private_key: 'not a key at all' } });
-    ui.expectHttpError(garbage.statusCode, '/api/v1.1/project/gh/acme/deploy/ssh-key');
+    const garbage = await app.request({ method: 'POST', url: '/v1/projects/gh/acme/deploy/ssh-keys', headers: bearer(alice.key), payload: { hostname: 'x', private_key: 'not a key at all' } });
+    ui.expectHttpError(garbage.statusCode, '/v1/projects/gh/acme/deploy/ssh-keys');
     await page.getByLabel('Private key').fill('not a key at all');
     await page.getByRole('button', { name: 'Add SSH key' }).click();
-    await page.getByRole('alert').filter({ hasText: garbage.json().message }).waitFor();
+    await page.getByRole('alert').filter({ hasText: garbage.json().error.message }).waitFor();
 
     const pair = sshKeygen('ed25519');
     await page.getByLabel('Hostname').fill('deploy.example.com');

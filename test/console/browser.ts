@@ -2,7 +2,8 @@
 // listening on 127.0.0.1. Each page is checked the same way: axe-core finds no accessibility
 // violation, nothing is wider than the window, and a screenshot is kept under test-artifacts/console/
 // at 1280 and 390 px. The browser console must stay clean: a JavaScript error, a CSP violation or an
-// HTTP error the test did not expect fails the test.
+// HTTP error the test did not expect fails the test. The console speaks only the native API: a request
+// of the page to any /api/ path fails the test too.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -41,7 +42,7 @@ export interface Console {
   expectHttpError(status: number, path: string): void;
   /** Accessibility, layout at both widths, and a screenshot of each: call once per page. */
   checkPage(name: string): Promise<void>;
-  /** Fails on anything the browser console reported that the test did not expect. */
+  /** Fails on anything the browser console reported that the test did not expect, and on any request to /api/. */
   finish(): Promise<void>;
 }
 
@@ -53,6 +54,9 @@ export async function openConsole(t: TestContext, app: TestApp, prefix: string):
   const page = await context.newPage();
   const problems: string[] = [];
   const expected: Array<{ status: number; path: string }> = [];
+  const requested: string[] = [];
+
+  page.on('request', (request) => requested.push(request.url()));
 
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (message) => {
@@ -95,6 +99,9 @@ export async function openConsole(t: TestContext, app: TestApp, prefix: string):
     async finish() {
       assert.deepEqual(problems, [], 'the browser console reported problems');
       assert.deepEqual(expected, [], 'HTTP errors the test expected did not happen');
+      const dialect = requested.filter((url) => new URL(url).pathname.startsWith('/api/'));
+      assert.deepEqual(dialect, [], 'the console called a dialect API instead of /v1');
+      assert.ok(requested.some((url) => new URL(url).pathname.startsWith('/v1/')), 'the page was seen calling /v1');
     },
   };
 }

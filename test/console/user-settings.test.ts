@@ -185,15 +185,15 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await ui.checkPage('ssh-keys-empty');
 
     const broken = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBroken';
-    const parserSays = (await app.request({ method: 'POST', url: '/api/v3/user/keys', headers: bearer(alice.key), payload: { key: broken } })).json().errors[0].message;
-    ui.expectHttpError(422, '/api/v3/user/keys');
+    const parserSays = (await app.request({ method: 'POST', url: '/v1/user/ssh-keys', headers: bearer(alice.key), payload: { key: broken } })).json().error.message;
+    ui.expectHttpError(422, '/v1/user/ssh-keys');
     await page.getByLabel('Public key').fill(broken);
     await page.getByRole('button', { name: 'Add SSH key' }).click();
     await page.getByRole('alert').filter({ hasText: parserSays }).waitFor();
     await ui.checkPage('ssh-key-refused');
 
     const pair = sshKeygen('ed25519', undefined, 'laptop@home');
-    ui.expectHttpError(422, '/api/v3/user/keys');
+    ui.expectHttpError(422, '/v1/user/ssh-keys');
     await page.getByLabel('Public key').fill(pair.privateKey);
     await page.getByRole('button', { name: 'Add SSH key' }).click();
     await page.getByRole('alert').filter({ hasText: '.pub' }).waitFor();
@@ -205,16 +205,16 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await page.getByRole('status').filter({ hasText: fingerprint }).waitFor();
     await page.getByRole('row', { name: /laptop@home/ }).filter({ hasText: fingerprint }).waitFor();
     await ui.checkPage('ssh-keys-listed');
-    const listed = (await app.request({ method: 'GET', url: '/api/v3/user/keys', headers: bearer(alice.key) })).json();
+    const listed = (await app.request({ method: 'GET', url: '/v1/user/ssh-keys', headers: bearer(alice.key) })).json();
     assert.deepEqual(
-      listed.map((k: { title: string; fingerprint: string }) => [k.title, k.fingerprint]),
+      listed.map((k: { title: string; fingerprint_sha256: string }) => [k.title, k.fingerprint_sha256]),
       [['laptop@home', fingerprint]],
     );
 
     await page.getByRole('button', { name: 'Delete SSH key laptop@home' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete SSH key' }).click();
     await page.getByText('No SSH keys yet.').waitFor();
-    assert.deepEqual((await app.request({ method: 'GET', url: '/api/v3/user/keys', headers: bearer(alice.key) })).json(), []);
+    assert.deepEqual((await app.request({ method: 'GET', url: '/v1/user/ssh-keys', headers: bearer(alice.key) })).json(), []);
     await ui.finish();
   });
 

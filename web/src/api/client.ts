@@ -1,5 +1,5 @@
-// The console's only way to the server: Keysmith's public API, signed in with the session cookie.
-// Every change carries the session's CSRF token; every error, whatever the dialect answered in, becomes
+// The console's only way to the server: Keysmith's native /v1 API, signed in with the session cookie.
+// Every change carries the session's CSRF token; every error arrives in the native shape and becomes
 // one ApiError whose message is the server's own sentence.
 
 export class ApiError extends Error {
@@ -41,22 +41,17 @@ export interface Answer<T> {
   headers: Headers;
 }
 
+/** The one error shape the console meets: the native /v1 one. */
 interface ErrorBody {
-  // native /v1
   error?: { code?: string; message?: string; remedy?: string };
-  // GitHub (/api/v3) and CircleCI (/api/v1.1, /api/v2)
-  message?: string;
-  errors?: Array<{ code?: string; message?: string }>;
-  code?: string;
-  grant_url?: string;
 }
 
+/** Where a person gives a grant: only write:public_key exists, and only a user checkout key needs it. */
+const grantPage = (code: string | undefined): string | undefined => (code === 'grant_required' ? '/settings/permissions?grant=write:public_key' : undefined);
+
 function toApiError(status: number, body: ErrorBody | null): ApiError {
-  if (body?.error?.message) return new ApiError(status, body.error.message, body.error.code, body.error.remedy);
-  // GitHub puts the useful sentence of a 422 in errors[0]; its top-level message is "Validation Failed".
-  const detail = body?.errors?.find((e) => e.message);
-  if (detail?.message) return new ApiError(status, detail.message, detail.code);
-  if (body?.message) return new ApiError(status, body.message, body.code, undefined, body.grant_url);
+  const error = body?.error;
+  if (error?.message) return new ApiError(status, error.message, error.code, error.remedy, grantPage(error.code));
   return new ApiError(
     status,
     `Keysmith answered ${status} without an explanation. Try again; if it keeps happening, ask your administrator to check the server log.`,
@@ -110,7 +105,7 @@ export const del = async <T = void>(path: string, options?: RequestOptions): Pro
 /** A path segment, escaped. */
 export const seg = (value: string): string => encodeURIComponent(value);
 
-/** Reads GitHub-style pagination: the total from X-Total-Count and whether a next page exists. */
+/** Reads the native lists' pagination: the total from X-Total-Count and whether a next page exists. */
 export function pageInfo(headers: Headers): { total: number | null; hasNext: boolean } {
   const total = headers.get('x-total-count');
   return { total: total === null ? null : Number(total), hasNext: /rel="next"/.test(headers.get('link') ?? '') };

@@ -1,4 +1,4 @@
-// The shapes the console reads, as the API describes them at /openapi.json and in CONTRACT.md.
+// The shapes the console reads, as the native /v1 API describes them at /openapi.json.
 export type { AuditAction } from '../../../src/modules/audit/audit.actions.ts';
 export type { MemberRole, ServiceRole, Scope } from '../../../src/modules/access/roles.ts';
 import type { MemberRole, Scope, ServiceRole } from '../../../src/modules/access/roles.ts';
@@ -42,14 +42,19 @@ export interface ServiceKey extends ApiKey {
 
 export type Created<T> = T & { key: string };
 
-/** GET /api/v3/user/keys */
+/** GET /v1/user/ssh-keys */
 export interface SshKey {
   id: number;
-  key: string;
   title: string;
+  key: string;
+  type: string;
+  bits: number | null;
+  fingerprint_sha256: string;
+  fingerprint_md5: string;
+  read_only: boolean;
+  url: string;
   created_at: string;
-  last_used: string | null;
-  fingerprint: string;
+  last_used_at: string | null;
 }
 
 export interface GrantKey {
@@ -81,16 +86,18 @@ export interface Project {
   created_at: string;
 }
 
-/** GET /api/v2/project/{slug}/checkout-key */
+/** GET /v1/projects/{vcs}/{account}/{name}/checkout-keys */
 export interface CheckoutKey {
-  'public-key': string;
-  type: 'deploy-key' | 'user-key';
-  fingerprint: string;
-  fingerprint_sha256?: string;
+  public_key: string;
+  type: 'deploy' | 'user';
+  fingerprint_md5: string;
+  fingerprint_sha256: string;
   preferred: boolean;
-  'created-at': string;
+  url: string;
+  created_at: string;
 }
 
+/** GET /v1/projects/{vcs}/{account}/{name}/ssh-keys */
 export interface HostKey {
   hostname: string;
   fingerprint: string;

@@ -1,7 +1,7 @@
 // Settings → Integrations: the user's Heroku API key, stored encrypted and only ever shown as its
 // last four characters.
 import { useState, type FormEvent } from 'react';
-import { del, get, post } from '../api/client.ts';
+import { del, get, put } from '../api/client.ts';
 import type { Heroku } from '../api/types.ts';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
@@ -12,7 +12,7 @@ export function IntegrationsPage() {
   const heroku = useLoad(() => get<Heroku>('/v1/user/integrations/heroku'), []);
   const [apikey, setApikey] = useState('');
   const [done, setDone] = useState<string | undefined>();
-  const save = useAction((key: string) => post('/api/v1.1/user/heroku-key', { apikey: key }));
+  const save = useAction((key: string) => put<Heroku>('/v1/user/integrations/heroku', { apikey: key }));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

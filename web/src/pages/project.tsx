@@ -1,5 +1,5 @@
-// One project: its checkout keys (through the CircleCI v2 API, as CircleCI's own settings page
-// shows them) and its per-host SSH keys. Private halves never reach the console.
+// One project: its checkout keys and its per-host SSH keys, under /v1/projects/{vcs}/{account}/{name}.
+// Private halves never reach the console.
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { del, get, post, seg } from '../api/client.ts';
@@ -13,29 +13,28 @@ import { useAction, useLoad } from '../use-load.ts';
 import { vcsName } from '../format.ts';
 import { ActionsHeader } from '../components/actions-header.tsx';
 
-const typeName = (type: CheckoutKey['type']): string => (type === 'deploy-key' ? 'Deploy key' : 'User key');
+const typeName = (type: CheckoutKey['type']): string => (type === 'deploy' ? 'Deploy key' : 'User key');
 
 export function ProjectPage() {
   const { account = '', vcs = '', project = '' } = useParams();
   const slug = `${vcs}/${account}/${project}`;
-  const v2 = `/api/v2/project/${seg(vcs)}/${seg(account)}/${seg(project)}`;
-  const v11 = `/api/v1.1/project/${seg(vcs)}/${seg(account)}/${seg(project)}`;
+  const base = `/v1/projects/${seg(vcs)}/${seg(account)}/${seg(project)}`;
   const { user } = useSignedIn();
   const writes = useAccountRole(account).can('project_key.write');
   const [done, setDone] = useState<string | undefined>();
 
-  const checkoutKeys = useLoad(async () => (await get<{ items: CheckoutKey[] }>(`${v2}/checkout-key`)).items, [v2]);
-  const hostKeys = useLoad(() => get<HostKey[]>(`/v1/projects/${seg(vcs)}/${seg(account)}/${seg(project)}/ssh-keys`), [vcs, account, project]);
-  const addCheckoutKey = useAction((type: 'deploy-key' | 'user-key') => post<CheckoutKey>(`${v2}/checkout-key`, { type }));
+  const checkoutKeys = useLoad(() => get<CheckoutKey[]>(`${base}/checkout-keys`), [base]);
+  const hostKeys = useLoad(() => get<HostKey[]>(`${base}/ssh-keys`), [base]);
+  const addCheckoutKey = useAction((type: CheckoutKey['type']) => post<CheckoutKey>(`${base}/checkout-keys`, { type }));
 
   const [hostname, setHostname] = useState('');
   const [privateKey, setPrivateKey] = useState('');
-  const addHostKey = useAction((body: { hostname: string; private_key: string }) => post<HostKey>(`${v11}/ssh-key`, body));
+  const addHostKey = useAction((body: { hostname: string; private_key: string }) => post<HostKey>(`${base}/ssh-keys`, body));
 
-  const createCheckoutKey = async (type: 'deploy-key' | 'user-key') => {
+  const createCheckoutKey = async (type: CheckoutKey['type']) => {
     const result = await addCheckoutKey.run(type);
     if (!result.ok) return;
-    setDone(`Added a ${typeName(result.value.type).toLowerCase()} (${result.value.fingerprint}).`);
+    setDone(`Added a ${typeName(result.value.type).toLowerCase()} (${result.value.fingerprint_md5}).`);
     checkoutKeys.reload();
   };
 
@@ -77,38 +76,34 @@ export function ProjectPage() {
             </thead>
             <tbody>
               {checkoutKeys.data.map((k) => (
-                <tr key={k.fingerprint}>
+                <tr key={k.fingerprint_sha256}>
                   <td data-label="Type">
                     {typeName(k.type)} {k.preferred && <span className="badge on">Preferred</span>}
                   </td>
                   <td data-label="Fingerprint">
-                    <code className="fingerprint">{k.fingerprint}</code>
-                    {k.fingerprint_sha256 && (
-                      <>
-                        <br />
-                        <code className="fingerprint">{k.fingerprint_sha256}</code>
-                      </>
-                    )}
+                    <code className="fingerprint">{k.fingerprint_md5}</code>
+                    <br />
+                    <code className="fingerprint">{k.fingerprint_sha256}</code>
                   </td>
                   <td data-label="Created">
-                    <When iso={k['created-at']} />
+                    <When iso={k.created_at} />
                   </td>
                   {writes && (
                     <td data-label="Actions">
                       <ConfirmButton
                         label="Delete"
-                        labelFor={`checkout key ${k.fingerprint}`}
+                        labelFor={`checkout key ${k.fingerprint_md5}`}
                         title="Delete this checkout key?"
                         confirmLabel="Delete checkout key"
                         onConfirm={async () => {
-                          await del(`${v2}/checkout-key/${seg(k.fingerprint)}`);
-                          setDone(`Deleted the checkout key ${k.fingerprint}.`);
+                          await del(`${base}/checkout-keys/${seg(k.fingerprint_sha256)}`);
+                          setDone(`Deleted the checkout key ${k.fingerprint_md5}.`);
                           checkoutKeys.reload();
                         }}
                       >
                         <p>
-                          CI can no longer check out with <code>{k.fingerprint}</code>.
-                          {k.type !== 'deploy-key' && ' Its public half is removed from the SSH keys of the user it was made for.'}
+                          CI can no longer check out with <code>{k.fingerprint_md5}</code>.
+                          {k.type !== 'deploy' && ' Its public half is removed from the SSH keys of the user it was made for.'}
                         </p>
                       </ConfirmButton>
                     </td>
@@ -123,13 +118,13 @@ export function ProjectPage() {
             <h3>Add a checkout key</h3>
             <ul className="choices">
               <li>
-                <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('deploy-key')}>
+                <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('deploy')}>
                   Add deploy key
                 </button>{' '}
                 A read-only key for this repository only.
               </li>
               <li>
-                <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('user-key')}>
+                <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('user')}>
                   Add user key
                 </button>{' '}
                 A key added to your own SSH keys (<strong>{user.login}</strong>), so CI can also check out the other repositories you can reach, such as
@@ -177,7 +172,8 @@ export function ProjectPage() {
                         title={`Delete the SSH key for ${k.hostname || 'all hosts'}?`}
                         confirmLabel="Delete SSH key"
                         onConfirm={async () => {
-                          await del(`${v11}/ssh-key`, { body: { fingerprint: k.fingerprint, hostname: k.hostname } });
+                          // The every-host key has the empty hostname, which must still be sent.
+                          await del(`${base}/ssh-keys/${seg(k.fingerprint_sha256)}?hostname=${seg(k.hostname)}`);
                           setDone(`Deleted the SSH key for ${k.hostname || 'all hosts'}.`);
                           hostKeys.reload();
                         }}

@@ -1,4 +1,4 @@
-// Settings → SSH keys: the user's public keys, through the GitHub-compatible API. A pasted key the
+// Settings → SSH keys: the user's public keys (/v1/user/ssh-keys). A pasted key the
 // parser refuses is answered with the parser's own sentence.
 import { useState, type FormEvent } from 'react';
 import { call, del, pageInfo, post } from '../api/client.ts';
@@ -10,11 +10,11 @@ import { When } from '../components/when.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 import { ActionsHeader } from '../components/actions-header.tsx';
 
-/** Every key, following GitHub's pages (a user rarely has more than one page of 100). */
+/** Every key, following the pages (a user rarely has more than one page of 100). */
 async function allKeys(): Promise<SshKey[]> {
   const keys: SshKey[] = [];
   for (let page = 1; ; page++) {
-    const { data, headers } = await call<SshKey[]>('GET', '/api/v3/user/keys', { query: { per_page: 100, page } });
+    const { data, headers } = await call<SshKey[]>('GET', '/v1/user/ssh-keys', { query: { per_page: 100, page } });
     keys.push(...data);
     if (!pageInfo(headers).hasNext) return keys;
   }
@@ -25,7 +25,7 @@ export function SshKeysPage() {
   const [title, setTitle] = useState('');
   const [key, setKey] = useState('');
   const [done, setDone] = useState<string | undefined>();
-  const add = useAction((body: { title?: string; key: string }) => post<SshKey>('/api/v3/user/keys', body));
+  const add = useAction((body: { title?: string; key: string }) => post<SshKey>('/v1/user/ssh-keys', body));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -35,7 +35,7 @@ export function SshKeysPage() {
       if (result.error.code === 'key_is_private') setKey('');
       return;
     }
-    setDone(`Added the SSH key “${result.value.title}” (${result.value.fingerprint}).`);
+    setDone(`Added the SSH key “${result.value.title}” (${result.value.fingerprint_sha256}).`);
     setTitle('');
     setKey('');
     keys.reload();
@@ -67,9 +67,9 @@ export function SshKeysPage() {
                 <tr key={k.id}>
                   <td data-label="Title">{k.title}</td>
                   <td data-label="Fingerprint">
-                    <code className="fingerprint">{k.fingerprint}</code>
+                    <code className="fingerprint">{k.fingerprint_sha256}</code>
                     <br />
-                    <span className="hint">{k.key.split(' ')[0]}</span>
+                    <span className="hint">{k.type}</span>
                   </td>
                   <td data-label="Added">
                     <When iso={k.created_at} />
@@ -81,13 +81,13 @@ export function SshKeysPage() {
                       title={`Delete the SSH key “${k.title}”?`}
                       confirmLabel="Delete SSH key"
                       onConfirm={async () => {
-                        await del(`/api/v3/user/keys/${k.id}`);
+                        await del(`/v1/user/ssh-keys/${k.id}`);
                         setDone(`Deleted the SSH key “${k.title}”.`);
                         keys.reload();
                       }}
                     >
                       <p>
-                        Anything that signs in with this key (<code>{k.fingerprint}</code>) is refused from now on. If it was made for a project's checkout,
+                        Anything that signs in with this key (<code>{k.fingerprint_sha256}</code>) is refused from now on. If it was made for a project's checkout,
                         that checkout key goes too.
                       </p>
                     </ConfirmButton>
