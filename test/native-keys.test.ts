@@ -336,10 +336,12 @@ forEachDatabase("native keys: a project's per-host SSH keys", (kind) => {
     const { asAlice, asEve } = await world(t, kind);
     const base = '/v1/projects/gh/acme/web/ssh-keys';
     const key = (await asAlice('POST', base, { hostname: 'db.example.com', private_key: pkcs8() })).json() as { fingerprint: string };
+    nativeError(await asEve('GET', base), 404, 'not_found');
     nativeError(await asEve('POST', base, { hostname: 'x.example.com', private_key: pkcs8() }), 404, 'not_found');
     nativeError(await asEve('DELETE', `${base}/${key.fingerprint}?hostname=db.example.com`), 404, 'not_found');
 
     for (const vcs of badVcs) {
+      nativeError(await asAlice('GET', `/v1/projects/${vcs}/acme/web/ssh-keys`), 400, 'validation_failed', 'vcs');
       nativeError(await asAlice('POST', `/v1/projects/${vcs}/acme/web/ssh-keys`, { hostname: '', private_key: pkcs8() }), 400, 'validation_failed', 'vcs');
       nativeError(await asAlice('DELETE', `/v1/projects/${vcs}/acme/web/ssh-keys/${key.fingerprint}?hostname=db.example.com`), 400, 'validation_failed', 'vcs');
     }

@@ -7,7 +7,6 @@ import { contextOf } from '../../http/auth.ts';
 import { projectPathOf, ProjectPathParams } from '../../http/native-params.ts';
 import { CredentialQuery } from '../../http/pagination.ts';
 import { errorResponses, Timestamp } from '../../http/schemas.ts';
-import { ProjectParams } from '../projects/projects.schemas.ts';
 import type { HostKeyService } from './host-keys.service.ts';
 
 const HostKey = Type.Object({
@@ -36,9 +35,9 @@ export const hostKeyRoutes: FastifyPluginAsyncTypebox<{ hostKeys: HostKeyService
     created_at: r.created_at,
   });
 
-  app.get(base, { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: ProjectParams, response: { 200: Type.Array(HostKey), ...errorResponses } } }, async (request) => {
-    const { vcs, account, name } = request.params;
-    return (await hostKeys.list(contextOf(request), vcs, account, name)).map(view);
+  app.get(base, { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: Type.Object(ProjectPathParams), response: { 200: Type.Array(HostKey), ...errorResponses } } }, async (request) => {
+    const p = projectPathOf(request.params);
+    return (await hostKeys.list(contextOf(request), p.vcs, p.account, p.name)).map(view);
   });
 
   app.post(

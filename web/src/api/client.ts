@@ -1,6 +1,7 @@
 // The console's only way to the server: Keysmith's native /v1 API, signed in with the session cookie.
 // Every change carries the session's CSRF token; every error arrives in the native shape and becomes
 // one ApiError whose message is the server's own sentence.
+import type { GrantScope } from '../../../src/modules/grants/grants.catalogue.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -46,8 +47,11 @@ interface ErrorBody {
   error?: { code?: string; message?: string; remedy?: string };
 }
 
-/** Where a person gives a grant: only write:public_key exists, and only a user checkout key needs it. */
-const grantPage = (code: string | undefined): string | undefined => (code === 'grant_required' ? '/settings/permissions?grant=write:public_key' : undefined);
+// The only grant there is, and the only one a console action (a user checkout key) can need.
+const checkoutGrant: GrantScope = 'write:public_key';
+
+/** Where a person gives the missing grant: Settings → Permissions with it selected. */
+const grantPage = (code: string | undefined): string | undefined => (code === 'grant_required' ? `/settings/permissions?grant=${checkoutGrant}` : undefined);
 
 function toApiError(status: number, body: ErrorBody | null): ApiError {
   const error = body?.error;
