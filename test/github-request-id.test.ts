@@ -65,3 +65,14 @@ forEachDatabase('GitHub request id and types', (kind) => {
     );
   });
 });
+
+forEachDatabase('GitHub unknown fields', (kind) => {
+  test('an unknown body field is ignored, as GitHub ignores it (Octokit sends extra options in the body)', async (t) => {
+    const app = await appFor(t, kind, { listen: true });
+    const alice = await seed(app);
+    const octokit = new Octokit({ baseUrl: `${app.url}/api/v3`, auth: alice.key, log: { debug() {}, info() {}, warn() {}, error() {} } });
+    const created = await octokit.request('POST /user/keys', { title: 'laptop', key: ed25519Line(), colour: 'blue' } as never);
+    assert.equal(created.status, 201);
+    assert.equal((created.data as { title: string }).title, 'laptop');
+  });
+});

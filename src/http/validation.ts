@@ -24,9 +24,14 @@ function integerParams(schema: ParamsSchema): string[] {
   return Object.keys(properties).filter((key) => properties[key]?.type === 'integer');
 }
 
-export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
-  const strict = makeAjv({ coerceTypes: false });
-  const coercing = makeAjv({ coerceTypes: 'array' });
+/**
+ * `unknownFields: 'drop'` is GitHub's rule (an unknown field is ignored, a wrong type refused), which
+ * the /api/v3 dialect follows because Octokit sends any extra option it is given in the body.
+ */
+export function createValidatorCompiler({ unknownFields = 'refuse' }: { unknownFields?: 'refuse' | 'drop' } = {}): FastifySchemaCompiler<unknown> {
+  const removeAdditional = unknownFields === 'drop';
+  const strict = makeAjv({ coerceTypes: false, removeAdditional });
+  const coercing = makeAjv({ coerceTypes: 'array', removeAdditional });
   return ({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);
     const ids = httpPart === 'params' ? integerParams(schema as ParamsSchema) : [];

@@ -45,9 +45,10 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
   const base = `${publicUrl}/api/v3`;
   const tags = ['GitHub-compatible (/api/v3)'];
   app.addSchema(GithubError);
-  // Fastify rebuilds its default validator (which coerces types and drops unknown fields) in a plugin
-  // that adds a schema; keep ours, so `title: 123` or `read_only: "yes"` is refused as GitHub does.
-  app.setValidatorCompiler(createValidatorCompiler());
+  // Fastify rebuilds its default validator (which coerces types) in a plugin that adds a schema; keep
+  // ours, so `title: 123` or `read_only: "yes"` is refused as GitHub refuses it. Unknown fields are
+  // ignored, as GitHub ignores them.
+  app.setValidatorCompiler(createValidatorCompiler({ unknownFields: 'drop' }));
   app.setErrorHandler((err, request, reply) => sendGithubError(request, reply, err, publicUrl));
   app.setNotFoundHandler((request, reply) => sendGithubError(request, reply, new AppError('not_found', 'Not Found: this path is not part of the GitHub-compatible API.'), publicUrl));
 
