@@ -32,6 +32,18 @@ import type { Services } from './services.ts';
 
 export const BODY_LIMIT = 64 * 1024;
 
+// Raw or percent-encoded C0 controls and DEL.
+const CONTROL_IN_PATH = /[\u0000-\u001f\u007f]|%(?:[01][0-9a-f]|7f)/i;
+
+/** A route's URL pattern (`/v1/projects/:vcs/:account/:name`, `/docs/*`) as a regex over request paths. */
+function routePattern(url: string): RegExp {
+  const source = url
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}$`);
+}
+
 export interface AppDeps {
   config: Config;
   services: Services;
@@ -62,6 +74,29 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
     if (body === '') return done(null, undefined);
     return parseJson(request, body as string, done);
   });
+  // Fastify reads text/plain as a string, which then fails as "must be a JSON object"; say instead
+  // what to send. An empty text/plain body is no body (some clients send the header on a DELETE).
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return done(new AppError('unsupported_media_type', 'The request body was sent as text/plain, so it is not read as JSON.', 'Send it with Content-Type: application/json.'), undefined);
+  });
+  // A NUL or another control character in the path is refused before any route looks anything up,
+  // the same on both databases (PostgreSQL cannot store a NUL; SQLite would just not find it).
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0]!;
+    if (CONTROL_IN_PATH.test(path)) {
+      throw new AppError('bad_request', 'The path contains a NUL byte or another control character.', 'Remove it: names and ids in paths are plain text.');
+    }
+  });
+  // Every method each path pattern answers, so a wrong method gets 405 with Allow, not 404.
+  const routeTable: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = routePattern(route.url);
+    let entry = routeTable.find((r) => r.pattern.source === pattern.source);
+    if (!entry) routeTable.push((entry = { pattern, methods: new Set() }));
+    for (const method of [route.method].flat()) entry.methods.add(method);
+  });
   // Before any route: every route registered from here on gets its credential check.
   registerAuth(app, services);
   app.addSchema(NativeError);
@@ -88,9 +123,20 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   });
 
   app.setErrorHandler((err, request, reply) => sendNativeError(request, reply, err, config.publicUrl));
-  app.setNotFoundHandler((request, reply) =>
-    sendNativeError(request, reply, new AppError('not_found', `There is nothing at ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`, `See the API description at ${config.publicUrl}/docs.`), config.publicUrl),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = new Set(routeTable.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]));
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort().join(', ');
+      return sendNativeError(
+        request,
+        reply,
+        new AppError('method_not_allowed', `${request.method} is not allowed on ${path.slice(0, 200)}; it answers ${allow}.`, `Use one of ${allow}; see the API description at ${config.publicUrl}/docs.`, { extra: { allow } }),
+        config.publicUrl,
+      );
+    }
+    return sendNativeError(request, reply, new AppError('not_found', `There is nothing at ${request.method} ${path.slice(0, 200)}.`, `See the API description at ${config.publicUrl}/docs.`), config.publicUrl);
+  });
 
   app.get('/healthz', { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Liveness: 200 once the database answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), '5xx': NativeError } } }, async () => {
     await sql`select 1`.execute(services.db);

@@ -31,12 +31,15 @@ export async function addUser(t: TestApp, login: string, membership?: { account:
   return { userId: user.id, login, key: key.key };
 }
 
+let serviceKeySerial = 0;
+
 export async function addServiceKey(t: TestApp, ownerKey: string, account: string, role: ServiceRole, extra: Record<string, unknown> = {}) {
   const res = await t.request({
     method: 'POST',
     url: '/v1/service-api-keys',
     headers: { ...bearer(ownerKey), 'x-keysmith-account': account },
-    payload: { name: `${role} key`, role, ...extra },
+    // Names are unique per account: number them.
+    payload: { name: `${role} key ${++serviceKeySerial}`, role, ...extra },
   });
   assert.equal(res.statusCode, 201, res.body);
   return res.json() as { id: number; key: string; role: ServiceRole };

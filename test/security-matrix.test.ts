@@ -24,6 +24,8 @@ const roleOf: Partial<Record<Who, Role>> = {
   svc_runner: 'runner',
 };
 const isService = (who: Who) => who.startsWith('svc_') || who === 'foreign_service';
+// API key names are unique per owner: each key a row creates gets its own.
+let serial = 0;
 
 interface World {
   t: TestApp;
@@ -106,7 +108,7 @@ const rows: Row[] = [
     },
   },
   { method: 'GET', route: '/v1/user/api-keys', rule: 'users', account: 'none', url: () => '/v1/user/api-keys' },
-  { method: 'POST', route: '/v1/user/api-keys', rule: 'users', account: 'none', url: () => '/v1/user/api-keys', body: () => ({ name: 'laptop' }) },
+  { method: 'POST', route: '/v1/user/api-keys', rule: 'users', account: 'none', url: () => '/v1/user/api-keys', body: () => ({ name: `laptop ${++serial}` }) },
   {
     method: 'DELETE',
     route: '/v1/user/api-keys/{id}',
@@ -114,12 +116,12 @@ const rows: Row[] = [
     account: 'none',
     url: async (w, who) => {
       if (isService(who)) return '/v1/user/api-keys/1';
-      const res = await w.t.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(w.keys[who]), payload: { name: 'to delete' } });
+      const res = await w.t.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(w.keys[who]), payload: { name: `to delete ${++serial}` } });
       return `/v1/user/api-keys/${(res.json() as { id: number }).id}`;
     },
   },
   { method: 'GET', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys' },
-  { method: 'POST', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys', body: () => ({ name: 'ci', role: 'read_only' }) },
+  { method: 'POST', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys', body: () => ({ name: `ci ${++serial}`, role: 'read_only' }) },
   {
     method: 'DELETE',
     route: '/v1/service-api-keys/{id}',

@@ -151,6 +151,9 @@ const PEM_PUBLIC_KEY_MARKER = /-----BEGIN (?:RSA )?PUBLIC KEY-----/;
 // replacement character (a sign of non-UTF-8 input decoded lossily) and unpaired surrogates.
 const FORBIDDEN_CHARACTER =
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffd]|[\ud800-\udfff]/u;
+// What String#trim removes beyond ASCII whitespace (Unicode spaces and the BOM).
+const LEADING_UNICODE_SPACE = /^[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/u;
+const TRAILING_UNICODE_SPACE = /[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$/u;
 const KEY_ON_LINE = /(?:^|[ \t])(?:ssh|ecdsa|sk)-[^ \t]*[ \t]+AAAA/;
 const LINE_FIELDS = /^([^ \t]+)[ \t]+([^ \t]+)(?:[ \t]+(.*))?$/s;
 
@@ -171,8 +174,13 @@ function screenInput(text: string): string {
     );
   }
   if (text.length > MAX_INPUT_LENGTH) tooLong();
-  const line = text.trim();
+  // ASCII whitespace only, as ssh-keygen: String#trim would also drop a BOM, no-break or ideographic
+  // space, which ssh-keygen refuses.
+  const line = text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
   if (line === '') malformed(`The key is empty; ${PASTE_PUB}.`);
+  if (LEADING_UNICODE_SPACE.test(line)) {
+    malformed(`The key starts with an invisible character (a byte-order mark, no-break space or other non-ASCII space), which ssh-keygen refuses; ${PASTE_PUB} as plain text, starting with its type such as ssh-ed25519.`);
+  }
   if (line.includes('\n') || line.includes('\r')) {
     const keyLines = line.split(/\r\n|\r|\n/).filter((l) => KEY_ON_LINE.test(l)).length;
     if (keyLines > 1) malformed('This contains more than one key; add one key at a time.');
@@ -283,6 +291,9 @@ export function parseSshPublicKey(text: string): ParsedSshKey {
   const s = TYPES.get(typeName) ?? refuseUnknownType(typeName, base64, line);
 
   const blob = decodeCanonicalBase64(base64);
+  if (!blob && TRAILING_UNICODE_SPACE.test(base64)) {
+    malformed(`The key ends with an invisible character (a no-break space or other non-ASCII space), which ssh-keygen refuses; ${PASTE_PUB} as plain text.`);
+  }
   if (!blob) malformed(`The key's base64 is damaged (wrong characters, padding or length); ${COPY_AGAIN}.`);
 
   const r = new WireReader(blob);

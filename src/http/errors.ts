@@ -14,13 +14,18 @@ interface AjvError {
 }
 
 /** Sentences for the patterns our schemas use, so a pattern failure reads as a rule, not a regex. */
-const patternRules: Record<string, string> = {
-  [OWNER_NAME_PATTERN]: OWNER_NAME_RULE,
-  [PROJECT_NAME_PATTERN]: '1 to 100 letters, digits, dots, hyphens or underscores',
-  [PLAIN_TEXT_PATTERN]: 'text without control characters (no NUL, tab or line breaks)',
-};
+const patternRules: ReadonlyMap<string, string> = new Map([
+  [OWNER_NAME_PATTERN, OWNER_NAME_RULE],
+  [PROJECT_NAME_PATTERN, '1 to 100 letters, digits, dots, hyphens or underscores'],
+  [PLAIN_TEXT_PATTERN, 'text without control characters (no NUL, tab or line breaks)'],
+]);
 
-const where: Record<string, string> = { body: 'field', querystring: 'query parameter', params: 'path segment', headers: 'header' };
+const where: ReadonlyMap<string, string> = new Map([
+  ['body', 'field'],
+  ['querystring', 'query parameter'],
+  ['params', 'path segment'],
+  ['headers', 'header'],
+]);
 
 function fieldOf(error: AjvError): string {
   const path = error.instancePath.split('/').filter(Boolean);
@@ -29,10 +34,21 @@ function fieldOf(error: AjvError): string {
   return path.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+/** "a string", "an integer", "an email": the article by the word's first letter. */
+const article = (word: string): string => `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+
+/** The allowed values when every branch of a failed anyOf is a const (a TypeBox union of literals). */
+function literalChoices(errors: AjvError[], first: AjvError): unknown[] | undefined {
+  const branches = errors.filter((e) => e.instancePath === first.instancePath && e.keyword !== 'anyOf');
+  const anyOf = errors.find((e) => e.instancePath === first.instancePath && e.keyword === 'anyOf');
+  if (!anyOf || branches.length === 0 || !branches.every((e) => e.keyword === 'const')) return undefined;
+  return branches.map((e) => e.params.allowedValue);
+}
+
 /** One plain sentence for the first schema violation, naming the field. */
 export function describeValidation(errors: AjvError[], context: string | undefined): { message: string; field: string } {
   const error = errors[0];
-  const part = where[context ?? 'body'] ?? 'field';
+  const part = where.get(context ?? 'body') ?? 'field';
   if (!error) return { message: 'The request is not valid.', field: '' };
   const field = fieldOf(error);
   const name = field ? `The ${part} "${field}"` : context === 'body' ? 'The request body' : `The ${part}`;
@@ -47,15 +63,23 @@ export function describeValidation(errors: AjvError[], context: string | undefin
     case 'minLength':
       return { field, message: p.limit === 1 ? `${name} must not be empty.` : `${name} must be at least ${p.limit} characters long.` };
     case 'type':
-      return { field, message: `${name} must be ${p.type === 'object' ? 'a JSON object' : p.type === 'array' ? 'a list' : `a ${String(p.type).replace(',', ' or ')}`}.` };
+      if (!field && context === 'body' && p.type === 'object') {
+        return { field, message: 'The request body must be a JSON object, sent with Content-Type: application/json.' };
+      }
+      return { field, message: `${name} must be ${p.type === 'object' ? 'a JSON object' : p.type === 'array' ? 'a list' : String(p.type).split(',').map(article).join(' or ')}.` };
     case 'enum':
       return { field, message: `${name} must be one of: ${(p.allowedValues as unknown[]).join(', ')}.` };
-    case 'const':
+    case 'const': {
+      const choices = literalChoices(errors, error);
+      if (choices && choices.length > 1) return { field, message: `${name} must be one of: ${choices.join(', ')}.` };
       return { field, message: `${name} must be ${String(p.allowedValue)}.` };
+    }
+    case 'canonicalId':
+      return { field, message: `${name} must be an id written as plain digits, such as 145: no sign, leading zero, spaces, decimal point or exponent.` };
     case 'pattern':
-      return { field, message: `${name} is not valid: use ${patternRules[String(p.pattern)] ?? `text matching ${String(p.pattern)}`}.` };
+      return { field, message: `${name} is not valid: use ${patternRules.get(String(p.pattern)) ?? `text matching ${String(p.pattern)}`}.` };
     case 'format':
-      return { field, message: `${name} must be a ${p.format === 'date-time' ? 'date-time such as 2027-01-31T00:00:00Z' : String(p.format)}.` };
+      return { field, message: `${name} must be ${p.format === 'date-time' ? 'a date-time such as 2027-01-31T00:00:00Z' : article(String(p.format))}.` };
     case 'maximum':
     case 'minimum':
       return { field, message: `${name} must be ${error.keyword === 'maximum' ? 'at most' : 'at least'} ${p.limit}.` };
@@ -109,6 +133,7 @@ export function sendNativeError(request: FastifyRequest, reply: FastifyReply, or
   logIfInternal(request, original, error);
   const retryAfter = error.details.extra?.retry_after_seconds;
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  if (error.code === 'method_not_allowed' && typeof error.details.extra?.allow === 'string') reply.header('allow', error.details.extra.allow);
   if (error.code === 'credentials_required' || error.code === 'token_invalid' || error.code === 'token_expired') {
     reply.header('www-authenticate', 'Bearer realm="keysmith"');
   }

@@ -15,7 +15,15 @@ export function sendGithubError(request: FastifyRequest, reply: FastifyReply, or
   if (KEY_CODES.has(error.code)) {
     return reply.status(error.status).send({
       message: 'Validation Failed',
-      errors: [{ resource: 'PublicKey', field: error.details.field ?? 'key', code: error.code, message: error.message }],
+      errors: [{ resource: 'PublicKey', field: error.details.field ?? 'key', code: error.code, message: error.remedy ? `${error.message} ${error.remedy}` : error.message }],
+      documentation_url,
+    });
+  }
+  // A body of the wrong shape (`title: 123`, `read_only: "yes"`) is refused as GitHub refuses it: 422.
+  if (error.code === 'validation_failed' && (original as { validationContext?: string }).validationContext === 'body') {
+    return reply.status(422).send({
+      message: 'Validation Failed',
+      errors: [{ resource: 'PublicKey', field: error.details.field || 'body', code: 'invalid', message: error.message }],
       documentation_url,
     });
   }

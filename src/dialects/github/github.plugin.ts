@@ -6,6 +6,7 @@ import { readBool } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import { actorOf, contextOf } from '../../http/auth.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
+import { createValidatorCompiler } from '../../http/validation.ts';
 import { requireUser } from '../../modules/access/access.service.ts';
 import { actorScopes } from '../../modules/access/actor.ts';
 import { scopeNames, scopeSatisfies, type Scope } from '../../modules/access/roles.ts';
@@ -44,10 +45,16 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
   const base = `${publicUrl}/api/v3`;
   const tags = ['GitHub-compatible (/api/v3)'];
   app.addSchema(GithubError);
+  // Fastify rebuilds its default validator (which coerces types) in a plugin that adds a schema; keep
+  // ours, so `title: 123` or `read_only: "yes"` is refused as GitHub refuses it. Unknown fields are
+  // ignored, as GitHub ignores them.
+  app.setValidatorCompiler(createValidatorCompiler({ unknownFields: 'drop' }));
   app.setErrorHandler((err, request, reply) => sendGithubError(request, reply, err, publicUrl));
   app.setNotFoundHandler((request, reply) => sendGithubError(request, reply, new AppError('not_found', 'Not Found: this path is not part of the GitHub-compatible API.'), publicUrl));
 
   app.addHook('onSend', async (request, reply) => {
+    // Octokit reports this id in its errors and logs ("request id UNKNOWN" without it).
+    reply.header('x-github-request-id', request.id);
     const held = request.actor ? actorScopes(request.actor) : [];
     reply.header('x-oauth-scopes', (held ?? scopeNames).join(', '));
     const needed = request.routeOptions.config.acceptedScope;

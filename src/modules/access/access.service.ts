@@ -4,7 +4,7 @@ import { AppError, notFound } from '../../errors.ts';
 import type { Db } from '../../db/schema.ts';
 import * as accountsRepo from '../accounts/accounts.repo.ts';
 import { actorScopes, type Actor, type UserActor } from './actor.ts';
-import { describeRoles, permissions, scopeSatisfies, type Permission, type Role, type Scope } from './roles.ts';
+import { describeRoles, memberRoles, permissions, scopeSatisfies, type Permission, type Role, type Scope } from './roles.ts';
 
 export interface AccountAccess {
   accountId: number;
@@ -75,7 +75,9 @@ export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: stri
           } the ${access.role} role.`,
           actor.type === 'service'
             ? `Use a service API key with ${describeRoles(rule.roles)}, created by an admin of ${access.accountName}.`
-            : `Ask an owner or admin of ${access.accountName} to change your role.`,
+            : !(rule.roles as readonly Role[]).some((r) => (memberRoles as readonly Role[]).includes(r))
+              ? `No person can hold ${describeRoles(rule.roles)}: use a service API key with it, which an owner of ${access.accountName} creates with POST /v1/service-api-keys {"name": "ci", "role": "${rule.roles[0]}"}.`
+              : `Ask an owner or admin of ${access.accountName} to change your role.`,
         );
       }
       requireScope(actor, rule.scope, doing[permission]);

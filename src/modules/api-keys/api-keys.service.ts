@@ -1,7 +1,7 @@
 // User and service API keys (contract §3): minted outside the transaction, stored as SHA-256,
 // shown once; the credential check that every authenticated request makes.
 import type { Db, Executor } from '../../db/schema.ts';
-import { readBool } from '../../db/dialect.ts';
+import { isUniqueViolation, readBool } from '../../db/dialect.ts';
 import { mintToken, parseToken } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
@@ -39,6 +39,10 @@ export interface CachedCredential {
   /** Shared by every request of this key; never mutated. */
   actor: Actor;
 }
+
+/** Names are unique per owner (the console lists keys by name). */
+const nameTaken = (message: string): AppError =>
+  new AppError('name_taken', message, 'Choose another name, or delete the old key first.', { field: 'name' });
 
 function toCredential(row: repo.CredentialRow): CachedCredential {
   const scopes = row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]);
@@ -183,7 +187,12 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       const actor = requireUser(ctx.actor, 'User API keys');
       requireUnrestricted(actor);
       const write = this.prepareUserKey(input);
-      return db.transaction().execute((trx) => write(trx, ctx, actor.userId));
+      try {
+        return await db.transaction().execute((trx) => write(trx, ctx, actor.userId));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken(`You already have a user API key called "${input.name}".`);
+        throw err;
+      }
     },
 
     /** Only the user deletes their own user keys; anyone else's id is a 404. */
@@ -236,6 +245,9 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
           details: { role: input.role },
         });
         return row;
+      }).catch((err: unknown) => {
+        if (isUniqueViolation(err)) throw nameTaken(`Account ${acc.accountName} already has a service API key called "${input.name}".`);
+        throw err;
       });
       const createdByLogin = ctx.actor.type === 'user' ? ctx.actor.login : null;
       return { ...view(row), role: input.role, created_by: createdByLogin, key: minted.token };

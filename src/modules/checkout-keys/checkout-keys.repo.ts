@@ -17,9 +17,12 @@ export async function listForProject(db: Executor, projectId: number) {
 /** A fingerprint given as `SHA256:…` or as MD5 colon hex (CircleCI's form): which column holds it. */
 export const fingerprintColumn = (fingerprint: string) => (fingerprint.startsWith('SHA256:') ? 'fingerprint_sha256' : 'fingerprint_md5') as 'fingerprint_sha256' | 'fingerprint_md5';
 
+/** MD5 fingerprints are stored in lower case and accepted in either; SHA256 base64 is case-sensitive. */
+export const fingerprintValue = (fingerprint: string) => (fingerprintColumn(fingerprint) === 'fingerprint_md5' ? fingerprint.toLowerCase() : fingerprint);
+
 export async function findByFingerprint(db: Executor, projectId: number, fingerprint: string) {
   const column = fingerprintColumn(fingerprint);
-  return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).where(column, '=', fingerprint).executeTakeFirst();
+  return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).where(column, '=', fingerprintValue(fingerprint)).executeTakeFirst();
 }
 
 export async function findSealed(db: Executor, id: number) {

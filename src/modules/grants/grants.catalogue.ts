@@ -10,7 +10,8 @@ export const grantCatalogue = {
 
 export type GrantScope = keyof typeof grantCatalogue;
 export const grantScopes = Object.keys(grantCatalogue) as GrantScope[];
-export const isGrantScope = (value: string): value is GrantScope => value in grantCatalogue;
+// Object.hasOwn, not `in`: `toString` or `__proto__` is "in" every object literal.
+export const isGrantScope = (value: string): value is GrantScope => Object.hasOwn(grantCatalogue, value);
 
 /** Where a person gives the grant: the console's Settings → Permissions, with this grant selected. */
 // Scope names are letters, ':' and '_' only, all of which may stand in a query string as they are.

@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { Executor, HostKeysTable } from '../../db/schema.ts';
-import { fingerprintColumn } from '../checkout-keys/checkout-keys.repo.ts';
+import { fingerprintColumn, fingerprintValue } from '../checkout-keys/checkout-keys.repo.ts';
 
 const listed = ['id', 'project_id', 'hostname', 'key_type', 'public_key', 'fingerprint_md5', 'fingerprint_sha256', 'created_at'] as const;
 
@@ -18,7 +18,7 @@ export async function listSealed(db: Executor, projectId: number) {
 
 export async function findHostKey(db: Executor, projectId: number, hostname: string, fingerprint: string) {
   const column = fingerprintColumn(fingerprint);
-  return db.selectFrom('host_keys').select(listed).where('project_id', '=', projectId).where('hostname', '=', hostname).where(column, '=', fingerprint).executeTakeFirst();
+  return db.selectFrom('host_keys').select(listed).where('project_id', '=', projectId).where('hostname', '=', hostname).where(column, '=', fingerprintValue(fingerprint)).executeTakeFirst();
 }
 
 export async function deleteHostKey(db: Executor, id: number): Promise<void> {

@@ -12,11 +12,17 @@ export type Vcs = repo.Vcs;
 export const PROJECT_NAME_PATTERN = '^[A-Za-z0-9._-]{1,100}$';
 const projectName = new RegExp(PROJECT_NAME_PATTERN);
 
-const vcsAliases: Record<string, Vcs> = { gh: 'gh', github: 'gh', bb: 'bb', bitbucket: 'bb' };
+// A Map, not an object literal: `__proto__` or `constructor` from a path must not find anything.
+const vcsAliases: ReadonlyMap<string, Vcs> = new Map([
+  ['gh', 'gh'],
+  ['github', 'gh'],
+  ['bb', 'bb'],
+  ['bitbucket', 'bb'],
+]);
 
 /** Accepts gh, github, bb, bitbucket (any case); anything else is a 404 in a path, a 400 in a body. */
 export function parseVcs(value: string): Vcs | undefined {
-  return vcsAliases[value.toLowerCase()];
+  return vcsAliases.get(value.toLowerCase());
 }
 
 export function createProjectService({ db, access, audit, clock }: { db: Db; access: AccessService; audit: AuditService; clock: { now(): Date } }) {

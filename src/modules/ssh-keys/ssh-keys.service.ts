@@ -63,7 +63,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
       ((existing.kind === 'user' && existing.user_id === callerId) || (owner.kind === 'deploy' && existing.kind === 'deploy' && existing.project_id === owner.projectId));
     if (mine) {
       const where = existing.kind === 'user' ? 'on your account' : 'a deploy key of this repository';
-      return new AppError('key_in_use_by_you', `This key is already ${where}, as key ${existing.id}.`, 'Use that key, or generate a new one with ssh-keygen -t ed25519.', {
+      return new AppError('key_in_use_by_you', `This key is already ${where}, as key ${existing.id}.`, `Nothing to do if you meant to add it here; to use it elsewhere, delete key ${existing.id} first and add it there.`, {
         field: 'key',
         extra: { id: existing.id },
       });
@@ -71,7 +71,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
     return new AppError(
       'key_in_use_elsewhere',
       'This key is already in use elsewhere on this server; a key can belong to only one user or repository, because SSH identifies its owner by the key.',
-      'Generate a new key for this purpose with ssh-keygen -t ed25519.',
+      'Generate a new key pair for this purpose with ssh-keygen -t ed25519 -f <new file> and add the new .pub file instead.',
       { field: 'key' },
     );
   }
@@ -213,10 +213,10 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
         }
       });
       const fingerprints = rows.map((r) => r.fingerprint_sha256);
-      if (new Set(fingerprints).size !== fingerprints.length) throw new AppError('key_in_use_by_you', 'The same key appears twice in the batch.', undefined, { field: 'keys' });
+      if (new Set(fingerprints).size !== fingerprints.length) throw new AppError('key_in_use_by_you', 'The same key appears twice in the batch.', 'List each key once.', { field: 'keys' });
       await db.transaction().execute(async (trx) => {
         const taken = await repo.findExistingFingerprints(trx, fingerprints);
-        if (taken.length > 0) throw new AppError('key_in_use_elsewhere', `${taken.length} of these keys are already in use on this server.`, undefined, { field: 'keys' });
+        if (taken.length > 0) throw new AppError('key_in_use_elsewhere', `${taken.length} of these keys are already in use on this server.`, 'Leave those keys out, or generate new key pairs with ssh-keygen -t ed25519 for them.', { field: 'keys' });
         // Chunks keep each statement under SQLite's bound-parameter limit.
         for (let i = 0; i < rows.length; i += 500) await repo.insertKeys(trx, rows.slice(i, i + 500));
         await audit.recordMany(
