@@ -38,13 +38,10 @@ function RunnerProjects({
   return (
     <fieldset>
       <legend>Projects whose private keys this runner key can read</legend>
+      <p className="hint">Unless limited, a runner key reads every project of {account}, including ones created later.</p>
       <div className="check">
-        <input type="radio" id="runner-all" name="runner-scope" checked={!limited} onChange={() => setLimited(false)} />
-        <label htmlFor="runner-all">Every project of {account}, including ones created later</label>
-      </div>
-      <div className="check">
-        <input type="radio" id="runner-some" name="runner-scope" checked={limited} onChange={() => setLimited(true)} />
-        <label htmlFor="runner-some">Only the projects ticked below</label>
+        <input type="checkbox" id="runner-limited" checked={limited} onChange={(e) => setLimited(e.target.checked)} />
+        <label htmlFor="runner-limited">Only the projects ticked below</label>
       </div>
       {limited && (
         <>
@@ -118,24 +115,14 @@ export function ServiceKeysPage() {
       </Section>
       {runners.length > 0 && (
         <Section title="Who can read private keys">
-          <p>Runner keys fetch the checkout and per-host private keys of projects for CI jobs. Each reads:</p>
-          <table>
-            <caption>Runner keys of {account} and the projects whose private keys they can read</caption>
-            <thead>
-              <tr>
-                <th scope="col">Runner key</th>
-                <th scope="col">Can read the private keys of</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runners.map((k) => (
-                <tr key={k.id}>
-                  <td data-label="Runner key">{k.name}</td>
-                  <td data-label="Can read the private keys of">{readableBy(k, account)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <p>Runner keys fetch the checkout and per-host private keys of projects for CI jobs. Each can read the private keys of:</p>
+          <ul aria-label={`Runner keys of ${account} and the projects whose private keys they can read`}>
+            {runners.map((k) => (
+              <li key={k.id}>
+                <strong>{k.name}</strong>: {readableBy(k, account)}
+              </li>
+            ))}
+          </ul>
         </Section>
       )}
       {roles && (
