@@ -12,7 +12,9 @@ import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
 import { registerAuth } from './http/auth.ts';
 import { consoleRoutes } from './http/console.ts';
+import { errorDocsRoute } from './http/error-docs.ts';
 import { sendNativeError } from './http/errors.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
 import { circleciRoot, circleciV1, circleciV2 } from './dialects/circleci/circleci.plugin.ts';
@@ -97,7 +99,8 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
     if (!entry) routeTable.push((entry = { pattern, methods: new Set() }));
     for (const method of [route.method].flat()) entry.methods.add(method);
   });
-  // Before any route: every route registered from here on gets its credential check.
+  // Before any route: every response gets the security headers, every route its credential check.
+  registerSecurityHeaders(app, { publicUrl: config.publicUrl });
   registerAuth(app, services);
   app.addSchema(NativeError);
 
@@ -119,7 +122,8 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
     docs.addHook('onRoute', (route) => {
       route.config = { ...route.config, auth: 'none' };
     });
-    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+    await docs.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', validatorUrl: null } });
+    errorDocsRoute(docs);
   });
 
   app.setErrorHandler((err, request, reply) => sendNativeError(request, reply, err, config.publicUrl));

@@ -41,6 +41,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
   const projects = createProjectService({ db, access, audit, clock });
   const grants = createGrantService({ db, audit, clock, publicUrl: config.publicUrl });
+  const apiKeys = createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock });
   return {
     db,
     audit,
@@ -52,10 +53,10 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     projects,
     sshKeys: createSshKeyService({ db, projects, audit, clock }),
     grants,
-    checkoutKeys: createCheckoutKeyService({ db, ring, access, projects, grants, audit, clock }),
+    checkoutKeys: createCheckoutKeyService({ db, ring, access, projects, grants, runnerLimits: apiKeys, audit, clock }),
     hostKeys: createHostKeyService({ db, ring, projects, audit, clock }),
     heroku: createHerokuService({ db, ring, audit, clock }),
-    apiKeys: createApiKeyService({ db, credentials, access, audit, lastUsed, clock }),
+    apiKeys,
     sessions: createSessionService({ db, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */

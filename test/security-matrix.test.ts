@@ -46,6 +46,7 @@ const contractTable: Record<Permission, Role[]> = {
   'owner.manage': ['owner'],
   'account.delete': ['owner'],
   'service_key.manage': ['admin', 'owner'],
+  'runner_key.manage': ['owner'],
   'audit.read': ['admin', 'owner'],
 };
 
@@ -64,6 +65,8 @@ interface Row {
   body?: (w: World) => Record<string, unknown>;
   /** The success status when it is not the method's usual one (201 POST, 204 DELETE, 200 otherwise). */
   ok?: number;
+  /** Tells apart two rows of one route. */
+  note?: string;
 }
 
 const rows: Row[] = [
@@ -128,6 +131,16 @@ const rows: Row[] = [
     rule: 'service_key.manage',
     account: 'header',
     url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'read_only')).id}`,
+  },
+  // A runner key reads private keys: only an owner may create or delete one.
+  { method: 'POST', route: '/v1/service-api-keys', note: 'runner', rule: 'runner_key.manage', account: 'header', url: () => '/v1/service-api-keys', body: () => ({ name: 'ci runner', role: 'runner' }) },
+  {
+    method: 'DELETE',
+    route: '/v1/service-api-keys/{id}',
+    note: 'runner',
+    rule: 'runner_key.manage',
+    account: 'header',
+    url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'runner', { name: `runner ${++w.counter}` })).id}`,
   },
   { method: 'GET', route: '/v1/audit-events', rule: 'audit.read', account: 'header', url: () => '/v1/audit-events' },
   { method: 'GET', route: '/v1/user/audit-events', rule: 'any', account: 'none', url: () => '/v1/user/audit-events' },
@@ -321,7 +334,7 @@ async function buildWorld(t: TestApp): Promise<World> {
 
 forEachDatabase('security matrix', (kind) => {
   for (const row of rows) {
-    test(`${row.method} ${row.route}: each caller gets what §2 allows`, async (t) => {
+    test(`${row.method} ${row.route}${row.note ? ` (${row.note})` : ''}: each caller gets what §2 allows`, async (t) => {
       const clock = testClock();
       const app = await appFor(t, kind, { clock });
       const w = await buildWorld(app);

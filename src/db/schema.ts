@@ -56,6 +56,14 @@ export interface ApiKeysTable {
   last_used_at: string | null;
   created_by: number | null;
   created_at: string;
+  /** A runner key limited to the projects in service_key_projects (none left: it reads nothing). */
+  limited_to_projects: Generated<SqlBool>;
+}
+
+/** The projects a limited runner key may fetch checkout credentials for. */
+export interface ServiceKeyProjectsTable {
+  api_key_id: number;
+  project_id: number;
 }
 
 export interface SessionsTable {
@@ -151,6 +159,7 @@ export interface Database {
   memberships: MembershipsTable;
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
+  service_key_projects: ServiceKeyProjectsTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   ssh_keys: SshKeysTable;

@@ -1,7 +1,7 @@
 // Turns anything thrown while serving a request into an AppError, and renders the native /v1 shape.
 // Dialects call toAppError too and render the same error in their own shape.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, isAppError } from '../errors.ts';
+import { AppError, errorDocsUrl, isAppError } from '../errors.ts';
 import { OWNER_NAME_PATTERN, OWNER_NAME_RULE } from '../modules/users/owner-names.ts';
 import { PROJECT_NAME_PATTERN } from '../modules/projects/projects.service.ts';
 import { PLAIN_TEXT_PATTERN } from './schemas.ts';
@@ -143,7 +143,7 @@ export function sendNativeError(request: FastifyRequest, reply: FastifyReply, or
       message: error.message,
       ...(error.remedy ? { remedy: error.remedy } : {}),
       ...(error.details.field ? { field: error.details.field } : {}),
-      docs_url: `${docsBase}/docs`,
+      docs_url: errorDocsUrl(docsBase, error.code),
     },
     request_id: request.id,
   });

@@ -1,19 +1,20 @@
 // Schemas shared by the native routes: the error shape and bounded scalar types.
 import { Type } from 'typebox';
+import { errorCodes } from '../errors.ts';
 import { OWNER_NAME_PATTERN, OWNER_NAME_RULE } from '../modules/users/owner-names.ts';
 
 export const NativeError = Type.Object(
   {
     error: Type.Object({
-      code: Type.String(),
+      code: Type.Enum(errorCodes, { description: 'One of a closed set; each is explained at /docs/errors#<code>.' }),
       message: Type.String(),
       remedy: Type.Optional(Type.String()),
       field: Type.Optional(Type.String()),
-      docs_url: Type.Optional(Type.String()),
+      docs_url: Type.Optional(Type.String({ description: "This code's entry in the error catalogue: <public url>/docs/errors#<code>." })),
     }),
     request_id: Type.String(),
   },
-  { $id: 'NativeError', description: 'Every /v1 error. `code` is one of a closed set; `message` is a sentence a person can act on.' },
+  { $id: 'NativeError', description: 'Every /v1 error. `code` is one of a closed set (see /docs/errors); `message` is a sentence a person can act on.' },
 );
 
 /** Declared on every native route so errors are documented and serialised by schema too. */

@@ -25,8 +25,14 @@ const doing: Record<Permission, string> = {
   'owner.manage': 'Making or removing owners',
   'account.delete': 'Deleting an account',
   'service_key.manage': 'Managing service API keys',
+  'runner_key.manage': 'Creating or deleting a runner service API key',
   'audit.read': "Reading the account's audit log",
 };
+
+/** Refusals that need their reason said, not just the roles that would do. */
+const refusalReasons = new Map<Permission, string>([
+  ['runner_key.manage', "only an owner can, because a runner key reads projects' private keys (checkout and per-host SSH keys)"],
+]);
 
 export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: string }) {
   return {
@@ -68,6 +74,14 @@ export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: stri
     authorize(actor: Actor, access: AccountAccess, permission: Permission): void {
       const rule = permissions[permission];
       if (!(rule.roles as readonly Role[]).includes(access.role)) {
+        const reason = refusalReasons.get(permission);
+        if (reason !== undefined) {
+          throw new AppError(
+            'role_required',
+            `${doing[permission]} in account ${access.accountName}: ${reason}; ${actor.type === 'service' ? 'this service API key has' : 'you have'} the ${access.role} role.`,
+            `Ask an owner of ${access.accountName} to do it.`,
+          );
+        }
         throw new AppError(
           'role_required',
           `${doing[permission]} needs ${describeRoles(rule.roles)} in account ${access.accountName}; ${

@@ -45,6 +45,8 @@ export const permissions = {
   'owner.manage': { roles: ['owner'], scope: 'admin:account' },
   'account.delete': { roles: ['owner'], scope: 'admin:account' },
   'service_key.manage': { roles: admins, scope: 'admin:account' },
+  // A runner key reads projects' private keys, so only an owner may mint or revoke one.
+  'runner_key.manage': { roles: ['owner'], scope: 'admin:account' },
   'audit.read': { roles: admins, scope: 'admin:account' },
 } as const satisfies Record<string, { roles: readonly Role[]; scope: Scope }>;
 export type Permission = keyof typeof permissions;

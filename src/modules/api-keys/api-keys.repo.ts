@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { ApiKeysTable, Executor } from '../../db/schema.ts';
 
-const listed = ['id', 'kind', 'user_id', 'account_id', 'name', 'role', 'start', 'scopes', 'expires_at', 'last_used_at', 'created_by', 'created_at'] as const;
+const listed = ['id', 'kind', 'user_id', 'account_id', 'name', 'role', 'start', 'scopes', 'expires_at', 'last_used_at', 'created_by', 'created_at', 'limited_to_projects'] as const;
 
 export async function insertApiKey(db: Executor, key: Insertable<ApiKeysTable>) {
   return db.insertInto('api_keys').values(key).returning(listed).executeTakeFirstOrThrow();
@@ -62,6 +62,40 @@ export async function findServiceKey(db: Executor, accountId: number, id: number
     .where('id', '=', id)
     .where('kind', '=', 'service')
     .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/** Limits a runner key to these projects (its row must say limited_to_projects). */
+export async function insertKeyProjects(db: Executor, apiKeyId: number, projectIds: readonly number[]): Promise<void> {
+  if (projectIds.length === 0) return;
+  await db
+    .insertInto('service_key_projects')
+    .values(projectIds.map((project_id) => ({ api_key_id: apiKeyId, project_id })))
+    .execute();
+}
+
+/** The projects each of these keys is limited to, in a stable order. */
+export async function listKeyProjects(db: Executor, apiKeyIds: readonly number[]) {
+  if (apiKeyIds.length === 0) return [];
+  return db
+    .selectFrom('service_key_projects')
+    .innerJoin('projects', 'projects.id', 'service_key_projects.project_id')
+    .select(['service_key_projects.api_key_id', 'projects.vcs', 'projects.name'])
+    .where('service_key_projects.api_key_id', 'in', apiKeyIds)
+    .orderBy('projects.vcs')
+    .orderBy('projects.name_lower')
+    .execute();
+}
+
+/** Whether the key is limited to projects, and if so whether this one is among them; undefined: no such key. */
+export async function findProjectLimit(db: Executor, apiKeyId: number, projectId: number) {
+  return db
+    .selectFrom('api_keys')
+    .leftJoin('service_key_projects', (join) =>
+      join.onRef('service_key_projects.api_key_id', '=', 'api_keys.id').on('service_key_projects.project_id', '=', projectId),
+    )
+    .select(['api_keys.limited_to_projects', 'service_key_projects.project_id'])
+    .where('api_keys.id', '=', apiKeyId)
     .executeTakeFirst();
 }
 

@@ -17,10 +17,20 @@ const keyFields = {
 };
 
 export const UserApiKey = Type.Object(keyFields);
-export const ServiceApiKey = Type.Object({ ...keyFields, role: ServiceRole, created_by: Nullable(Type.String()) });
+const serviceKeyFields = {
+  role: ServiceRole,
+  created_by: Nullable(Type.String()),
+  projects: Nullable(
+    Type.Array(Type.String(), {
+      description:
+        "A runner key limited to named projects: the slugs whose checkout credentials it may fetch (empty once they are all deleted: it reads nothing). null: every project of the account (and always for other roles).",
+    }),
+  ),
+};
+export const ServiceApiKey = Type.Object({ ...keyFields, ...serviceKeyFields });
 const secret = { key: Type.String({ description: 'The secret. Shown in this response only; Keysmith keeps only its hash.' }) };
 export const CreatedUserApiKey = Type.Object({ ...keyFields, ...secret });
-export const CreatedServiceApiKey = Type.Object({ ...keyFields, role: ServiceRole, created_by: Nullable(Type.String()), ...secret });
+export const CreatedServiceApiKey = Type.Object({ ...keyFields, ...serviceKeyFields, ...secret });
 
 const newKeyFields = {
   name: PlainText(100, { minLength: 1 }),
@@ -29,6 +39,17 @@ const newKeyFields = {
 };
 export const NewUserApiKeyBody = Type.Object(newKeyFields, { additionalProperties: false });
 export const NewServiceApiKeyBody = Type.Object(
-  { ...newKeyFields, role: Type.Enum(serviceRoles, { description: 'admin, read_write, read_only or runner' }) },
+  {
+    ...newKeyFields,
+    role: Type.Enum(serviceRoles, { description: 'admin, read_write, read_only or runner (only an owner may create a runner key)' }),
+    projects: Type.Optional(
+      Nullable(
+        Type.Array(PlainText(200, { minLength: 1 }), {
+          maxItems: 100,
+          description: "Runner keys only: the projects (<vcs>/<account>/<name>, of this key's account) whose private keys it may read. Omit or null for all.",
+        }),
+      ),
+    ),
+  },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import { requireUnrestricted as requireUnrestrictedKey, requireUser } from '../a
 import type { AccessService, AccountSelector } from '../access/access.service.ts';
 import { isScope, type Scope, type ServiceRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
+import { parseVcs, type ProjectService } from '../projects/projects.service.ts';
 import * as repo from './api-keys.repo.ts';
 import type { CredentialCache } from './credential-cache.ts';
 import type { LastUsedTracker } from './last-used.ts';
@@ -19,7 +20,17 @@ interface Deps {
   access: AccessService;
   audit: AuditService;
   lastUsed: LastUsedTracker;
+  projects: Pick<ProjectService, 'findInAccount'>;
   clock: { now(): Date };
+}
+
+/** At most this many projects in a runner key's list. */
+export const MAX_RUNNER_PROJECTS = 100;
+
+export interface NewServiceKeyInput extends NewKeyInput {
+  role: ServiceRole;
+  /** Runner keys only: the project slugs (<vcs>/<account>/<name>) whose credentials it may fetch; null or absent: all. */
+  projects?: string[] | null;
 }
 
 export interface NewKeyInput {
@@ -71,7 +82,60 @@ function toCredential(row: repo.CredentialRow): CachedCredential {
 /** Why a credential was refused; the message is safe to show and never repeats the credential. */
 export class RefusedCredential extends AppError {}
 
-export function createApiKeyService({ db, credentials, access, audit, lastUsed, clock }: Deps) {
+export function createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock }: Deps) {
+  /** The projects a new runner key is limited to, checked against the key's own account; null: not limited. */
+  async function resolveProjectLimit(acc: { accountId: number; accountName: string }, input: NewServiceKeyInput) {
+    if (input.projects == null) return null;
+    if (input.role !== 'runner') {
+      throw new AppError(
+        'validation_failed',
+        `The projects field limits which projects' private keys a runner key can read, so only a runner key can have one; this key's role is ${input.role}.`,
+        'Leave projects out, or set role to runner.',
+        { field: 'projects' },
+      );
+    }
+    if (input.projects.length === 0) {
+      throw new AppError(
+        'validation_failed',
+        'The projects field must name at least one project.',
+        `Leave it out (or send null) for a runner key that reads every project of account ${acc.accountName}.`,
+        { field: 'projects' },
+      );
+    }
+    const ids = new Map<number, string>();
+    for (const [i, slug] of input.projects.entries()) {
+      const field = `projects[${i}]`;
+      const parts = slug.split('/');
+      const vcs = parts.length === 3 ? parseVcs(parts[0]!) : undefined;
+      if (vcs !== 'gh' && vcs !== 'bb') {
+        throw new AppError(
+          'validation_failed',
+          `The ${field} value "${slug.slice(0, 80)}" is not a project slug: use <vcs>/<account>/<name>, with vcs gh, github, bb or bitbucket.`,
+          'Copy the slug from GET /v1/projects.',
+          { field },
+        );
+      }
+      const [, accountName, name] = parts as [string, string, string];
+      if (accountName.toLowerCase() !== acc.accountName.toLowerCase()) {
+        throw new AppError(
+          'validation_failed',
+          `The project ${slug.slice(0, 160)} is not in account ${acc.accountName}: a runner key of ${acc.accountName} can only be limited to that account's projects.`,
+          `Name projects as ${vcs}/${acc.accountName}/<name>, or create the key in the other account.`,
+          { field },
+        );
+      }
+      const project = await projects.findInAccount(acc.accountId, vcs, name);
+      if (!project) {
+        throw new AppError('validation_failed', `The project ${slug.slice(0, 160)} does not exist in account ${acc.accountName}.`, 'Check the name against GET /v1/projects, or create the project first.', {
+          field,
+        });
+      }
+      ids.set(project.id, `${project.vcs}/${acc.accountName}/${project.name}`);
+    }
+    return { ids: [...ids.keys()], slugs: [...ids.values()] };
+  }
+
+
   function validate(input: NewKeyInput): { expiresAt: string | null; scopes: Scope[] | null } {
     let expiresAt: string | null = null;
     if (input.expires_at != null) {
@@ -209,19 +273,36 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       credentials.clear();
     },
 
+    /** `projects`: null for every project of the account; a list (possibly emptied by deletions) otherwise. */
     async listServiceKeys(ctx: RequestContext, selector: AccountSelector) {
       const acc = await access.resolve(ctx.actor, selector);
       access.authorize(ctx.actor, acc, 'service_key.manage');
       const rows = await repo.listServiceKeys(db, acc.accountId);
-      return rows.map((r) => ({ ...view(r), role: r.role as ServiceRole, created_by: r.created_by_login ?? null }));
+      const limited = rows.filter((r) => readBool(r.limited_to_projects)).map((r) => r.id);
+      const lists = new Map<number, string[]>(limited.map((id) => [id, []]));
+      for (const p of await repo.listKeyProjects(db, limited)) lists.get(p.api_key_id)?.push(`${p.vcs}/${acc.accountName}/${p.name}`);
+      return rows.map((r) => ({ ...view(r), role: r.role as ServiceRole, created_by: r.created_by_login ?? null, projects: lists.get(r.id) ?? null }));
     },
 
-    async createServiceKey(ctx: RequestContext, selector: AccountSelector, input: NewKeyInput & { role: ServiceRole }) {
+    /**
+     * Whether a service key may fetch this project's checkout credentials: a key limited to projects
+     * only for those listed. A limited key whose projects were all deleted reads nothing.
+     */
+    async mayReadProjectSecrets(actor: Actor, projectId: number): Promise<boolean> {
+      if (actor.type !== 'service') return true;
+      const row = await repo.findProjectLimit(db, actor.keyId, projectId);
+      if (!row) return false;
+      return !readBool(row.limited_to_projects) || row.project_id !== null;
+    },
+
+    async createServiceKey(ctx: RequestContext, selector: AccountSelector, input: NewServiceKeyInput) {
       const acc = await access.resolve(ctx.actor, selector);
       access.authorize(ctx.actor, acc, 'service_key.manage');
+      if (input.role === 'runner') access.authorize(ctx.actor, acc, 'runner_key.manage');
       requireUnrestricted(ctx.actor);
       // The role list stops at admin (never owner), so an admin cannot mint a key above their own role.
       const { expiresAt, scopes } = validate(input);
+      const limit = await resolveProjectLimit(acc, input);
       const minted = mintToken('service');
       const createdBy = ctx.actor.type === 'user' ? ctx.actor.userId : null;
       const row = await db.transaction().execute(async (trx) => {
@@ -237,12 +318,14 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
           expires_at: expiresAt,
           created_by: createdBy,
           created_at: clock.now().toISOString(),
+          limited_to_projects: limit !== null,
         });
+        if (limit) await repo.insertKeyProjects(trx, row.id, limit.ids);
         await audit.record(trx, ctx, {
           action: 'service_key.create',
           accountId: acc.accountId,
           target: { type: 'api_key', id: row.id, label: row.name },
-          details: { role: input.role },
+          details: { role: input.role, ...(limit ? { projects: limit.slugs.join(', ') } : {}) },
         });
         return row;
       }).catch((err: unknown) => {
@@ -250,7 +333,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
         throw err;
       });
       const createdByLogin = ctx.actor.type === 'user' ? ctx.actor.login : null;
-      return { ...view(row), role: input.role, created_by: createdByLogin, key: minted.token };
+      return { ...view(row), role: input.role, created_by: createdByLogin, projects: limit?.slugs ?? null, key: minted.token };
     },
 
     async deleteServiceKey(ctx: RequestContext, selector: AccountSelector, id: number) {
@@ -260,6 +343,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       await db.transaction().execute(async (trx) => {
         const row = await repo.findServiceKey(trx, acc.accountId, id);
         if (!row) throw notFound(`Service API key ${id}`);
+        if (row.role === 'runner') access.authorize(ctx.actor, acc, 'runner_key.manage');
         await repo.deleteApiKey(trx, id);
         await audit.record(trx, ctx, { action: 'service_key.delete', accountId: acc.accountId, target: { type: 'api_key', id, label: row.name }, details: { role: row.role } });
       });

@@ -6,7 +6,7 @@ import { generateKeyPair } from '../../crypto/ssh-keypair.ts';
 import type { Db } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { requireScope, type AccessService } from '../access/access.service.ts';
-import type { RequestContext } from '../access/actor.ts';
+import type { Actor, RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { GrantService } from '../grants/grants.service.ts';
 import type { ProjectService } from '../projects/projects.service.ts';
@@ -58,11 +58,13 @@ interface Deps {
   access: AccessService;
   projects: ProjectService;
   grants: GrantService;
+  /** The api-keys module's answer to "may this runner key read this project's private keys?" */
+  runnerLimits: { mayReadProjectSecrets(actor: Actor, projectId: number): Promise<boolean> };
   audit: AuditService;
   clock: { now(): Date };
 }
 
-export function createCheckoutKeyService({ db, ring, access, projects, grants, audit, clock }: Deps) {
+export function createCheckoutKeyService({ db, ring, access, projects, grants, runnerLimits, audit, clock }: Deps) {
   async function findKey(ctx: RequestContext, vcs: string, account: string, name: string, fingerprint: string) {
     const found = await projects.find(ctx, vcs, account, name, 'project.read');
     const key = await repo.findByFingerprint(db, found.project.id, fingerprint);
@@ -159,6 +161,8 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
     /** For `runner` service keys only: the private halves a CI job needs. Every call is audited. */
     async credentials(ctx: RequestContext, vcs: string, account: string, name: string) {
       const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'credentials.fetch');
+      // A runner key limited to other projects is told what it would be told of a project it cannot see.
+      if (!(await runnerLimits.mayReadProjectSecrets(ctx.actor, project.id))) throw notFound(`Project ${vcs}/${account}/${name}`);
       const preferred = withPreferred(await repo.listForProject(db, project.id)).find((k) => k.preferred);
       const hosts = await hostRepo.listSealed(db, project.id);
       const sealedCheckout = preferred ? await repo.findSealed(db, preferred.id) : undefined;

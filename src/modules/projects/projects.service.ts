@@ -39,6 +39,11 @@ export function createProjectService({ db, access, audit, clock }: { db: Db; acc
       return { project, access: acc };
     },
 
+    /** A project of an account the caller has already been checked for (another module's reference). */
+    async findInAccount(accountId: number, vcs: Vcs, name: string) {
+      return repo.findProject(db, accountId, vcs, name);
+    },
+
     async list(ctx: RequestContext, selector: AccountSelector, limit: number, offset: number) {
       const acc = await access.resolve(ctx.actor, selector);
       access.authorize(ctx.actor, acc, 'project.read');

@@ -38,6 +38,8 @@ export interface ApiKey {
 export interface ServiceKey extends ApiKey {
   role: ServiceRole;
   created_by: string | null;
+  /** A runner key limited to these projects' private keys; null: every project of the account. */
+  projects: string[] | null;
 }
 
 export type Created<T> = T & { key: string };

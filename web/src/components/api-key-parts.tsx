@@ -1,6 +1,6 @@
 // What user API keys and service API keys share in the console: the form that creates one (name,
 // expiry, scopes, and a role for service keys) and the table that lists them.
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { scopeNames } from '../../../src/modules/access/roles.ts';
 import type { ApiKey, Created, Scope, ServiceKey, ServiceRole } from '../api/types.ts';
 import { useAction } from '../use-load.ts';
@@ -34,6 +34,7 @@ export interface NewKey {
   expires_at?: string;
   scopes?: Scope[];
   role?: ServiceRole;
+  projects?: string[];
 }
 
 function expiresAt(choice: string, date: string): string | undefined {
@@ -64,8 +65,11 @@ export function NewKeyForm({
   busy,
   error,
   onCreate,
+  roleExtras,
 }: {
   roles?: readonly ServiceRole[];
+  /** More fields for the chosen role (a runner key's projects), shown under the role. */
+  roleExtras?: (role: ServiceRole | '') => ReactNode;
   busy: boolean;
   error: ApiError | undefined;
   onCreate: (key: NewKey) => Promise<boolean>;
@@ -114,6 +118,7 @@ export function NewKeyForm({
           </select>
         </div>
       )}
+      {roles && roleExtras?.(role)}
       <div className="field">
         <label htmlFor="key-expiry">Expires</label>
         <select id="key-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>

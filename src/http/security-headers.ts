@@ -1,0 +1,51 @@
+// Response headers every answer carries, set in one place (an onSend hook on the root instance):
+// - X-Content-Type-Options: nosniff, always;
+// - Strict-Transport-Security when the public URL is https (a year; subdomains are not ours to bind);
+// - Cache-Control: no-store on every response that has not said how it may be cached. API answers
+//   carry secrets (a new key, a session, private keys) or per-caller data, so none is cacheable;
+//   static files (the console's assets, /docs' files) set their own Cache-Control and keep it;
+// - /docs (swagger-ui): a Content-Security-Policy allowing only its own files, and no framing.
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * What @fastify/swagger-ui serves: an HTML page loading its scripts and styles from /docs/static/
+ * (no inline script or style element), the description from /docs/json, and data: images (its icons).
+ * "Try it out" calls the API at the public URL. swagger-ui-bundle.js itself adds one <style> element
+ * with fixed content at start-up; its hash (what Chromium reports for it, the same on every load of
+ * @fastify/swagger-ui 6.1) is the one inline style allowed. Should a new version change it, the page
+ * still works and the browser's console names the new hash.
+ */
+const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+
+export function docsContentSecurityPolicy(publicUrl: string): string {
+  const api = new URL(publicUrl).origin;
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "script-src-attr 'none'",
+    `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`,
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src 'self' ${api}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export function registerSecurityHeaders(app: FastifyInstance, { publicUrl }: { publicUrl: string }): void {
+  const hsts = publicUrl.startsWith('https:') ? 'max-age=31536000' : undefined;
+  const docsCsp = docsContentSecurityPolicy(publicUrl);
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (hsts) reply.header('strict-transport-security', hsts);
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    const path = request.url.split('?', 1)[0]!;
+    if (path === '/docs' || path.startsWith('/docs/')) {
+      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', docsCsp);
+      reply.header('x-frame-options', 'DENY');
+    }
+    return payload;
+  });
+}
