@@ -194,7 +194,7 @@ forEachDatabase('API keys', (kind) => {
     const alice = await seed(app);
     const service = await addServiceKey(app, alice.key, 'acme', 'read_only');
     const me = await app.request({ method: 'GET', url: '/v1/user', headers: bearer(service.key) });
-    assert.deepEqual(me.json(), { type: 'service_key', service_key: { id: service.id, name: 'read_only key', role: 'read_only', scopes: null, account: { name: 'acme' } } });
+    assert.deepEqual(me.json(), { type: 'service_key', service_key: { id: service.id, name: service.name, role: 'read_only', scopes: null, account: { name: 'acme' } } });
     const res = await app.request({ method: 'GET', url: '/v1/user/api-keys', headers: bearer(service.key) });
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().error.code, 'user_key_required');

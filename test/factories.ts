@@ -42,7 +42,7 @@ export async function addServiceKey(t: TestApp, ownerKey: string, account: strin
     payload: { name: `${role} key ${++serviceKeySerial}`, role, ...extra },
   });
   assert.equal(res.statusCode, 201, res.body);
-  return res.json() as { id: number; key: string; role: ServiceRole };
+  return res.json() as { id: number; name: string; key: string; role: ServiceRole };
 }
 
 export async function addProject(t: TestApp, key: string, account: string, name = 'web') {
