@@ -2,12 +2,14 @@ import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type Migra
 import * as foundation from './migrations/2026_11_22_0001_foundation.ts';
 import * as sshKeys from './migrations/2026_11_22_0002_ssh_keys.ts';
 import * as checkoutKeys from './migrations/2026_11_22_0003_checkout_keys.ts';
+import * as auditCounts from './migrations/2026_12_01_0001_audit_counts.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
   '2026_11_22_0001_foundation': foundation,
   '2026_11_22_0002_ssh_keys': sshKeys,
   '2026_11_22_0003_checkout_keys': checkoutKeys,
+  '2026_12_01_0001_audit_counts': auditCounts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
