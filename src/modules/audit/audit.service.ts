@@ -76,6 +76,14 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
     counting = new Map();
   }
 
+  // Writes run one after another, so flush() returns only once an early write still under way is done.
+  let writes: Promise<void> = Promise.resolve();
+  function scheduleWrite(): Promise<void> {
+    const next = writes.catch(() => {}).then(writeUnwritten);
+    writes = next;
+    return next;
+  }
+
   async function writeUnwritten(): Promise<void> {
     while (unwritten.length > 0) {
       // Taken out before the await, so overlapping flushes never write a count twice.
@@ -141,7 +149,7 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
       if (counting.size >= MAX_REFUSAL_KEYS) {
         // A flood of distinct keys: write this window now rather than grow it or drop anything.
         closeWindow();
-        writeUnwritten().catch((err: unknown) => logger.error({ err }, 'writing refused authentications failed; they are kept for the next flush'));
+        scheduleWrite().catch((err: unknown) => logger.error({ err }, 'writing refused authentications failed; they are kept for the next flush'));
       }
       counting.set(key, { reason, scheme, remoteAddr, login, userAgent: clip(event.userAgent, 512), count: 1, first: now, last: now });
     },
@@ -149,7 +157,7 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
     /** Closes the current window and writes every count not yet written. */
     async flush(): Promise<void> {
       closeWindow();
-      await writeUnwritten();
+      await scheduleWrite();
     },
   };
 }
