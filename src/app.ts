@@ -169,12 +169,18 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
     services.flush().catch((err: unknown) => logger.error({ err }, 'flushing last-used times and audit queue failed'));
   }, config.lastUsedFlushMs);
   flushTimer.unref();
+  // Refused authentications are counted in memory; a kill -9 loses at most this window of counts.
+  const refusalTimer = setInterval(() => {
+    services.audit.flush().catch((err: unknown) => logger.error({ err }, 'writing refused authentications failed'));
+  }, config.refusedAuthFlushMs);
+  refusalTimer.unref();
   const sweepTimer = setInterval(() => {
     services.sessions.deleteExpired().catch((err: unknown) => logger.error({ err }, 'deleting expired sessions failed'));
   }, 60 * 60 * 1000);
   sweepTimer.unref();
   app.addHook('onClose', async () => {
     clearInterval(flushTimer);
+    clearInterval(refusalTimer);
     clearInterval(sweepTimer);
     await services.flush();
   });

@@ -19,6 +19,8 @@ export interface Config {
   readonly sessionTtlSeconds: number;
   /** How often pending `last_used_at` values are written to the database, in milliseconds. */
   readonly lastUsedFlushMs: number;
+  /** How long refused authentications are counted before the counts are written (at most 1 s). */
+  readonly refusedAuthFlushMs: number;
   /** How long a looked-up API key is trusted before it is read again, in milliseconds. */
   readonly credentialCacheTtlMs: number;
 }
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.KEYSMITH_LOG_LEVEL?.trim() || 'info',
     sessionTtlSeconds: 12 * 60 * 60,
     lastUsedFlushMs: 5_000,
+    refusedAuthFlushMs: 1_000,
     credentialCacheTtlMs: 5_000,
   });
 }

@@ -2,6 +2,7 @@ import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type Migra
 import * as foundation from './migrations/2026_11_22_0001_foundation.ts';
 import * as sshKeys from './migrations/2026_11_22_0002_ssh_keys.ts';
 import * as checkoutKeys from './migrations/2026_11_22_0003_checkout_keys.ts';
+import * as auditCounts from './migrations/2026_12_01_0001_audit_counts.ts';
 import * as runnerProjects from './migrations/2026_12_01_0002_runner_projects.ts';
 import * as keyNames from './migrations/2026_12_01_0003_key_names.ts';
 
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_22_0001_foundation': foundation,
   '2026_11_22_0002_ssh_keys': sshKeys,
   '2026_11_22_0003_checkout_keys': checkoutKeys,
+  '2026_12_01_0001_audit_counts': auditCounts,
   '2026_12_01_0002_runner_projects': runnerProjects,
   '2026_12_01_0003_key_names': keyNames,
 };

@@ -89,6 +89,10 @@ export interface AuditEventsTable {
   user_agent: string | null;
   /** JSON object with non-secret details. */
   details: string | null;
+  /** How many identical events this row stands for (refused authentications are counted per window). */
+  count: Generated<number>;
+  /** The last of the counted events; null when the row is one event. */
+  last_occurred_at: string | null;
 }
 
 export interface SshKeysTable {

@@ -24,16 +24,21 @@ declare module 'fastify' {
   }
 }
 
-type Presented = { scheme: 'bearer' | 'token' | 'basic' | 'circle-token' | 'circle-token-query'; token: string } | { scheme: 'cookie'; sessionId: string };
+type Presented =
+  | { scheme: 'bearer' | 'token' | 'circle-token' | 'circle-token-query'; token: string }
+  | { scheme: 'basic'; token: string; login: string | null }
+  | { scheme: 'cookie'; sessionId: string };
 
-function fromBasic(encoded: string): string {
+/** The key of a Basic credential, and the user name when it is a name beside the key (for the audit trail). */
+function fromBasic(encoded: string): { token: string; login: string | null } {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const user = colon === -1 ? decoded : decoded.slice(0, colon);
   const password = colon === -1 ? '' : decoded.slice(colon + 1);
-  if (/^ks[us]_/.test(user)) return user;
-  if (/^ks[us]_/.test(password)) return password;
-  return password || user;
+  if (/^ks[us]_/.test(user)) return { token: user, login: null };
+  if (/^ks[us]_/.test(password)) return { token: password, login: user || null };
+  if (password) return { token: password, login: user || null };
+  return { token: user, login: null };
 }
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -59,7 +64,7 @@ function presented(request: FastifyRequest): Presented | undefined {
     const value = space === -1 ? '' : authorization.slice(space + 1).trim();
     if (scheme === 'bearer') return { scheme: 'bearer', token: value };
     if (scheme === 'token') return { scheme: 'token', token: value };
-    if (scheme === 'basic') return { scheme: 'basic', token: fromBasic(value) };
+    if (scheme === 'basic') return { scheme: 'basic', ...fromBasic(value) };
     throw new AppError('token_invalid', 'The Authorization header must be "Bearer <API key>", "token <API key>" or HTTP Basic.', 'Send Authorization: Bearer <your API key>.');
   }
   const circleHeader = request.headers['circle-token'];
@@ -81,8 +86,8 @@ function presented(request: FastifyRequest): Presented | undefined {
 export function registerAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('actor', null);
 
-  const refused = (request: FastifyRequest, reason: string, scheme: string) =>
-    services.audit.refusedAuthentication({ reason, scheme, remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
+  const refused = (request: FastifyRequest, reason: string, scheme: string, login: string | null = null) =>
+    services.audit.refusedAuthentication({ reason, scheme, remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null, login });
 
   async function viaSession(request: FastifyRequest, sessionId: string): Promise<void> {
     const session = await services.sessions.authenticate(sessionId);
@@ -121,7 +126,9 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     }
     if (credential.scheme === 'cookie') return viaSession(request, credential.sessionId);
     const onRefusal = (err: unknown): never => {
-      if (err instanceof RefusedCredential) refused(request, String(err.details.extra?.reason ?? err.code), credential.scheme);
+      if (err instanceof RefusedCredential) {
+        refused(request, String(err.details.extra?.reason ?? err.code), credential.scheme, credential.scheme === 'basic' ? credential.login : null);
+      }
       throw err;
     };
     try {

@@ -9,6 +9,8 @@ import { auditActions } from './audit.actions.ts';
 const AuditEvent = Type.Object({
   id: Type.Integer(),
   occurred_at: Timestamp,
+  count: Type.Integer({ minimum: 1, description: 'How many identical events this row stands for: refused authentications are counted per reason, scheme, address and login over a window of at most a second; every other event is 1.' }),
+  last_occurred_at: Type.Union([Timestamp, Type.Null()], { description: 'When the last of the counted events happened (occurred_at is the first); null for a single event.' }),
   actor: Type.Object({ type: Type.String(), id: Nullable(Type.Integer()), label: Nullable(Type.String()) }),
   action: Type.String(),
   target: Nullable(Type.Object({ type: Type.String(), id: Nullable(Type.String()), label: Nullable(Type.String()) })),
@@ -26,6 +28,8 @@ type Row = Awaited<ReturnType<Services['auditLog']['listOwn']>>['rows'][number];
 const view = (r: Row) => ({
   id: r.id,
   occurred_at: r.occurred_at,
+  count: r.count,
+  last_occurred_at: r.last_occurred_at,
   actor: { type: r.actor_type, id: r.actor_id, label: r.actor_label },
   action: r.action,
   target: r.target_type ? { type: r.target_type, id: r.target_id, label: r.target_label } : null,

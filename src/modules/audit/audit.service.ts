@@ -1,6 +1,7 @@
 // The audit trail. Changes are recorded inside the caller's transaction (record); refused
-// authentications, which change nothing, are queued and written in batches so a flood of bad
-// credentials costs no database write per request.
+// authentications, which change nothing, are counted in memory per (reason, scheme, address, login
+// tried) and written as one counted row per key and window, so a flood of bad credentials costs no
+// database write per request and none of them is dropped.
 import type { Logger } from 'pino';
 import type { Db, Executor } from '../../db/schema.ts';
 import type { RequestContext } from '../access/actor.ts';
@@ -23,14 +24,78 @@ export interface RefusedAuthentication {
   scheme: string;
   remoteAddr: string | null;
   userAgent: string | null;
+  /** The login a sign-in tried, or a Basic user name that is not the key itself; never a secret. */
+  login?: string | null;
 }
 
-const MAX_QUEUED = 10_000;
+/**
+ * Distinct (reason, scheme, address, login) keys counted in one window. More distinct keys than this
+ * do not drop anything: the window is closed early and handed to the writer, and a new one begins.
+ */
+export const MAX_REFUSAL_KEYS = 10_000;
 const clip = (text: string | null, max: number): string | null => (text === null ? null : text.slice(0, max));
 
+interface RefusalCount {
+  reason: string;
+  scheme: string;
+  remoteAddr: string | null;
+  login: string | null;
+  /** The user agent of the first refusal in the window (not part of the key). */
+  userAgent: string | null;
+  count: number;
+  first: string;
+  last: string;
+}
+
 export function createAuditService({ db, clock, logger }: { db: Db; clock: { now(): Date }; logger: Logger }) {
-  const queue: repo.NewAuditEvent[] = [];
-  let dropped = 0;
+  /** The window being counted. */
+  let counting = new Map<string, RefusalCount>();
+  /** Counts of closed windows not yet written (more than one window's only while writes lag or fail). */
+  const unwritten: RefusalCount[] = [];
+
+  const toRow = (c: RefusalCount): repo.NewAuditEvent => ({
+    occurred_at: c.first,
+    last_occurred_at: c.count > 1 ? c.last : null,
+    count: c.count,
+    actor_type: 'anonymous',
+    actor_id: null,
+    actor_label: null,
+    account_id: null,
+    action: 'auth.refused',
+    target_type: null,
+    target_id: null,
+    target_label: null,
+    remote_addr: c.remoteAddr,
+    user_agent: c.userAgent,
+    details: JSON.stringify(c.login === null ? { reason: c.reason, scheme: c.scheme } : { reason: c.reason, scheme: c.scheme, login: c.login }),
+  });
+
+  function closeWindow(): void {
+    if (counting.size === 0) return;
+    for (const c of counting.values()) unwritten.push(c);
+    counting = new Map();
+  }
+
+  // Writes run one after another, so flush() returns only once an early write still under way is done.
+  let writes: Promise<void> = Promise.resolve();
+  function scheduleWrite(): Promise<void> {
+    const next = writes.catch(() => {}).then(writeUnwritten);
+    writes = next;
+    return next;
+  }
+
+  async function writeUnwritten(): Promise<void> {
+    while (unwritten.length > 0) {
+      // Taken out before the await, so overlapping flushes never write a count twice.
+      const batch = unwritten.splice(0, 500);
+      try {
+        await repo.insertEvents(db, batch.map(toRow));
+      } catch (err) {
+        unwritten.unshift(...batch);
+        throw err;
+      }
+    }
+  }
 
   function actorFields(origin: AuditOrigin): Pick<repo.NewAuditEvent, 'actor_type' | 'actor_id' | 'actor_label' | 'remote_addr' | 'user_agent'> {
     if ('cli' in origin) return { actor_type: 'system', actor_id: null, actor_label: 'keysmith cli', remote_addr: null, user_agent: null };
@@ -67,43 +132,32 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
       for (let i = 0; i < rows.length; i += 500) await repo.insertEvents(trx, rows.slice(i, i + 500));
     },
 
-    /** Queues a refused authentication; flush() writes the queue. Nothing of the credential is kept. */
+    /** Counts a refused authentication; flush() writes the counts. Nothing of the credential is kept. */
     refusedAuthentication(event: RefusedAuthentication): void {
-      if (queue.length >= MAX_QUEUED) {
-        dropped++;
+      const reason = event.reason.slice(0, 64);
+      const scheme = event.scheme.slice(0, 32);
+      const remoteAddr = clip(event.remoteAddr, 64);
+      const login = clip(event.login ?? null, 128);
+      const key = JSON.stringify([reason, scheme, remoteAddr, login]);
+      const now = clock.now().toISOString();
+      const seen = counting.get(key);
+      if (seen) {
+        seen.count++;
+        seen.last = now;
         return;
       }
-      queue.push({
-        occurred_at: clock.now().toISOString(),
-        actor_type: 'anonymous',
-        actor_id: null,
-        actor_label: null,
-        account_id: null,
-        action: 'auth.refused',
-        target_type: null,
-        target_id: null,
-        target_label: null,
-        remote_addr: clip(event.remoteAddr, 64),
-        user_agent: clip(event.userAgent, 512),
-        details: JSON.stringify({ reason: event.reason, scheme: event.scheme }),
-      });
+      if (counting.size >= MAX_REFUSAL_KEYS) {
+        // A flood of distinct keys: write this window now rather than grow it or drop anything.
+        closeWindow();
+        scheduleWrite().catch((err: unknown) => logger.error({ err }, 'writing refused authentications failed; they are kept for the next flush'));
+      }
+      counting.set(key, { reason, scheme, remoteAddr, login, userAgent: clip(event.userAgent, 512), count: 1, first: now, last: now });
     },
 
+    /** Closes the current window and writes every count not yet written. */
     async flush(): Promise<void> {
-      if (dropped > 0) {
-        logger.warn({ dropped }, 'audit queue was full; refused authentications were not recorded');
-        dropped = 0;
-      }
-      while (queue.length > 0) {
-        // Taken out before the await, so overlapping flushes never write an event twice.
-        const batch = queue.splice(0, 500);
-        try {
-          await repo.insertEvents(db, batch);
-        } catch (err) {
-          queue.unshift(...batch);
-          throw err;
-        }
-      }
+      closeWindow();
+      await scheduleWrite();
     },
   };
 }

@@ -77,7 +77,7 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
       const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
       if (!user || !user.password_hash || !ok) {
         limiter.fail(limitKey);
-        audit.refusedAuthentication({ reason: 'wrong_login_or_password', scheme: 'password', ...origin });
+        audit.refusedAuthentication({ reason: 'wrong_login_or_password', scheme: 'password', login, ...origin });
         throw new AppError('login_failed', 'The login or password is wrong.', 'Check both and try again; a site admin can reset a forgotten password.');
       }
       limiter.succeed(limitKey);
