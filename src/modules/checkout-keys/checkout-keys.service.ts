@@ -3,16 +3,16 @@
 // for a user key, on the calling user's own account under their write:public_key grant.
 import { open, seal, type KeyRing } from '../../crypto/envelope.ts';
 import { generateKeyPair } from '../../crypto/ssh-keypair.ts';
-import type { Db } from '../../db/schema.ts';
+import type { Db, Executor } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { requireScope, type AccessService } from '../access/access.service.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { GrantService } from '../grants/grants.service.ts';
 import type { ProjectService } from '../projects/projects.service.ts';
-import * as sshKeysRepo from '../ssh-keys/ssh-keys.repo.ts';
-import * as hostRepo from '../host-keys/host-keys.repo.ts';
-import { hostKeyAad } from '../host-keys/host-keys.service.ts';
+import type { HostKeyService } from '../host-keys/host-keys.service.ts';
+import type { SealedValues } from '../master-key/sealed-values.ts';
+import type { SshKeyService } from '../ssh-keys/ssh-keys.service.ts';
 import * as repo from './checkout-keys.repo.ts';
 
 export type CheckoutKind = 'deploy' | 'user';
@@ -52,17 +52,41 @@ function withPreferred(rows: repo.CheckoutKeyRow[]): ListedCheckoutKey[] {
   return rows.map((r) => ({ ...r, preferred: r === preferred }));
 }
 
+/** A user checkout key with its project and account, as grants and accounts see it. */
+export type UserCheckoutKey = repo.UserCheckoutKeyRow;
+
+/** Why user checkout keys were removed on someone else's behalf; recorded in each audit row. */
+export type RemovalReason = 'grant revoked' | 'member removed';
+
+/** What grants and accounts need: a user's checkout keys, and removing them (each audited). */
+export interface UserKeyRemoval {
+  listUserKeys(trx: Executor, userId: number, accountId?: number): Promise<UserCheckoutKey[]>;
+  removeKeys(trx: Executor, ctx: RequestContext, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void>;
+}
+
+/** The checkout keys' sealed private halves, for master-key rotation. */
+export function checkoutKeySealedValues(db: Db): SealedValues {
+  return {
+    listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.id, sealed: r.private_key_sealed, aad: checkoutKeyAad(r.project_id, r.fingerprint_sha256) })),
+    findSealed: async (id) => (await repo.findSealed(db, id))?.private_key_sealed,
+    replaceSealed: (id, before, after) => repo.replaceSealed(db, id, before, after),
+  };
+}
+
 interface Deps {
   db: Db;
   ring: KeyRing;
   access: AccessService;
   projects: ProjectService;
-  grants: GrantService;
+  grants: Pick<GrantService, 'require'>;
+  /** The ssh-keys module owns ssh_keys, where each checkout key's public half lives. */
+  publicHalves: Pick<SshKeyService, 'insertPublicHalf' | 'removePublicHalves'>;
+  hostKeys: Pick<HostKeyService, 'openAll'>;
   audit: AuditService;
   clock: { now(): Date };
 }
 
-export function createCheckoutKeyService({ db, ring, access, projects, grants, audit, clock }: Deps) {
+export function createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves, hostKeys, audit, clock }: Deps) {
   async function findKey(ctx: RequestContext, vcs: string, account: string, name: string, fingerprint: string) {
     const found = await projects.find(ctx, vcs, account, name, 'project.read');
     const key = await repo.findByFingerprint(db, found.project.id, fingerprint);
@@ -72,6 +96,35 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
   }
 
   return {
+    listUserKeys: (trx: Executor, userId: number, accountId?: number) => repo.listUserKeys(trx, userId, accountId),
+
+    /** Removes checkout keys (public half and private half) inside the caller's transaction, auditing each. */
+    async removeKeys(trx: Executor, ctx: RequestContext, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void> {
+      await publicHalves.removePublicHalves(trx, keys.map((k) => k.ssh_key_id));
+      await audit.recordMany(
+        trx,
+        ctx,
+        keys.map((k) => ({
+          action: 'checkout_key.delete' as const,
+          accountId: k.account_id,
+          target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${k.account_name}/${k.project_name}` },
+          details: { fingerprint: k.fingerprint_md5, reason },
+        })),
+      );
+    },
+
+    /** An SSH key is being deleted: if it is a checkout key's public half, say in the trail that the checkout key goes too. */
+    async beforeSshKeyRemoved(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void> {
+      const checkout = await repo.findBySshKeyId(trx, sshKeyId);
+      if (!checkout) return;
+      await audit.record(trx, ctx, {
+        action: 'checkout_key.delete',
+        accountId: checkout.account_id,
+        target: { type: 'checkout_key', id: checkout.id, label: `${checkout.vcs}/${checkout.account_name}/${checkout.project_name}` },
+        details: { kind: checkout.kind, fingerprint: checkout.fingerprint_md5, reason: 'its public key was deleted' },
+      });
+    },
+
     async list(ctx: RequestContext, vcs: string, account: string, name: string) {
       const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'project.read');
       return { project, access: acc, keys: withPreferred(await repo.listForProject(db, project.id)) };
@@ -102,7 +155,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
       const createdBy = actor.type === 'user' ? actor.userId : null;
       const id = await db.transaction().execute(async (trx) => {
         if (actor.type === 'user' && kind === 'user') await grants.require(trx, actor, 'write:public_key', 'Creating a user checkout key');
-        const sshKeyId = await sshKeysRepo.insertKey(trx, {
+        const sshKeyId = await publicHalves.insertPublicHalf(trx, {
           kind: kind === 'user' ? 'user' : 'deploy',
           user_id: kind === 'user' ? createdBy : null,
           // Set for user keys too, so deleting the project (or its account) takes the user's key with it.
@@ -146,7 +199,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
       const { project, access: acc, key } = await findKey(ctx, vcs, account, name, fingerprint);
       access.authorize(ctx.actor, acc, 'project_key.write');
       await db.transaction().execute(async (trx) => {
-        await repo.deleteSshKeys(trx, [key.ssh_key_id]);
+        await publicHalves.removePublicHalves(trx, [key.ssh_key_id]);
         await audit.record(trx, ctx, {
           action: 'checkout_key.delete',
           accountId: acc.accountId,
@@ -160,7 +213,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
     async credentials(ctx: RequestContext, vcs: string, account: string, name: string) {
       const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'credentials.fetch');
       const preferred = withPreferred(await repo.listForProject(db, project.id)).find((k) => k.preferred);
-      const hosts = await hostRepo.listSealed(db, project.id);
+      const hosts = await hostKeys.openAll(project.id);
       const sealedCheckout = preferred ? await repo.findSealed(db, preferred.id) : undefined;
       const result = {
         checkout_key:
@@ -172,12 +225,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, a
                 private_key: open(ring, sealedCheckout.private_key_sealed, checkoutKeyAad(project.id, preferred.fingerprint_sha256)).toString('utf8'),
               }
             : null,
-        ssh_keys: hosts.map((h) => ({
-          hostname: h.hostname,
-          fingerprint: h.fingerprint_md5,
-          fingerprint_sha256: h.fingerprint_sha256,
-          private_key: open(ring, h.private_key_sealed, hostKeyAad(project.id, h.hostname, h.fingerprint_sha256)).toString('utf8'),
-        })),
+        ssh_keys: hosts.map((h) => ({ hostname: h.hostname, fingerprint: h.fingerprintMd5, fingerprint_sha256: h.fingerprintSha256, private_key: h.privateKey })),
       };
       await db.transaction().execute((trx) =>
         audit.record(trx, ctx, {

@@ -7,16 +7,26 @@ import { AppError } from '../../errors.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
 import { requireUnrestricted, requireUser } from '../access/access.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
+import type { UserCheckoutKey, UserKeyRemoval } from '../checkout-keys/checkout-keys.service.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
 import * as repo from './grants.repo.ts';
 
-// User checkout keys are what write:public_key allows; a grant of another kind makes none of them.
-const rowsMadeUnder = async (db: Executor, scope: GrantScope, userId: number) => (scope === 'write:public_key' ? checkoutRepo.listUserKeysOf(db, userId) : []);
-const madeKeys = (made: checkoutRepo.UserCheckoutKeyRow[]) =>
+const madeKeys = (made: UserCheckoutKey[]) =>
   made.map((k) => ({ fingerprint: k.fingerprint_md5, fingerprint_sha256: k.fingerprint_sha256, project: `${k.vcs}/${k.account_name}/${k.project_name}`, ssh_key_id: k.ssh_key_id }));
 
-export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; audit: AuditService; clock: { now(): Date }; publicUrl: string }) {
+interface Deps {
+  db: Db;
+  /** The keys made under a grant; late-bound in services.ts (checkout keys also ask grants.require). */
+  checkoutKeys: UserKeyRemoval;
+  audit: AuditService;
+  clock: { now(): Date };
+  publicUrl: string;
+}
+
+export function createGrantService({ db, checkoutKeys, audit, clock, publicUrl }: Deps) {
+  // User checkout keys are what write:public_key allows; a grant of another kind makes none of them.
+  const rowsMadeUnder = async (trx: Executor, scope: GrantScope, userId: number) => (scope === 'write:public_key' ? checkoutKeys.listUserKeys(trx, userId) : []);
+
   function owner(actor: Actor): UserActor {
     const user = requireUser(actor, 'Grants');
     requireUnrestricted(user, 'changing grants');
@@ -76,12 +86,7 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
         const keys = madeKeys(made);
         await repo.deleteGrant(trx, user.userId, scope);
         if (removeKeys) {
-          await checkoutRepo.deleteSshKeys(trx, made.map((k) => k.ssh_key_id));
-          await audit.recordMany(
-            trx,
-            ctx,
-            made.map((k) => ({ action: 'checkout_key.delete' as const, accountId: k.account_id, target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${k.account_name}/${k.project_name}` }, details: { fingerprint: k.fingerprint_md5, reason: 'grant revoked' } })),
-          );
+          await checkoutKeys.removeKeys(trx, ctx, made, 'grant revoked');
         }
         await audit.record(trx, ctx, { action: 'grant.revoke', target: { type: 'grant', id: scope, label: user.login }, details: { keys: keys.length, removed_keys: removeKeys } });
         return { scope, granted: false as const, keys, removed_keys: removeKeys };

@@ -1,9 +1,10 @@
 // Per-host SSH keys (contract §5): a private key a deployment needs for one host (or every host,
 // with an empty hostname). Parsed before it is stored — its public half and fingerprints derived — and
 // sealed; only `runner` keys ever read it back (checkout-credentials).
-import { seal, type KeyRing } from '../../crypto/envelope.ts';
+import { open, seal, type KeyRing } from '../../crypto/envelope.ts';
 import { parseSshPrivateKey, SshPrivateKeyError } from '../../crypto/ssh-private-key.ts';
 import type { Db } from '../../db/schema.ts';
+import type { SealedValues } from '../master-key/sealed-values.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { RequestContext } from '../access/actor.ts';
@@ -16,8 +17,27 @@ const hostname = new RegExp(HOSTNAME_PATTERN);
 
 export const hostKeyAad = (projectId: number, host: string, fingerprintSha256: string): string => `host_key:${projectId}:${host}:${fingerprintSha256}`;
 
+/** The host keys' sealed private halves, for master-key rotation. */
+export function hostKeySealedValues(db: Db): SealedValues {
+  return {
+    listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.id, sealed: r.private_key_sealed, aad: hostKeyAad(r.project_id, r.hostname, r.fingerprint_sha256) })),
+    findSealed: async (id) => (await repo.findSealed(db, id))?.private_key_sealed,
+    replaceSealed: (id, before, after) => repo.replaceSealed(db, id, before, after),
+  };
+}
+
 export function createHostKeyService({ db, ring, projects, audit, clock }: { db: Db; ring: KeyRing; projects: ProjectService; audit: AuditService; clock: { now(): Date } }) {
   return {
+    /** A project's host keys with their private halves opened: for checkout-credentials only. */
+    async openAll(projectId: number) {
+      return (await repo.listSealed(db, projectId)).map((h) => ({
+        hostname: h.hostname,
+        fingerprintMd5: h.fingerprint_md5,
+        fingerprintSha256: h.fingerprint_sha256,
+        privateKey: open(ring, h.private_key_sealed, hostKeyAad(projectId, h.hostname, h.fingerprint_sha256)).toString('utf8'),
+      }));
+    },
+
     async list(ctx: RequestContext, vcs: string, account: string, name: string) {
       const { project } = await projects.find(ctx, vcs, account, name, 'project.read');
       return repo.listForProject(db, project.id);

@@ -72,3 +72,7 @@ export async function findOwnedKey(db: Executor, owner: KeyOwner, id: number) {
 export async function deleteKey(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('ssh_keys').where('id', '=', id).execute();
 }
+
+export async function deleteKeys(db: Executor, ids: number[]): Promise<void> {
+  if (ids.length > 0) await db.deleteFrom('ssh_keys').where('id', 'in', ids).execute();
+}

@@ -9,8 +9,7 @@ import { requireScope, requireUser } from '../access/access.service.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import type { ProjectService } from '../projects/projects.service.ts';
-import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
-import * as usersRepo from '../users/users.repo.ts';
+import type { UserService } from '../users/users.service.ts';
 import * as repo from './ssh-keys.repo.ts';
 
 export interface NewSshKey {
@@ -18,9 +17,17 @@ export interface NewSshKey {
   key: string;
 }
 
+/** What deleting an SSH key asks of the checkout-keys module, whose key may have this public half. */
+export interface PublicHalfRemovalNotice {
+  /** Called inside the deleting transaction, before the row goes (ON DELETE CASCADE takes the checkout key). */
+  beforeSshKeyRemoved(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void>;
+}
+
 interface Deps {
   db: Db;
   projects: ProjectService;
+  users: Pick<UserService, 'findByLogin'>;
+  checkoutKeys: PublicHalfRemovalNotice;
   audit: AuditService;
   clock: { now(): Date };
 }
@@ -37,7 +44,7 @@ export function parseKeyField(text: string): ParsedSshKey {
 
 const defaultTitle = (parsed: ParsedSshKey): string => (parsed.comment ? parsed.comment.slice(0, 255) : `${parsed.type} ${parsed.fingerprintSha256}`);
 
-export function createSshKeyService({ db, projects, audit, clock }: Deps) {
+export function createSshKeyService({ db, projects, users, checkoutKeys, audit, clock }: Deps) {
   function row(parsed: ParsedSshKey, title: string | null | undefined, owner: repo.KeyOwner, addedBy: number | null, readOnly: boolean): Insertable<SshKeysTable> {
     return {
       kind: owner.kind,
@@ -76,18 +83,6 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
     );
   }
 
-  /** Deleting a key that is a checkout key's public half deletes that checkout key too: say so in the trail. */
-  async function recordCheckoutKeyRemoval(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void> {
-    const checkout = await checkoutRepo.findBySshKeyId(trx, sshKeyId);
-    if (!checkout) return;
-    await audit.record(trx, ctx, {
-      action: 'checkout_key.delete',
-      accountId: checkout.account_id,
-      target: { type: 'checkout_key', id: checkout.id, label: `${checkout.vcs}/${checkout.account_name}/${checkout.project_name}` },
-      details: { kind: checkout.kind, fingerprint: checkout.fingerprint_md5, reason: 'its public key was deleted' },
-    });
-  }
-
   /** Inserts one key with its audit row; a key that exists already becomes the right 422. */
   async function insertOne(ctx: AuditOrigin, values: Insertable<SshKeysTable>, owner: repo.KeyOwner, callerId: number | null, audited: { action: 'ssh_key.create' | 'deploy_key.create'; accountId: number | null; label: string }) {
     try {
@@ -110,6 +105,19 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
   }
 
   return {
+    /**
+     * The public half of a checkout key, written by the checkout-keys module inside its own
+     * transaction; the caller has made the pair, so no parsing and no duplicate check here.
+     */
+    async insertPublicHalf(trx: Executor, values: Insertable<SshKeysTable>): Promise<number> {
+      return repo.insertKey(trx, values);
+    },
+
+    /** Removes public halves by id; a checkout key whose half this is goes with it (ON DELETE CASCADE). */
+    async removePublicHalves(trx: Executor, ids: number[]): Promise<void> {
+      await repo.deleteKeys(trx, ids);
+    },
+
     async listUserKeys(ctx: RequestContext, limit: number, offset: number) {
       const user = requireUser(ctx.actor, 'SSH keys');
       requireScope(ctx.actor, 'read:public_key', 'Listing your SSH keys');
@@ -140,7 +148,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'user', userId: user.userId }, id);
         if (!key) throw notFound(`SSH key ${id}`);
-        await recordCheckoutKeyRemoval(trx, ctx, id);
+        await checkoutKeys.beforeSshKeyRemoved(trx, ctx, id);
         await repo.deleteKey(trx, id);
         await audit.record(trx, ctx, { action: 'ssh_key.delete', target: { type: 'ssh_key', id, label: user.login }, details: { fingerprint: key.fingerprint_sha256, title: key.title } });
       });
@@ -148,7 +156,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
 
     /** Anyone may read a user's public keys (as on GitHub); an unknown login is a 404. */
     async listPublicKeysOf(login: string, limit: number, offset: number) {
-      const user = await usersRepo.findUserByLogin(db, login);
+      const user = await users.findByLogin(db, login);
       if (!user) throw notFound(`User ${login}`);
       const owner = { kind: 'user' as const, userId: user.id };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
@@ -186,7 +194,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'deploy', projectId: project.id }, id);
         if (!key) throw notFound(`Deploy key ${id}`);
-        await recordCheckoutKeyRemoval(trx, ctx, id);
+        await checkoutKeys.beforeSshKeyRemoved(trx, ctx, id);
         await repo.deleteKey(trx, id);
         await audit.record(trx, ctx, {
           action: 'deploy_key.delete',

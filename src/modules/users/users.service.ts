@@ -79,6 +79,15 @@ export function createUserService({ db, audit, clock }: { db: Db; audit: AuditSe
       return db.transaction().execute((trx) => write(trx, origin));
     },
 
+    /** A user by login (any case), with their password hash: for sign-in and for naming members. */
+    async findByLogin(trx: Executor, login: string) {
+      return repo.findUserByLogin(trx, login);
+    },
+
+    /** Claims a name in the namespace users and accounts share; throws a unique violation if taken. */
+    claimOwnerName: repo.claimOwnerName,
+    releaseOwnerName: repo.releaseOwnerName,
+
     async countUsers(): Promise<number> {
       return repo.countUsers(db);
     },
