@@ -9,6 +9,7 @@ import { pageOf, setLinkHeader } from '../../http/pagination.ts';
 import { requireUser } from '../../modules/access/access.service.ts';
 import { actorScopes } from '../../modules/access/actor.ts';
 import { scopeNames, scopeSatisfies, type Scope } from '../../modules/access/roles.ts';
+import type { ProjectRef } from '../../modules/projects/projects.service.ts';
 import type { SshKeyRow } from '../../modules/ssh-keys/ssh-keys.repo.ts';
 import type { Services } from '../../services.ts';
 import { sendGithubError } from './github.errors.ts';
@@ -34,6 +35,9 @@ declare module 'fastify' {
     acceptedScope?: Scope;
   }
 }
+
+/** A GitHub repository is a Keysmith project of vcs `gh`: /repos/{owner}/{repo} names gh/{owner}/{repo}. */
+const repoRef = (owner: string, repo: string): ProjectRef => ({ vcs: 'gh', account: owner, name: repo });
 
 const githubTime = (iso: string): string => iso.replace(/\.\d{3}Z$/, 'Z');
 
@@ -148,7 +152,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     async (request, reply) => {
       const { owner, repo } = request.params;
       const page = pageOf(request.query);
-      const { rows, total } = await services.sshKeys.listDeployKeys(contextOf(request), owner, repo, page.limit, page.offset);
+      const { rows, total } = await services.sshKeys.listDeployKeys(contextOf(request), repoRef(owner, repo), page.limit, page.offset);
       setLinkHeader(request, reply, publicUrl, page, total);
       return rows.map((r) => deployKeyView(r, owner, repo));
     },
@@ -159,7 +163,8 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     { config: { acceptedScope: 'write:project' }, schema: { tags, summary: 'Add a deploy key (read-only unless read_only is false)', params: RepoParams, body: NewDeployKeyBody, response: { 201: DeployKey, ...githubErrors } } },
     async (request, reply) => {
       const { owner, repo } = request.params;
-      const body = deployKeyView(await services.sshKeys.addDeployKey(contextOf(request), owner, repo, request.body), owner, repo);
+      const { title, key, read_only: readOnly } = request.body;
+      const body = deployKeyView(await services.sshKeys.addDeployKey(contextOf(request), repoRef(owner, repo), { title, key, readOnly }), owner, repo);
       return reply.status(201).header('location', body.url).send(body);
     },
   );
@@ -169,7 +174,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     { config: { acceptedScope: 'read:project' }, schema: { tags, summary: 'One deploy key', params: RepoKeyParams, response: { 200: DeployKey, ...githubErrors } } },
     async (request) => {
       const { owner, repo, key_id } = request.params;
-      return deployKeyView(await services.sshKeys.getDeployKey(contextOf(request), owner, repo, key_id), owner, repo);
+      return deployKeyView(await services.sshKeys.getDeployKey(contextOf(request), repoRef(owner, repo), key_id), owner, repo);
     },
   );
 
@@ -178,7 +183,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     { config: { acceptedScope: 'write:project' }, schema: { tags, summary: 'Delete a deploy key', params: RepoKeyParams, response: { 204: Type.Null(), ...githubErrors } } },
     async (request, reply) => {
       const { owner, repo, key_id } = request.params;
-      await services.sshKeys.deleteDeployKey(contextOf(request), owner, repo, key_id);
+      await services.sshKeys.deleteDeployKey(contextOf(request), repoRef(owner, repo), key_id);
       return reply.status(204).send(null);
     },
   );

@@ -16,8 +16,7 @@ const Credentials = Type.Object({
 export const projectKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const tags = ['projects'];
   app.get('/v1/projects/:vcs/:account/:name/ssh-keys', { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: ProjectParams, response: { 200: Type.Array(HostKey), ...errorResponses } } }, async (request) => {
-    const { vcs, account, name } = request.params;
-    const rows = await services.hostKeys.list(contextOf(request), vcs, account, name);
+    const rows = await services.hostKeys.list(contextOf(request), request.params);
     return rows.map((r) => ({ hostname: r.hostname, fingerprint: r.fingerprint_md5, fingerprint_sha256: r.fingerprint_sha256, public_key: r.public_key, created_at: r.created_at }));
   });
 
@@ -25,9 +24,8 @@ export const projectKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     '/v1/projects/:vcs/:account/:name/checkout-credentials',
     { schema: { tags, summary: 'The private keys a CI job needs (runner service keys only; every call is audited)', params: ProjectParams, response: { 200: Credentials, ...errorResponses } } },
     async (request, reply) => {
-      const { vcs, account, name } = request.params;
       reply.header('cache-control', 'no-store');
-      return services.checkoutKeys.credentials(contextOf(request), vcs, account, name);
+      return services.checkoutKeys.credentials(contextOf(request), request.params);
     },
   );
 };

@@ -9,7 +9,7 @@ import { requireScope, type AccessService } from '../access/access.service.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { GrantService } from '../grants/grants.service.ts';
-import type { ProjectService } from '../projects/projects.service.ts';
+import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import type { HostKeyService } from '../host-keys/host-keys.service.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
 import type { SshKeyService } from '../ssh-keys/ssh-keys.service.ts';
@@ -18,25 +18,10 @@ import * as repo from './checkout-keys.repo.ts';
 export type CheckoutKind = 'deploy' | 'user';
 export type KeyAlgorithm = 'ed25519' | 'rsa';
 
-/** The names clients send: CircleCI v1.1 (`deploy-key`, `github-user-key`, `bitbucket-user-key`) and v2 (`user-key`). */
-const typeNames: Record<string, CheckoutKind> = {
-  'deploy-key': 'deploy',
-  'user-key': 'user',
-  'github-user-key': 'user',
-  'bitbucket-user-key': 'user',
-};
-
-export function parseCheckoutKeyType(value: string): CheckoutKind {
-  const kind = typeNames[value];
-  if (!kind) {
-    throw new AppError(
-      'validation_failed',
-      `The checkout key type "${value.slice(0, 40)}" is not known; use one of: deploy-key, user-key (also github-user-key, bitbucket-user-key).`,
-      undefined,
-      { field: 'type' },
-    );
-  }
-  return kind;
+export interface NewCheckoutKey {
+  project: ProjectRef;
+  kind: CheckoutKind;
+  algorithm?: KeyAlgorithm | undefined;
 }
 
 /** Binds a sealed private key to its record, so a value moved to another row cannot be opened. */
@@ -87,8 +72,8 @@ interface Deps {
 }
 
 export function createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves, hostKeys, audit, clock }: Deps) {
-  async function findKey(ctx: RequestContext, vcs: string, account: string, name: string, fingerprint: string) {
-    const found = await projects.find(ctx, vcs, account, name, 'project.read');
+  async function findKey(ctx: RequestContext, ref: ProjectRef, fingerprint: string) {
+    const found = await projects.find(ctx, ref, 'project.read');
     const key = await repo.findByFingerprint(db, found.project.id, fingerprint);
     if (!key) throw notFound(`Checkout key ${fingerprint.slice(0, 100)}`);
     const all = withPreferred(await repo.listForProject(db, found.project.id));
@@ -125,15 +110,15 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
       });
     },
 
-    async list(ctx: RequestContext, vcs: string, account: string, name: string) {
-      const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'project.read');
+    async list(ctx: RequestContext, ref: ProjectRef) {
+      const { project, access: acc } = await projects.find(ctx, ref, 'project.read');
       return { project, access: acc, keys: withPreferred(await repo.listForProject(db, project.id)) };
     },
 
     get: findKey,
 
-    async create(ctx: RequestContext, vcs: string, account: string, name: string, kind: CheckoutKind, algorithm: KeyAlgorithm = 'ed25519') {
-      const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'project.read');
+    async create(ctx: RequestContext, { project: ref, kind, algorithm = 'ed25519' }: NewCheckoutKey) {
+      const { project, access: acc } = await projects.find(ctx, ref, 'project.read');
       const slug = `${project.vcs}/${acc.accountName}/${project.name}`;
       const actor = ctx.actor;
       if (kind === 'user' && actor.type !== 'user') {
@@ -195,8 +180,8 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
     },
 
     /** Deleting a checkout key removes its public half too (the deploy key, or the user's own key). */
-    async remove(ctx: RequestContext, vcs: string, account: string, name: string, fingerprint: string) {
-      const { project, access: acc, key } = await findKey(ctx, vcs, account, name, fingerprint);
+    async remove(ctx: RequestContext, ref: ProjectRef, fingerprint: string) {
+      const { project, access: acc, key } = await findKey(ctx, ref, fingerprint);
       access.authorize(ctx.actor, acc, 'project_key.write');
       await db.transaction().execute(async (trx) => {
         await publicHalves.removePublicHalves(trx, [key.ssh_key_id]);
@@ -210,8 +195,8 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
     },
 
     /** For `runner` service keys only: the private halves a CI job needs. Every call is audited. */
-    async credentials(ctx: RequestContext, vcs: string, account: string, name: string) {
-      const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'credentials.fetch');
+    async credentials(ctx: RequestContext, ref: ProjectRef) {
+      const { project, access: acc } = await projects.find(ctx, ref, 'credentials.fetch');
       const preferred = withPreferred(await repo.listForProject(db, project.id)).find((k) => k.preferred);
       const hosts = await hostKeys.openAll(project.id);
       const sealedCheckout = preferred ? await repo.findSealed(db, preferred.id) : undefined;

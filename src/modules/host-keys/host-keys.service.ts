@@ -9,7 +9,7 @@ import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import type { ProjectService } from '../projects/projects.service.ts';
+import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import * as repo from './host-keys.repo.ts';
 
 export const HOSTNAME_PATTERN = '^$|^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$';
@@ -38,20 +38,20 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
       }));
     },
 
-    async list(ctx: RequestContext, vcs: string, account: string, name: string) {
-      const { project } = await projects.find(ctx, vcs, account, name, 'project.read');
+    async list(ctx: RequestContext, ref: ProjectRef) {
+      const { project } = await projects.find(ctx, ref, 'project.read');
       return repo.listForProject(db, project.id);
     },
 
-    async add(ctx: RequestContext, vcs: string, account: string, name: string, input: { hostname: string; private_key: string }) {
-      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
+    async add(ctx: RequestContext, input: { project: ProjectRef; hostname: string; privateKey: string }) {
+      const { project, access } = await projects.find(ctx, input.project, 'project_key.write');
       const host = input.hostname.trim().toLowerCase();
       if (!hostname.test(host)) {
         throw new AppError('validation_failed', 'The hostname must be a host name such as deploy.example.com (letters, digits, dots and hyphens), or empty for every host.', undefined, { field: 'hostname' });
       }
       let parsed;
       try {
-        parsed = parseSshPrivateKey(input.private_key);
+        parsed = parseSshPrivateKey(input.privateKey);
       } catch (err) {
         if (err instanceof SshPrivateKeyError) throw new AppError(err.code, err.message, undefined, { field: 'private_key' });
         throw err;
@@ -83,8 +83,8 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
       }
     },
 
-    async remove(ctx: RequestContext, vcs: string, account: string, name: string, input: { fingerprint: string; hostname: string }) {
-      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
+    async remove(ctx: RequestContext, input: { project: ProjectRef; fingerprint: string; hostname: string }) {
+      const { project, access } = await projects.find(ctx, input.project, 'project_key.write');
       const host = input.hostname.trim().toLowerCase();
       await db.transaction().execute(async (trx) => {
         const key = await repo.findHostKey(trx, project.id, host, input.fingerprint);

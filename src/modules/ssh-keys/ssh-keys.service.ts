@@ -8,7 +8,7 @@ import { AppError, notFound } from '../../errors.ts';
 import { requireScope, requireUser } from '../access/access.service.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
-import type { ProjectService } from '../projects/projects.service.ts';
+import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import type { UserService } from '../users/users.service.ts';
 import * as repo from './ssh-keys.repo.ts';
 
@@ -163,34 +163,34 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
       return { rows, total };
     },
 
-    async listDeployKeys(ctx: RequestContext, account: string, name: string, limit: number, offset: number) {
-      const { project } = await projects.find(ctx, 'gh', account, name, 'project.read');
+    async listDeployKeys(ctx: RequestContext, ref: ProjectRef, limit: number, offset: number) {
+      const { project } = await projects.find(ctx, ref, 'project.read');
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
       return { rows, total };
     },
 
-    async getDeployKey(ctx: RequestContext, account: string, name: string, id: number) {
-      const { project } = await projects.find(ctx, 'gh', account, name, 'project.read');
+    async getDeployKey(ctx: RequestContext, ref: ProjectRef, id: number) {
+      const { project } = await projects.find(ctx, ref, 'project.read');
       const key = await repo.findOwnedKey(db, { kind: 'deploy', projectId: project.id }, id);
       if (!key) throw notFound(`Deploy key ${id}`);
       return key;
     },
 
-    async addDeployKey(ctx: RequestContext, account: string, name: string, input: NewSshKey & { read_only?: boolean }) {
-      const { project, access } = await projects.find(ctx, 'gh', account, name, 'project_key.write');
+    async addDeployKey(ctx: RequestContext, ref: ProjectRef, input: NewSshKey & { readOnly?: boolean | undefined }) {
+      const { project, access } = await projects.find(ctx, ref, 'project_key.write');
       const parsed = parseKeyField(input.key);
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const callerId = ctx.actor.type === 'user' ? ctx.actor.userId : null;
-      return insertOne(ctx, row(parsed, input.title, owner, callerId, input.read_only ?? true), owner, callerId, {
+      return insertOne(ctx, row(parsed, input.title, owner, callerId, input.readOnly ?? true), owner, callerId, {
         action: 'deploy_key.create',
         accountId: access.accountId,
-        label: `gh/${access.accountName}/${project.name}`,
+        label: `${project.vcs}/${access.accountName}/${project.name}`,
       });
     },
 
-    async deleteDeployKey(ctx: RequestContext, account: string, name: string, id: number) {
-      const { project, access } = await projects.find(ctx, 'gh', account, name, 'project_key.write');
+    async deleteDeployKey(ctx: RequestContext, ref: ProjectRef, id: number) {
+      const { project, access } = await projects.find(ctx, ref, 'project_key.write');
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'deploy', projectId: project.id }, id);
         if (!key) throw notFound(`Deploy key ${id}`);
@@ -199,7 +199,7 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
         await audit.record(trx, ctx, {
           action: 'deploy_key.delete',
           accountId: access.accountId,
-          target: { type: 'ssh_key', id, label: `gh/${access.accountName}/${project.name}` },
+          target: { type: 'ssh_key', id, label: `${project.vcs}/${access.accountName}/${project.name}` },
           details: { fingerprint: key.fingerprint_sha256, title: key.title },
         });
       });
