@@ -61,7 +61,7 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
     return parseJson(request, body as string, done);
   });
   // Before any route: every route registered from here on gets its credential check.
-  registerAuth(app, services);
+  registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit });
   app.addSchema(NativeError);
 
   await app.register(swagger, {
@@ -96,19 +96,20 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   });
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(userRoutes, { services });
-  await app.register(accountRoutes, { services });
-  await app.register(projectRoutes, { services, publicUrl: config.publicUrl });
-  await app.register(apiKeyRoutes, { services });
-  await app.register(sessionRoutes, { services, secureCookie: config.publicUrl.startsWith('https:') });
-  await app.register(auditRoutes, { services, publicUrl: config.publicUrl });
-  await app.register(grantRoutes, { services });
-  await app.register(herokuRoutes, { services });
-  await app.register(projectKeyRoutes, { services });
-  await app.register(githubDialect, { prefix: '/api/v3', services, publicUrl: config.publicUrl });
-  await app.register(circleciV1, { prefix: '/api/v1.1', services });
-  await app.register(circleciV2, { prefix: '/api/v2', services });
-  await app.register(circleciRoot, { services });
+  // Each door gets only the services it calls.
+  await app.register(userRoutes, { services: { users: services.users } });
+  await app.register(accountRoutes, { services: { accounts: services.accounts } });
+  await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
+  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys } });
+  await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:') });
+  await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
+  await app.register(grantRoutes, { services: { grants: services.grants } });
+  await app.register(herokuRoutes, { services: { heroku: services.heroku } });
+  await app.register(projectKeyRoutes, { services: { checkoutKeys: services.checkoutKeys, hostKeys: services.hostKeys } });
+  await app.register(githubDialect, { prefix: '/api/v3', services: { sshKeys: services.sshKeys }, publicUrl: config.publicUrl });
+  await app.register(circleciV1, { prefix: '/api/v1.1', services: { checkoutKeys: services.checkoutKeys, hostKeys: services.hostKeys, heroku: services.heroku } });
+  await app.register(circleciV2, { prefix: '/api/v2', services: { checkoutKeys: services.checkoutKeys } });
+  await app.register(circleciRoot, { services: { heroku: services.heroku } });
   await app.register(consoleRoutes, { dir: consoleDir });
 
   const flushTimer = setInterval(() => {

@@ -60,7 +60,7 @@ function splitSlug(slug: string): ProjectRef {
 /** v1.1 and v2 path parameters name the project `project`; the modules call it `name`. */
 const refOf = (p: { vcs: string; account: string; project: string }): ProjectRef => ({ vcs: p.vcs, account: p.account, name: p.project });
 
-export const circleciV1: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const circleciV1: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'checkoutKeys' | 'hostKeys' | 'heroku'> }> = async (app, { services }) => {
   const tags = ['CircleCI-compatible v1.1 (/api/v1.1)'];
   app.addSchema(CircleciError);
   app.setErrorHandler((err, request, reply) => sendCircleciError(request, reply, err));
@@ -114,19 +114,19 @@ export const circleciV1: FastifyPluginAsyncTypebox<{ services: Services }> = asy
 };
 
 /** CircleCI's docs post the Heroku key to /user/heroku-key at the root as well as under /api/v1.1. */
-export const circleciRoot: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const circleciRoot: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'heroku'> }> = async (app, { services }) => {
   app.addSchema(CircleciError);
   app.setErrorHandler((err, request, reply) => sendCircleciError(request, reply, err));
   herokuKeyRoute(app, services, ['CircleCI-compatible v1.1 (/api/v1.1)']);
 };
 
-function herokuKeyRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], services: Services, tags: string[]) {
+function herokuKeyRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], services: Pick<Services, 'heroku'>, tags: string[]) {
   app.post('/user/heroku-key', { schema: { tags, summary: 'Store your Heroku API key (shown afterwards only as its last 4 characters)', body: HerokuKeyBody, response: { 201: HerokuStatus, ...circleciErrors } } }, async (request, reply) =>
     reply.status(201).send(await services.heroku.set(contextOf(request), request.body.apikey)),
   );
 }
 
-export const circleciV2: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const circleciV2: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'checkoutKeys'> }> = async (app, { services }) => {
   const tags = ['CircleCI-compatible v2 (/api/v2)'];
   app.setErrorHandler((err, request, reply) => sendCircleciError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendCircleciError(request, reply, new AppError('not_found', 'Not found: this path is not part of the CircleCI-compatible API.')));

@@ -44,7 +44,7 @@ const githubTime = (iso: string): string => iso.replace(/\.\d{3}Z$/, 'Z');
 /** Every scope that includes `needed`, as GitHub lists them. */
 const acceptedScopes = (needed: Scope): string => scopeNames.filter((s) => scopeSatisfies([s], needed)).join(', ');
 
-export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string }> = async (app, { services, publicUrl }) => {
+export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'sshKeys'>; publicUrl: string }> = async (app, { services, publicUrl }) => {
   const base = `${publicUrl}/api/v3`;
   const tags = ['GitHub-compatible (/api/v3)'];
   app.addSchema(GithubError);

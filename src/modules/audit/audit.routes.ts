@@ -34,7 +34,7 @@ const view = (r: Row) => ({
   details: r.details ? (JSON.parse(r.details) as Record<string, string | number | boolean | null>) : null,
 });
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string }> = async (app, { services, publicUrl }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'auditLog'>; publicUrl: string }> = async (app, { services, publicUrl }) => {
   const tags = ['audit'];
 
   app.get(

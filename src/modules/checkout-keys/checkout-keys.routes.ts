@@ -13,7 +13,7 @@ const Credentials = Type.Object({
   ssh_keys: Type.Array(Type.Object({ hostname: Type.String(), fingerprint: Type.String(), fingerprint_sha256: Type.String(), private_key: Type.String() })),
 });
 
-export const projectKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const projectKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'checkoutKeys' | 'hostKeys'> }> = async (app, { services }) => {
   const tags = ['projects'];
   app.get('/v1/projects/:vcs/:account/:name/ssh-keys', { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: ProjectParams, response: { 200: Type.Array(HostKey), ...errorResponses } } }, async (request) => {
     const rows = await services.hostKeys.list(contextOf(request), request.params);

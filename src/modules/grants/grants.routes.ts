@@ -22,7 +22,7 @@ const Revoked = Type.Object({
   keys: Type.Array(MadeKey, { description: 'The user checkout keys made under this grant (removed only with ?remove_keys=true).' }),
 });
 
-export const grantRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const grantRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'grants'> }> = async (app, { services }) => {
   const tags = ['grants'];
   app.get('/v1/user/grants', { schema: { tags, summary: 'Your grants: each elevated permission, what it allows, and whether you gave it', response: { 200: Type.Array(Grant), ...errorResponses } } }, async (request) =>
     services.grants.list(contextOf(request)),

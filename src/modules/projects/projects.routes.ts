@@ -6,7 +6,7 @@ import { errorResponses } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { NewProjectBody, Project, ProjectListQuery, ProjectParams } from './projects.schemas.ts';
 
-export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string }> = async (app, { services, publicUrl }) => {
+export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'projects'>; publicUrl: string }> = async (app, { services, publicUrl }) => {
   const tags = ['projects'];
   const view = (p: { vcs: 'gh' | 'bb'; name: string; created_at: string }, account: string) => ({
     slug: `${p.vcs}/${account}/${p.name}`,
