@@ -7,8 +7,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Logger } from 'pino';
 import { lazyChildLogger } from './logger.ts';
-import { sql } from 'kysely';
 import type { Config } from './config.ts';
+import { ping } from './db/connect.ts';
 import { AppError } from './errors.ts';
 import { registerAuth } from './http/auth.ts';
 import { consoleRoutes } from './http/console.ts';
@@ -91,7 +91,7 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   );
 
   app.get('/healthz', { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Liveness: 200 once the database answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), '5xx': NativeError } } }, async () => {
-    await sql`select 1`.execute(services.db);
+    await ping(services.db);
     return { status: 'ok' as const };
   });
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());

@@ -2,7 +2,6 @@
 // baseUrl "<public url>/api/v3" works unchanged. Wire shapes only: every rule is in the modules.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { readBool } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import { actorOf, contextOf } from '../../http/auth.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
@@ -65,7 +64,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     title: row.title,
     verified: true,
     created_at: githubTime(row.created_at),
-    read_only: readBool(row.read_only),
+    read_only: row.read_only,
     last_used: row.last_used_at ? githubTime(row.last_used_at) : null,
     fingerprint: row.fingerprint_sha256,
   });

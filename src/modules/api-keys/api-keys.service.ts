@@ -1,7 +1,6 @@
 // User and service API keys (contract §3): minted outside the transaction, stored as SHA-256,
 // shown once; the credential check that every authenticated request makes.
 import type { Db, Executor } from '../../db/schema.ts';
-import { readBool } from '../../db/dialect.ts';
 import { mintToken, parseToken } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
@@ -41,14 +40,14 @@ export interface CachedCredential {
 }
 
 function toCredential(row: repo.CredentialRow): CachedCredential {
-  const scopes = row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]);
+  const { scopes } = row;
   const actor: Actor =
     row.kind === 'user'
       ? {
           type: 'user',
           userId: row.user_id!,
           login: row.login!,
-          isSiteAdmin: readBool(row.is_site_admin),
+          isSiteAdmin: row.is_site_admin,
           profile: { name: row.user_name, email: row.user_email, createdAt: row.user_created_at! },
           credential: { kind: 'api_key', keyId: row.id, scopes },
         }
@@ -105,7 +104,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
     created_at: row.created_at,
     expires_at: row.expires_at,
     last_used_at: lastUsed.merge(row.id, row.last_used_at),
-    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]),
+    scopes: row.scopes,
   });
 
   function accept(credential: CachedCredential): Actor {

@@ -2,7 +2,6 @@
 // that every cookie-authenticated change must echo in X-CSRF-Token.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/schema.ts';
-import { readBool } from '../../db/dialect.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../crypto/password.ts';
 import { randomSecret, sha256Hex } from '../../crypto/random.ts';
 import { AppError } from '../../errors.ts';
@@ -23,7 +22,7 @@ interface SessionUser {
   name: string | null;
   email: string | null;
   created_at: string;
-  is_site_admin: boolean | number;
+  is_site_admin: boolean;
 }
 
 /**
@@ -37,7 +36,7 @@ const sessionActor = (user: SessionUser): UserActor => ({
   type: 'user',
   userId: user.user_id,
   login: user.login,
-  isSiteAdmin: readBool(user.is_site_admin),
+  isSiteAdmin: user.is_site_admin,
   profile: { name: user.name, email: user.email, createdAt: user.created_at },
   credential: { kind: 'session' },
 });

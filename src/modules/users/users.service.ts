@@ -1,5 +1,5 @@
 import type { Db, Executor } from '../../db/schema.ts';
-import { isUniqueViolation, readBool } from '../../db/dialect.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
 import { hashPassword } from '../../crypto/password.ts';
 import { AppError } from '../../errors.ts';
 import { requireUnrestricted } from '../access/access.service.ts';
@@ -28,7 +28,7 @@ export function toUserView(row: Pick<UserRow, 'id' | 'login' | 'name' | 'email' 
     login: row.login,
     name: row.name,
     email: row.email,
-    site_admin: readBool(row.is_site_admin),
+    site_admin: row.is_site_admin,
     created_at: row.created_at,
   };
 }
