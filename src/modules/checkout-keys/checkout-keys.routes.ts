@@ -25,7 +25,11 @@ export const projectKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Servic
     { schema: { tags, summary: 'The private keys a CI job needs (runner service keys only; every call is audited)', params: ProjectParams, response: { 200: Credentials, ...errorResponses } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return services.checkoutKeys.credentials(contextOf(request), request.params);
+      const { checkoutKey: key, hostKeys } = await services.checkoutKeys.credentials(contextOf(request), request.params);
+      return {
+        checkout_key: key && { fingerprint: key.fingerprintMd5, fingerprint_sha256: key.fingerprintSha256, type: key.kind === 'deploy' ? 'deploy-key' : 'user-key', private_key: key.privateKey },
+        ssh_keys: hostKeys.map((h) => ({ hostname: h.hostname, fingerprint: h.fingerprintMd5, fingerprint_sha256: h.fingerprintSha256, private_key: h.privateKey })),
+      };
     },
   );
 };

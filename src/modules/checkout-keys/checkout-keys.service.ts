@@ -200,27 +200,24 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
       const preferred = withPreferred(await repo.listForProject(db, project.id)).find((k) => k.preferred);
       const hosts = await hostKeys.openAll(project.id);
       const sealedCheckout = preferred ? await repo.findSealed(db, preferred.id) : undefined;
-      const result = {
-        checkout_key:
-          preferred && sealedCheckout
-            ? {
-                fingerprint: preferred.fingerprint_md5,
-                fingerprint_sha256: preferred.fingerprint_sha256,
-                type: preferred.kind === 'deploy' ? 'deploy-key' : 'user-key',
-                private_key: open(ring, sealedCheckout.private_key_sealed, checkoutKeyAad(project.id, preferred.fingerprint_sha256)).toString('utf8'),
-              }
-            : null,
-        ssh_keys: hosts.map((h) => ({ hostname: h.hostname, fingerprint: h.fingerprintMd5, fingerprint_sha256: h.fingerprintSha256, private_key: h.privateKey })),
-      };
+      const checkoutKey =
+        preferred && sealedCheckout
+          ? {
+              kind: preferred.kind,
+              fingerprintMd5: preferred.fingerprint_md5,
+              fingerprintSha256: preferred.fingerprint_sha256,
+              privateKey: open(ring, sealedCheckout.private_key_sealed, checkoutKeyAad(project.id, preferred.fingerprint_sha256)).toString('utf8'),
+            }
+          : null;
       await db.transaction().execute((trx) =>
         audit.record(trx, ctx, {
           action: 'credentials.fetch',
           accountId: acc.accountId,
           target: { type: 'project', id: project.id, label: `${project.vcs}/${acc.accountName}/${project.name}` },
-          details: { checkout_key: result.checkout_key?.fingerprint ?? null, ssh_keys: hosts.length },
+          details: { checkout_key: checkoutKey?.fingerprintMd5 ?? null, ssh_keys: hosts.length },
         }),
       );
-      return result;
+      return { checkoutKey, hostKeys: hosts };
     },
   };
 }

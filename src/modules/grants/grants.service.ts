@@ -7,12 +7,10 @@ import { AppError } from '../../errors.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
 import { requireUnrestricted, requireUser } from '../access/access.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import type { UserCheckoutKey, UserKeyRemoval } from '../checkout-keys/checkout-keys.service.ts';
+import type { UserKeyRemoval } from '../checkout-keys/checkout-keys.service.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
 import * as repo from './grants.repo.ts';
 
-const madeKeys = (made: UserCheckoutKey[]) =>
-  made.map((k) => ({ fingerprint: k.fingerprint_md5, fingerprint_sha256: k.fingerprint_sha256, project: `${k.vcs}/${k.account_name}/${k.project_name}`, ssh_key_id: k.ssh_key_id }));
 
 interface Deps {
   db: Db;
@@ -50,8 +48,8 @@ export function createGrantService({ db, checkoutKeys, audit, clock, publicUrl }
           scope,
           ...grantCatalogue[scope],
           granted: given.has(scope),
-          granted_at: given.get(scope) ?? null,
-          keys: madeKeys(await rowsMadeUnder(db, scope, user.userId)),
+          grantedAt: given.get(scope) ?? null,
+          keys: await rowsMadeUnder(db, scope, user.userId),
         })),
       );
     },
@@ -63,17 +61,17 @@ export function createGrantService({ db, checkoutKeys, audit, clock, publicUrl }
       try {
         return await db.transaction().execute(async (trx) => {
           const existing = await repo.findGrant(trx, user.userId, scope);
-          if (existing) return { scope, ...grantCatalogue[scope], granted: true, granted_at: existing.created_at };
+          if (existing) return { scope, ...grantCatalogue[scope], granted: true, grantedAt: existing.created_at };
           const now = clock.now().toISOString();
           await repo.insertGrant(trx, { user_id: user.userId, scope, created_at: now });
           await audit.record(trx, ctx, { action: 'grant.give', target: { type: 'grant', id: scope, label: user.login } });
-          return { scope, ...grantCatalogue[scope], granted: true, granted_at: now };
+          return { scope, ...grantCatalogue[scope], granted: true, grantedAt: now };
         });
       } catch (err) {
         // Given twice at the same moment: the other request won; report its grant.
         const existing = isUniqueViolation(err) ? await repo.findGrant(db, user.userId, scope) : undefined;
         if (!existing) throw err;
-        return { scope, ...grantCatalogue[scope], granted: true, granted_at: existing.created_at };
+        return { scope, ...grantCatalogue[scope], granted: true, grantedAt: existing.created_at };
       }
     },
 
@@ -83,13 +81,12 @@ export function createGrantService({ db, checkoutKeys, audit, clock, publicUrl }
       const scope = scopeOf(value);
       return db.transaction().execute(async (trx) => {
         const made = await rowsMadeUnder(trx, scope, user.userId);
-        const keys = madeKeys(made);
         await repo.deleteGrant(trx, user.userId, scope);
         if (removeKeys) {
           await checkoutKeys.removeKeys(trx, ctx, made, 'grant revoked');
         }
-        await audit.record(trx, ctx, { action: 'grant.revoke', target: { type: 'grant', id: scope, label: user.login }, details: { keys: keys.length, removed_keys: removeKeys } });
-        return { scope, granted: false as const, keys, removed_keys: removeKeys };
+        await audit.record(trx, ctx, { action: 'grant.revoke', target: { type: 'grant', id: scope, label: user.login }, details: { keys: made.length, removed_keys: removeKeys } });
+        return { scope, granted: false as const, keys: made, removedKeys: removeKeys };
       });
     },
 

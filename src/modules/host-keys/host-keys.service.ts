@@ -74,7 +74,7 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
           await audit.record(trx, ctx, { action: 'host_key.create', accountId: access.accountId, target: { type: 'host_key', id, label: slug }, details: { hostname: host, fingerprint: parsed.fingerprintMd5 } });
           return id;
         });
-        return { id, hostname: host, public_key: parsed.publicKey, fingerprint: parsed.fingerprintMd5, fingerprint_sha256: parsed.fingerprintSha256 };
+        return { id, hostname: host, publicKey: parsed.publicKey, fingerprintMd5: parsed.fingerprintMd5, fingerprintSha256: parsed.fingerprintSha256 };
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new AppError('conflict', `This key is already added for ${host === '' ? 'all hosts' : host} in ${slug}.`, 'Nothing to do; delete it first to add it again.', { field: 'private_key' });
