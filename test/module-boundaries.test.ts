@@ -32,6 +32,13 @@ test('no module imports another module\'s repository', () => {
   assert.deepEqual(offending, []);
 });
 
+test('no door (dialects, http, cli, app) imports a repository: doors call services', () => {
+  const src = path.resolve(modulesDir, '..');
+  const doors = [...filesUnder(path.join(src, 'dialects')), ...filesUnder(path.join(src, 'http')), ...filesUnder(path.join(src, 'cli')), path.join(src, 'app.ts'), path.join(src, 'main.ts')];
+  const offending = doors.filter((f) => /from\s*['"][^'"]+\.repo(\.ts)?['"]/.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(src, f));
+  assert.deepEqual(offending, []);
+});
+
 test('the scan sees a foreign repository import, and allows the module\'s own', () => {
   const file = path.join(modulesDir, 'grants', 'grants.service.ts');
   assert.deepEqual(foreignRepoImports(file, "import * as repo from './grants.repo.ts';\nimport type { X } from '../grants/grants.repo.ts';"), []);

@@ -9,7 +9,7 @@ import { requireUser } from '../../modules/access/access.service.ts';
 import { actorScopes } from '../../modules/access/actor.ts';
 import { scopeNames, scopeSatisfies, type Scope } from '../../modules/access/roles.ts';
 import type { ProjectRef } from '../../modules/projects/projects.service.ts';
-import type { SshKeyRow } from '../../modules/ssh-keys/ssh-keys.repo.ts';
+import type { SshKey } from '../../modules/ssh-keys/ssh-keys.service.ts';
 import type { Services } from '../../services.ts';
 import { sendGithubError } from './github.errors.ts';
 import {
@@ -57,7 +57,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     reply.header('x-accepted-oauth-scopes', needed ? acceptedScopes(needed) : '');
   });
 
-  const keyView = (row: SshKeyRow, url: string) => ({
+  const keyView = (row: SshKey, url: string) => ({
     id: row.id,
     key: row.public_key,
     url,
@@ -68,8 +68,8 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     last_used: row.last_used_at ? githubTime(row.last_used_at) : null,
     fingerprint: row.fingerprint_sha256,
   });
-  const userKeyView = (row: SshKeyRow) => keyView(row, `${base}/user/keys/${row.id}`);
-  const deployKeyView = (row: SshKeyRow, owner: string, repo: string) => ({
+  const userKeyView = (row: SshKey) => keyView(row, `${base}/user/keys/${row.id}`);
+  const deployKeyView = (row: SshKey, owner: string, repo: string) => ({
     ...keyView(row, `${base}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/keys/${row.id}`),
     added_by: row.added_by,
   });

@@ -12,6 +12,9 @@ import type { ProjectRef, ProjectService } from '../projects/projects.service.ts
 import type { UserService } from '../users/users.service.ts';
 import * as repo from './ssh-keys.repo.ts';
 
+/** An SSH key as the doors see it: the row, read_only a boolean, with the login of whoever added it. */
+export type SshKey = repo.SshKeyRow;
+
 export interface NewSshKey {
   title?: string | null;
   key: string;
