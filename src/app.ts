@@ -7,8 +7,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Logger } from 'pino';
 import { lazyChildLogger } from './logger.ts';
-import { sql } from 'kysely';
 import type { Config } from './config.ts';
+import { ping } from './db/connect.ts';
 import { AppError } from './errors.ts';
 import { registerAuth } from './http/auth.ts';
 import { consoleRoutes } from './http/console.ts';
@@ -101,7 +101,7 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   });
   // Before any route: every response gets the security headers, every route its credential check.
   registerSecurityHeaders(app, { publicUrl: config.publicUrl });
-  registerAuth(app, services);
+  registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit });
   app.addSchema(NativeError);
 
   await app.register(swagger, {
@@ -143,26 +143,27 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   });
 
   app.get('/healthz', { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Liveness: 200 once the database answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), '5xx': NativeError } } }, async () => {
-    await sql`select 1`.execute(services.db);
+    await ping(services.db);
     return { status: 'ok' as const };
   });
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(userRoutes, { services });
-  await app.register(accountRoutes, { services });
-  await app.register(projectRoutes, { services, publicUrl: config.publicUrl });
-  await app.register(apiKeyRoutes, { services });
-  await app.register(sessionRoutes, { services, secureCookie: config.publicUrl.startsWith('https:') });
-  await app.register(auditRoutes, { services, publicUrl: config.publicUrl });
-  await app.register(grantRoutes, { services });
-  await app.register(herokuRoutes, { services });
+  // Each door gets only the services it calls.
+  await app.register(userRoutes, { services: { users: services.users } });
+  await app.register(accountRoutes, { services: { accounts: services.accounts } });
+  await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
+  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys } });
+  await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:') });
+  await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
+  await app.register(grantRoutes, { services: { grants: services.grants } });
+  await app.register(herokuRoutes, { services: { heroku: services.heroku } });
   await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, publicUrl: config.publicUrl });
   await app.register(checkoutKeyRoutes, { checkoutKeys: services.checkoutKeys, publicUrl: config.publicUrl });
   await app.register(hostKeyRoutes, { hostKeys: services.hostKeys });
-  await app.register(githubDialect, { prefix: '/api/v3', services, publicUrl: config.publicUrl });
-  await app.register(circleciV1, { prefix: '/api/v1.1', services });
-  await app.register(circleciV2, { prefix: '/api/v2', services });
-  await app.register(circleciRoot, { services });
+  await app.register(githubDialect, { prefix: '/api/v3', services: { sshKeys: services.sshKeys }, publicUrl: config.publicUrl });
+  await app.register(circleciV1, { prefix: '/api/v1.1', services: { checkoutKeys: services.checkoutKeys, hostKeys: services.hostKeys, heroku: services.heroku } });
+  await app.register(circleciV2, { prefix: '/api/v2', services: { checkoutKeys: services.checkoutKeys } });
+  await app.register(circleciRoot, { services: { heroku: services.heroku } });
   await app.register(consoleRoutes, { dir: consoleDir });
 
   const flushTimer = setInterval(() => {

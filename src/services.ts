@@ -3,13 +3,13 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { KeyRing } from './crypto/envelope.ts';
-import { createCheckoutKeyService } from './modules/checkout-keys/checkout-keys.service.ts';
+import { checkoutKeySealedValues, createCheckoutKeyService, type CheckoutKeyService } from './modules/checkout-keys/checkout-keys.service.ts';
 import { createGrantService } from './modules/grants/grants.service.ts';
-import { createHostKeyService } from './modules/host-keys/host-keys.service.ts';
-import { createHerokuService } from './modules/integrations/heroku.service.ts';
+import { createHostKeyService, hostKeySealedValues } from './modules/host-keys/host-keys.service.ts';
+import { createHerokuService, herokuSealedValues } from './modules/integrations/heroku.service.ts';
 import type { Db } from './db/schema.ts';
 import { createAccessService } from './modules/access/access.service.ts';
-import { createAccountService } from './modules/accounts/accounts.service.ts';
+import { createAccountService, createMembershipLookup } from './modules/accounts/accounts.service.ts';
 import { createApiKeyService, type CachedCredential } from './modules/api-keys/api-keys.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
 import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
@@ -36,28 +36,47 @@ export interface ServiceDeps {
 
 export function createServices({ db, ring, config, logger, clock = systemClock }: ServiceDeps) {
   const audit = createAuditService({ db, clock, logger });
-  const access = createAccessService({ db, publicUrl: config.publicUrl });
+  const access = createAccessService({ memberships: createMembershipLookup(db), publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
   const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
+  const users = createUserService({ db, audit, clock });
   const projects = createProjectService({ db, access, audit, clock });
-  const grants = createGrantService({ db, audit, clock, publicUrl: config.publicUrl });
+  const hostKeys = createHostKeyService({ db, ring, projects, audit, clock });
+
+  // Two pairs of modules need each other, so one edge of each is bound late, through `checkoutKeys`
+  // (assigned below, before any request can arrive):
+  // - checkout keys write their public halves through sshKeys, and deleting an SSH key tells
+  //   checkoutKeys first (sshKeys → checkoutKeys.beforeSshKeyRemoved);
+  // - checkout keys ask grants.require, and revoking a grant removes the keys made under it
+  //   (grants → checkoutKeys.listUserKeys / removeKeys).
+  let checkoutKeys: CheckoutKeyService | undefined;
+  const late = () => checkoutKeys!;
+  const userKeyRemoval = {
+    listUserKeys: (...args: Parameters<CheckoutKeyService['listUserKeys']>) => late().listUserKeys(...args),
+    removeKeys: (...args: Parameters<CheckoutKeyService['removeKeys']>) => late().removeKeys(...args),
+  };
+  const sshKeys = createSshKeyService({ db, projects, users, checkoutKeys: { beforeSshKeyRemoved: (...args) => late().beforeSshKeyRemoved(...args) }, audit, clock });
+  const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
   const apiKeys = createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock });
+  checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, audit, clock });
   return {
     db,
     audit,
     access,
     lastUsed,
     auditLog: createAuditReader({ db, access }),
-    users: createUserService({ db, audit, clock }),
-    accounts: createAccountService({ db, credentials, access, audit, clock }),
+    users,
+    accounts: createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }),
     projects,
-    sshKeys: createSshKeyService({ db, projects, audit, clock }),
+    sshKeys,
     grants,
-    checkoutKeys: createCheckoutKeyService({ db, ring, access, projects, grants, runnerLimits: apiKeys, audit, clock }),
-    hostKeys: createHostKeyService({ db, ring, projects, audit, clock }),
+    checkoutKeys,
+    hostKeys,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
-    sessions: createSessionService({ db, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
+    sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
+    /** Each owning module's sealed values, for master-key rotation. */
+    sealedValues: { checkout_keys: checkoutKeySealedValues(db), host_keys: hostKeySealedValues(db), heroku_keys: herokuSealedValues(db) },
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */
     async flush(): Promise<void> {

@@ -14,6 +14,10 @@ async function rowCounts(app: TestApp) {
     const row = await app.services.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
+  // A refused sign-in (the battery signs in as each name) is recorded, as every refused
+  // authentication is; what must not appear is the audit row of a change.
+  const changes = await app.services.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '!=', 'auth.refused').executeTakeFirstOrThrow();
+  counts.audit_events = Number(changes.n);
   return counts;
 }
 
@@ -83,7 +87,12 @@ forEachDatabase('prototype names as names', (kind) => {
         assert.doesNotMatch(String(message), /went wrong on our side/, label);
       }
     }
+    await app.services.flush();
     assert.deepEqual(await rowCounts(app), before, 'nothing written');
+    const refused = await app.services.db.selectFrom('audit_events').select(['details', 'count']).where('action', '=', 'auth.refused').execute();
+    for (const name of PROTOTYPE_NAMES) {
+      assert.ok(refused.some((r) => (JSON.parse(String(r.details)) as { login?: string }).login === name), `the refused sign-in as ${name} is recorded`);
+    }
     // The project list of the account still answers (a row with vcs "{}" used to break it on PostgreSQL).
     const list = await app.request({ method: 'GET', url: '/v1/projects', headers });
     assert.equal(list.statusCode, 200, list.body);

@@ -66,7 +66,7 @@ forEachDatabase('secrets at rest', (kind) => {
     const next = masterKeyFrom(randomBytes(32));
     const both: KeyRing = { current: next, previous: [oldRing.current] };
     const during = createServices({ db: app.services.db, ring: both, config: app.config, logger: app.app.log as never });
-    const fetchWith = (services: typeof during) => services.checkoutKeys.credentials({ actor: { type: 'service', keyId: service.id, keyName: 'runner', accountId: 1, accountName: 'acme', role: 'runner', scopes: null }, remoteAddr: null, userAgent: null }, 'gh', 'acme', 'web');
+    const fetchWith = (services: typeof during) => services.checkoutKeys.credentials({ actor: { type: 'service', keyId: service.id, keyName: 'runner', accountId: 1, accountName: 'acme', role: 'runner', scopes: null }, remoteAddr: null, userAgent: null }, { vcs: 'gh', account: 'acme', name: 'web' });
     const before = await fetchWith(during);
 
     const report = await rotateMasterKey(app.services, oldRing, next);

@@ -5,6 +5,7 @@
 //
 // Sealed form: v1.<masterKeyId>.<base64url(wrapNonce|wrappedKey|wrapTag)>.<base64url(nonce|ciphertext|tag)>
 // '.' is not a base64url character, so the four parts split unambiguously.
+import { CodedError } from './coded-error.ts';
 import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 
 export interface MasterKey {
@@ -22,15 +23,7 @@ export interface KeyRing {
 export type EnvelopeErrorCode = 'unknown_master_key' | 'tampered' | 'malformed';
 
 /** The only error open/rewrap/sealedWith throw for bad input. Messages never hold key material or plaintext. */
-export class EnvelopeError extends Error {
-  readonly code: EnvelopeErrorCode;
-
-  constructor(code: EnvelopeErrorCode, message: string) {
-    super(message);
-    this.name = 'EnvelopeError';
-    this.code = code;
-  }
-}
+export class EnvelopeError extends CodedError<EnvelopeErrorCode> {}
 
 const VERSION = 'v1';
 const KEY_BYTES = 32;

@@ -4,9 +4,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config, MasterKeySource } from '../config.ts';
+import { CodedError } from './coded-error.ts';
 import { masterKeyFrom, type KeyRing } from './envelope.ts';
 
-export class MasterKeyError extends Error {}
+export type MasterKeyErrorCode = 'malformed_master_key' | 'missing_master_key_file';
+
+export class MasterKeyError extends CodedError<MasterKeyErrorCode> {}
 
 export interface LoadedMasterKey {
   key: Buffer;
@@ -17,7 +20,7 @@ export interface LoadedMasterKey {
 function decode(base64: string, where: string): Buffer {
   const key = Buffer.from(base64.trim(), 'base64');
   if (key.length !== 32) {
-    throw new MasterKeyError(`${where} must hold 32 random bytes in base64 (for example: openssl rand -base64 32).`);
+    throw new MasterKeyError('malformed_master_key', `${where} must hold 32 random bytes in base64 (for example: openssl rand -base64 32).`);
   }
   return key;
 }
@@ -25,7 +28,7 @@ function decode(base64: string, where: string): Buffer {
 export function loadMasterKey(source: MasterKeySource): LoadedMasterKey {
   if (source.kind === 'env') return { key: decode(source.base64, 'KEYSMITH_MASTER_KEY') };
   if (source.kind === 'file') {
-    if (!fs.existsSync(source.path)) throw new MasterKeyError(`KEYSMITH_MASTER_KEY_FILE names ${source.path}, which does not exist.`);
+    if (!fs.existsSync(source.path)) throw new MasterKeyError('missing_master_key_file', `KEYSMITH_MASTER_KEY_FILE names ${source.path}, which does not exist.`);
     return { key: decode(fs.readFileSync(source.path, 'utf8'), `The master key file ${source.path}`) };
   }
   if (fs.existsSync(source.path)) return { key: decode(fs.readFileSync(source.path, 'utf8'), `The master key file ${source.path}`) };

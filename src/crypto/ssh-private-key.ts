@@ -4,6 +4,7 @@
 // damaged paste is refused here instead of failing later on a deployment host. Every refusal is one
 // SshPrivateKeyError with a sentence a person can act on; messages never quote the input, which is
 // a secret.
+import { CodedError } from './coded-error.ts';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
 import {
@@ -35,15 +36,7 @@ const SSH_PRIVATE_KEY_ERROR_CODES = [
 export type SshPrivateKeyErrorCode = (typeof SSH_PRIVATE_KEY_ERROR_CODES)[number];
 
 /** The only error parseSshPrivateKey throws. Carries a code and a sentence, never the input. */
-export class SshPrivateKeyError extends Error {
-  readonly code: SshPrivateKeyErrorCode;
-
-  constructor(code: SshPrivateKeyErrorCode, message: string) {
-    super(message);
-    this.name = 'SshPrivateKeyError';
-    this.code = code;
-  }
-}
+export class SshPrivateKeyError extends CodedError<SshPrivateKeyErrorCode> {}
 
 export interface ParsedSshPrivateKey {
   /** `<type> <base64>`, canonical, without a comment. */

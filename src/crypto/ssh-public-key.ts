@@ -7,6 +7,7 @@
 // (it may be a private key pasted by mistake); at most they name a key type from our own list.
 //
 // Hand-written rather than sshpk: sshpk accepts damaged keys and cannot read sk- (FIDO) keys.
+import { CodedError } from './coded-error.ts';
 import { hash } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
 import {
@@ -47,15 +48,7 @@ const SSH_KEY_ERROR_CODES = [
 export type SshKeyErrorCode = (typeof SSH_KEY_ERROR_CODES)[number];
 
 /** The only error parseSshPublicKey throws. Carries a code and a sentence, never the input. */
-export class SshKeyError extends Error {
-  readonly code: SshKeyErrorCode;
-
-  constructor(code: SshKeyErrorCode, message: string) {
-    super(message);
-    this.name = 'SshKeyError';
-    this.code = code;
-  }
-}
+export class SshKeyError extends CodedError<SshKeyErrorCode> {}
 
 export interface ParsedSshKey {
   type: SshKeyType;

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import { postgresTypes, SqliteCompatPlugin, type DialectKind } from './dialect.ts';
-import type { Database } from './schema.ts';
+import type { Database, Executor } from './schema.ts';
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
@@ -15,6 +15,11 @@ export interface DatabaseHandle {
 export interface ConnectOptions {
   /** PostgreSQL only: run every query inside this schema (tests use one schema per test). */
   searchPath?: string;
+}
+
+/** Throws unless the database answers a trivial query: the health check. */
+export async function ping(db: Executor): Promise<void> {
+  await sql`select 1`.execute(db);
 }
 
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {

@@ -72,5 +72,15 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/**
+ * True when PostgreSQL refused text it cannot store: a NUL byte (22021) or a character the
+ * database encoding lacks (22P05). SQLite stores both. That is bad input, not our failure.
+ */
+export function isUnstorableText(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === '22021' || code === '22P05';
+}
+
 /** Reads a boolean column: PostgreSQL gives a boolean, SQLite an integer. */
 export const readBool = (value: boolean | number | null | undefined): boolean => Boolean(value);

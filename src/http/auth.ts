@@ -83,7 +83,7 @@ function presented(request: FastifyRequest): Presented | undefined {
  * the credential cache is accepted without a promise (this is the hot path of every API call).
  * Paths that match no route get no hook, so they answer 404 whatever the credential.
  */
-export function registerAuth(app: FastifyInstance, services: Services): void {
+export function registerAuth(app: FastifyInstance, services: Pick<Services, 'apiKeys' | 'sessions' | 'audit'>): void {
   app.decorateRequest('actor', null);
 
   const refused = (request: FastifyRequest, reason: string, scheme: string, login: string | null = null) =>

@@ -1,6 +1,7 @@
 // Turns anything thrown while serving a request into an AppError, and renders the native /v1 shape.
 // Dialects call toAppError too and render the same error in their own shape.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isUnstorableText } from '../db/dialect.ts';
 import { AppError, errorDocsUrl, isAppError } from '../errors.ts';
 import { OWNER_NAME_PATTERN, OWNER_NAME_RULE } from '../modules/users/owner-names.ts';
 import { PROJECT_NAME_PATTERN } from '../modules/projects/projects.service.ts';
@@ -112,8 +113,7 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('bad_request', 'The Content-Length header does not match the body.');
   }
-  // PostgreSQL refuses NUL (and characters it cannot encode) in text; that is bad input, not our failure.
-  if ((e as { code?: string }).code === '22021' || (e as { code?: string }).code === '22P05') {
+  if (isUnstorableText(e)) {
     return new AppError('bad_request', 'The request contains a NUL byte or another character that cannot be stored; remove it and try again.');
   }
   if (e instanceof SyntaxError && e.statusCode === 400) return new AppError('bad_request', 'The request body is not valid JSON.', 'Check the quoting and commas of the body.');

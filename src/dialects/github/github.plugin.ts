@@ -2,7 +2,6 @@
 // baseUrl "<public url>/api/v3" works unchanged. Wire shapes only: every rule is in the modules.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { readBool } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import { actorOf, contextOf } from '../../http/auth.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
@@ -10,7 +9,8 @@ import { createValidatorCompiler } from '../../http/validation.ts';
 import { requireUser } from '../../modules/access/access.service.ts';
 import { actorScopes } from '../../modules/access/actor.ts';
 import { scopeNames, scopeSatisfies, type Scope } from '../../modules/access/roles.ts';
-import type { SshKeyRow } from '../../modules/ssh-keys/ssh-keys.repo.ts';
+import type { ProjectRef } from '../../modules/projects/projects.service.ts';
+import type { SshKey } from '../../modules/ssh-keys/ssh-keys.service.ts';
 import type { Services } from '../../services.ts';
 import { sendGithubError } from './github.errors.ts';
 import {
@@ -36,12 +36,15 @@ declare module 'fastify' {
   }
 }
 
+/** A GitHub repository is a Keysmith project of vcs `gh`: /repos/{owner}/{repo} names gh/{owner}/{repo}. */
+const repoRef = (owner: string, repo: string): ProjectRef => ({ vcs: 'gh', account: owner, name: repo });
+
 const githubTime = (iso: string): string => iso.replace(/\.\d{3}Z$/, 'Z');
 
 /** Every scope that includes `needed`, as GitHub lists them. */
 const acceptedScopes = (needed: Scope): string => scopeNames.filter((s) => scopeSatisfies([s], needed)).join(', ');
 
-export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string }> = async (app, { services, publicUrl }) => {
+export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'sshKeys'>; publicUrl: string }> = async (app, { services, publicUrl }) => {
   const base = `${publicUrl}/api/v3`;
   const tags = ['GitHub-compatible (/api/v3)'];
   app.addSchema(GithubError);
@@ -61,19 +64,19 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     reply.header('x-accepted-oauth-scopes', needed ? acceptedScopes(needed) : '');
   });
 
-  const keyView = (row: SshKeyRow, url: string) => ({
+  const keyView = (row: SshKey, url: string) => ({
     id: row.id,
     key: row.public_key,
     url,
     title: row.title,
     verified: true,
     created_at: githubTime(row.created_at),
-    read_only: readBool(row.read_only),
+    read_only: row.read_only,
     last_used: row.last_used_at ? githubTime(row.last_used_at) : null,
     fingerprint: row.fingerprint_sha256,
   });
-  const userKeyView = (row: SshKeyRow) => keyView(row, `${base}/user/keys/${row.id}`);
-  const deployKeyView = (row: SshKeyRow, owner: string, repo: string) => ({
+  const userKeyView = (row: SshKey) => keyView(row, `${base}/user/keys/${row.id}`);
+  const deployKeyView = (row: SshKey, owner: string, repo: string) => ({
     ...keyView(row, `${base}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/keys/${row.id}`),
     added_by: row.added_by,
   });
@@ -155,7 +158,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     async (request, reply) => {
       const { owner, repo } = request.params;
       const page = pageOf(request.query);
-      const { rows, total } = await services.sshKeys.listDeployKeys(contextOf(request), owner, repo, page.limit, page.offset);
+      const { rows, total } = await services.sshKeys.listDeployKeys(contextOf(request), repoRef(owner, repo), page.limit, page.offset);
       setLinkHeader(request, reply, publicUrl, page, total);
       return rows.map((r) => deployKeyView(r, owner, repo));
     },
@@ -166,7 +169,8 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     { config: { acceptedScope: 'write:project' }, schema: { tags, summary: 'Add a deploy key (read-only unless read_only is false)', params: RepoParams, body: NewDeployKeyBody, response: { 201: DeployKey, ...githubErrors } } },
     async (request, reply) => {
       const { owner, repo } = request.params;
-      const body = deployKeyView(await services.sshKeys.addDeployKey(contextOf(request), owner, repo, request.body), owner, repo);
+      const { title, key, read_only: readOnly } = request.body;
+      const body = deployKeyView(await services.sshKeys.addDeployKey(contextOf(request), repoRef(owner, repo), { title, key, readOnly }), owner, repo);
       return reply.status(201).header('location', body.url).send(body);
     },
   );
@@ -176,7 +180,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     { config: { acceptedScope: 'read:project' }, schema: { tags, summary: 'One deploy key', params: RepoKeyParams, response: { 200: DeployKey, ...githubErrors } } },
     async (request) => {
       const { owner, repo, key_id } = request.params;
-      return deployKeyView(await services.sshKeys.getDeployKey(contextOf(request), owner, repo, key_id), owner, repo);
+      return deployKeyView(await services.sshKeys.getDeployKey(contextOf(request), repoRef(owner, repo), key_id), owner, repo);
     },
   );
 
@@ -185,7 +189,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Services; publ
     { config: { acceptedScope: 'write:project' }, schema: { tags, summary: 'Delete a deploy key', params: RepoKeyParams, response: { 204: Type.Null(), ...githubErrors } } },
     async (request, reply) => {
       const { owner, repo, key_id } = request.params;
-      await services.sshKeys.deleteDeployKey(contextOf(request), owner, repo, key_id);
+      await services.sshKeys.deleteDeployKey(contextOf(request), repoRef(owner, repo), key_id);
       return reply.status(204).send(null);
     },
   );

@@ -1,8 +1,6 @@
 // Which account a request acts in, with which role, and whether that role (and the key's scopes)
 // allow what it asks. Every route that touches an account goes through here.
 import { AppError, notFound } from '../../errors.ts';
-import type { Db } from '../../db/schema.ts';
-import * as accountsRepo from '../accounts/accounts.repo.ts';
 import { actorScopes, type Actor, type UserActor } from './actor.ts';
 import { describeRoles, memberRoles, permissions, scopeSatisfies, type Permission, type Role, type Scope } from './roles.ts';
 
@@ -10,6 +8,13 @@ export interface AccountAccess {
   accountId: number;
   accountName: string;
   role: Role;
+}
+
+/** What access needs from the accounts module (which owns memberships); handed in by services.ts. */
+export interface MembershipLookup {
+  /** The account named `name` with the user's role in it, or undefined when they are not a member. */
+  findAccountWithRole(name: string, userId: number): Promise<{ id: number; name: string; role: Role } | undefined>;
+  listAccountsOfUser(userId: number): Promise<Array<{ id: number; name: string; role: Role }>>;
 }
 
 /** Where the account name came from: the path decides; the header selects; or neither was given. */
@@ -34,7 +39,7 @@ const refusalReasons = new Map<Permission, string>([
   ['runner_key.manage', "only an owner can, because a runner key reads projects' private keys (checkout and per-host SSH keys)"],
 ]);
 
-export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: string }) {
+export function createAccessService({ memberships, publicUrl }: { memberships: MembershipLookup; publicUrl: string }) {
   return {
     async resolve(actor: Actor, selector: AccountSelector): Promise<AccountAccess> {
       if (actor.type === 'service') {
@@ -50,11 +55,11 @@ export function createAccessService({ db, publicUrl }: { db: Db; publicUrl: stri
         return { accountId: actor.accountId, accountName: actor.accountName, role: actor.role };
       }
       if (selector.from !== 'none') {
-        const row = await accountsRepo.findAccountWithRole(db, selector.name, actor.userId);
+        const row = await memberships.findAccountWithRole(selector.name, actor.userId);
         if (!row) throw notFound(`Account ${selector.name}`);
         return { accountId: row.id, accountName: row.name, role: row.role };
       }
-      const accounts = await accountsRepo.listAccountsOfUser(db, actor.userId);
+      const accounts = await memberships.listAccountsOfUser(actor.userId);
       if (accounts.length === 1) {
         const [only] = accounts as [(typeof accounts)[number]];
         return { accountId: only.id, accountName: only.name, role: only.role };

@@ -5,7 +5,7 @@ import { errorResponses } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { Account, AccountParams, Member, MemberParams, MemberRoleBody, MembershipResult, NewAccountBody } from './accounts.schemas.ts';
 
-export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'accounts'> }> = async (app, { services }) => {
   const tags = ['accounts'];
 
   app.get('/v1/accounts', { schema: { tags, summary: 'Accounts the caller belongs to', response: { 200: Type.Array(Account), ...errorResponses } } }, async (request) => {

@@ -3,12 +3,12 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { RequestContext } from '../access/actor.ts';
-import { requireUnrestricted, requireUser, type AccessService, type AccountAccess } from '../access/access.service.ts';
+import { requireUnrestricted, requireUser, type AccessService, type AccountAccess, type MembershipLookup } from '../access/access.service.ts';
 import type { MemberRole } from '../access/roles.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import { assertOwnerName, nameTaken } from '../users/owner-names.ts';
-import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
-import * as usersRepo from '../users/users.repo.ts';
+import type { UserKeyRemoval } from '../checkout-keys/checkout-keys.service.ts';
+import type { UserService } from '../users/users.service.ts';
 import * as repo from './accounts.repo.ts';
 
 interface Deps {
@@ -16,16 +16,27 @@ interface Deps {
   /** Cleared when an account goes: its service keys go with it. */
   credentials: { clear(): void };
   access: AccessService;
+  users: Pick<UserService, 'findByLogin' | 'claimOwnerName' | 'releaseOwnerName'>;
+  /** A leaving member's user checkout keys go with them. */
+  checkoutKeys: UserKeyRemoval;
   audit: AuditService;
   clock: { now(): Date };
 }
 
-export function createAccountService({ db, credentials, access, audit, clock }: Deps) {
+/** Memberships as the access module reads them on every request that touches an account. */
+export function createMembershipLookup(db: Db): MembershipLookup {
+  return {
+    findAccountWithRole: (name, userId) => repo.findAccountWithRole(db, name, userId),
+    listAccountsOfUser: (userId) => repo.listAccountsOfUser(db, userId),
+  };
+}
+
+export function createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }: Deps) {
   const lastOwner = (accountName: string) =>
     new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
 
   async function resolveMember(trx: Executor, login: string) {
-    const user = await usersRepo.findUserByLogin(trx, login);
+    const user = await users.findByLogin(trx, login);
     if (!user) throw notFound(`User ${login}`);
     return user;
   }
@@ -35,7 +46,7 @@ export function createAccountService({ db, credentials, access, audit, clock }: 
     async write(trx: Executor, origin: AuditOrigin, ownerId: number, name: string) {
       assertOwnerName('name', name);
       try {
-        await usersRepo.claimOwnerName(trx, name.toLowerCase(), 'account');
+        await users.claimOwnerName(trx, name.toLowerCase(), 'account');
       } catch (err) {
         if (isUniqueViolation(err)) throw nameTaken('name', name);
         throw err;
@@ -107,18 +118,7 @@ export function createAccountService({ db, credentials, access, audit, clock }: 
         }
         await repo.deleteMembership(trx, acc.accountId, user.id);
         // Their user checkout keys act as them: they leave with them (public half and private half).
-        const keys = await checkoutRepo.listUserKeysInAccount(trx, user.id, acc.accountId);
-        await checkoutRepo.deleteSshKeys(trx, keys.map((k) => k.ssh_key_id));
-        await audit.recordMany(
-          trx,
-          ctx,
-          keys.map((k) => ({
-            action: 'checkout_key.delete' as const,
-            accountId: acc.accountId,
-            target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${acc.accountName}/${k.project_name}` },
-            details: { fingerprint: k.fingerprint_md5, reason: 'member removed' },
-          })),
-        );
+        await checkoutKeys.removeKeys(trx, ctx, await checkoutKeys.listUserKeys(trx, user.id, acc.accountId), 'member removed');
         await audit.record(trx, ctx, {
           action: 'member.remove',
           accountId: acc.accountId,
@@ -133,7 +133,7 @@ export function createAccountService({ db, credentials, access, audit, clock }: 
       access.authorize(ctx.actor, acc, 'account.delete');
       await db.transaction().execute(async (trx) => {
         await repo.deleteAccount(trx, acc.accountId);
-        await usersRepo.releaseOwnerName(trx, acc.accountName.toLowerCase());
+        await users.releaseOwnerName(trx, acc.accountName.toLowerCase());
         await audit.record(trx, ctx, { action: 'account.delete', accountId: acc.accountId, target: { type: 'account', id: acc.accountId, label: acc.accountName } });
       });
       credentials.clear();

@@ -1,17 +1,22 @@
 import type { Insertable } from 'kysely';
+import { readBool } from '../../db/dialect.ts';
 import type { ApiKeysTable, Executor } from '../../db/schema.ts';
+import type { Scope } from '../access/roles.ts';
+
+/** Rows leave with scopes decoded (stored as a JSON array, or null for the key's full role). */
+const decoded = <R extends { scopes: string | null }>(row: R) => ({ ...row, scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]) });
 
 const listed = ['id', 'kind', 'user_id', 'account_id', 'name', 'role', 'start', 'scopes', 'expires_at', 'last_used_at', 'created_by', 'created_at', 'limited_to_projects'] as const;
 
 export async function insertApiKey(db: Executor, key: Insertable<ApiKeysTable>) {
-  return db.insertInto('api_keys').values(key).returning(listed).executeTakeFirstOrThrow();
+  return decoded(await db.insertInto('api_keys').values(key).returning(listed).executeTakeFirstOrThrow());
 }
 
 /** The credential look-up on every authenticated request: the key plus its owner (user or account). */
 export type CredentialRow = NonNullable<Awaited<ReturnType<typeof findKeyByHash>>>;
 
 export async function findKeyByHash(db: Executor, tokenHash: string) {
-  return db
+  const row = await db
     .selectFrom('api_keys')
     .leftJoin('users', 'users.id', 'api_keys.user_id')
     .leftJoin('accounts', 'accounts.id', 'api_keys.account_id')
@@ -33,14 +38,15 @@ export async function findKeyByHash(db: Executor, tokenHash: string) {
     ])
     .where('api_keys.token_hash', '=', tokenHash)
     .executeTakeFirst();
+  return row && { ...decoded(row), is_site_admin: readBool(row.is_site_admin) };
 }
 
 export async function listUserKeys(db: Executor, userId: number) {
-  return db.selectFrom('api_keys').select(listed).where('kind', '=', 'user').where('user_id', '=', userId).orderBy('id').execute();
+  return (await db.selectFrom('api_keys').select(listed).where('kind', '=', 'user').where('user_id', '=', userId).orderBy('id').execute()).map(decoded);
 }
 
 export async function listServiceKeys(db: Executor, accountId: number) {
-  return db
+  const rows = await db
     .selectFrom('api_keys')
     .leftJoin('users', 'users.id', 'api_keys.created_by')
     .select(listed.map((c) => `api_keys.${c}` as const))
@@ -49,20 +55,23 @@ export async function listServiceKeys(db: Executor, accountId: number) {
     .where('api_keys.account_id', '=', accountId)
     .orderBy('api_keys.id')
     .execute();
+  return rows.map(decoded);
 }
 
 export async function findUserKey(db: Executor, userId: number, id: number) {
-  return db.selectFrom('api_keys').select(listed).where('id', '=', id).where('kind', '=', 'user').where('user_id', '=', userId).executeTakeFirst();
+  const row = await db.selectFrom('api_keys').select(listed).where('id', '=', id).where('kind', '=', 'user').where('user_id', '=', userId).executeTakeFirst();
+  return row && decoded(row);
 }
 
 export async function findServiceKey(db: Executor, accountId: number, id: number) {
-  return db
+  const row = await db
     .selectFrom('api_keys')
     .select(listed)
     .where('id', '=', id)
     .where('kind', '=', 'service')
     .where('account_id', '=', accountId)
     .executeTakeFirst();
+  return row && decoded(row);
 }
 
 /** Limits a runner key to these projects (its row must say limited_to_projects). */

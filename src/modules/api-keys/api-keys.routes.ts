@@ -5,7 +5,7 @@ import { errorResponses, IdParam } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { CreatedServiceApiKey, CreatedUserApiKey, NewServiceApiKeyBody, NewUserApiKeyBody, ServiceApiKey, UserApiKey } from './api-keys.schemas.ts';
 
-export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'apiKeys'> }> = async (app, { services }) => {
   const tags = ['api-keys'];
   const keys = services.apiKeys;
 

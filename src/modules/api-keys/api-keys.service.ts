@@ -56,14 +56,14 @@ const nameTaken = (message: string): AppError =>
   new AppError('name_taken', message, 'Choose another name, or delete the old key first.', { field: 'name' });
 
 function toCredential(row: repo.CredentialRow): CachedCredential {
-  const scopes = row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]);
+  const { scopes } = row;
   const actor: Actor =
     row.kind === 'user'
       ? {
           type: 'user',
           userId: row.user_id!,
           login: row.login!,
-          isSiteAdmin: readBool(row.is_site_admin),
+          isSiteAdmin: row.is_site_admin,
           profile: { name: row.user_name, email: row.user_email, createdAt: row.user_created_at! },
           credential: { kind: 'api_key', keyId: row.id, scopes },
         }
@@ -173,7 +173,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
     created_at: row.created_at,
     expires_at: row.expires_at,
     last_used_at: lastUsed.merge(row.id, row.last_used_at),
-    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]),
+    scopes: row.scopes,
   });
 
   function accept(credential: CachedCredential): Actor {

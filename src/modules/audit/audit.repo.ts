@@ -22,7 +22,9 @@ function filtered(db: Executor, filter: AuditFilter) {
 }
 
 export async function listEvents(db: Executor, filter: AuditFilter, limit: number, offset: number) {
-  return filtered(db, filter).selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute();
+  const rows = await filtered(db, filter).selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute();
+  // details is stored as JSON text; it leaves decoded.
+  return rows.map((r) => ({ ...r, details: r.details === null ? null : (JSON.parse(r.details) as Record<string, string | number | boolean | null>) }));
 }
 
 export async function countEvents(db: Executor, filter: AuditFilter): Promise<number> {

@@ -35,10 +35,10 @@ const view = (r: Row) => ({
   target: r.target_type ? { type: r.target_type, id: r.target_id, label: r.target_label } : null,
   remote_addr: r.remote_addr,
   user_agent: r.user_agent,
-  details: r.details ? (JSON.parse(r.details) as Record<string, string | number | boolean | null>) : null,
+  details: r.details ?? null,
 });
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string }> = async (app, { services, publicUrl }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'auditLog'>; publicUrl: string }> = async (app, { services, publicUrl }) => {
   const tags = ['audit'];
 
   app.get(

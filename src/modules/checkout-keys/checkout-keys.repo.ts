@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely';
+import { fingerprintColumn, fingerprintValue } from '../../crypto/fingerprint.ts';
 import type { CheckoutKeysTable, Executor } from '../../db/schema.ts';
 
 const listed = ['checkout_keys.id', 'checkout_keys.project_id', 'checkout_keys.ssh_key_id', 'checkout_keys.kind', 'checkout_keys.user_id', 'checkout_keys.public_key', 'checkout_keys.fingerprint_md5', 'checkout_keys.fingerprint_sha256', 'checkout_keys.created_at'] as const;
@@ -14,12 +15,6 @@ export async function listForProject(db: Executor, projectId: number) {
   return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).orderBy('id', 'desc').execute();
 }
 
-/** A fingerprint given as `SHA256:…` or as MD5 colon hex (CircleCI's form): which column holds it. */
-export const fingerprintColumn = (fingerprint: string) => (fingerprint.startsWith('SHA256:') ? 'fingerprint_sha256' : 'fingerprint_md5') as 'fingerprint_sha256' | 'fingerprint_md5';
-
-/** MD5 fingerprints are stored in lower case and accepted in either; SHA256 base64 is case-sensitive. */
-export const fingerprintValue = (fingerprint: string) => (fingerprintColumn(fingerprint) === 'fingerprint_md5' ? fingerprint.toLowerCase() : fingerprint);
-
 export async function findByFingerprint(db: Executor, projectId: number, fingerprint: string) {
   const column = fingerprintColumn(fingerprint);
   return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).where(column, '=', fingerprintValue(fingerprint)).executeTakeFirst();
@@ -29,31 +24,19 @@ export async function findSealed(db: Executor, id: number) {
   return db.selectFrom('checkout_keys').select(['id', 'project_id', 'fingerprint_sha256', 'private_key_sealed']).where('id', '=', id).executeTakeFirst();
 }
 
-export type UserCheckoutKeyRow = Awaited<ReturnType<typeof listUserKeysOf>>[number];
+export type UserCheckoutKeyRow = Awaited<ReturnType<typeof listUserKeys>>[number];
 
-/** A user's checkout keys: the keys made under their write:public_key grant. */
-export async function listUserKeysOf(db: Executor, userId: number) {
-  return db
+/** A user's checkout keys (the keys made under their write:public_key grant), or only those in one account. */
+export async function listUserKeys(db: Executor, userId: number, accountId?: number) {
+  let query = db
     .selectFrom('checkout_keys')
     .innerJoin('projects', 'projects.id', 'checkout_keys.project_id')
     .innerJoin('accounts', 'accounts.id', 'projects.account_id')
     .select([...listed, 'projects.vcs', 'projects.name as project_name', 'accounts.id as account_id', 'accounts.name as account_name'])
     .where('checkout_keys.kind', '=', 'user')
-    .where('checkout_keys.user_id', '=', userId)
-    .orderBy('checkout_keys.id')
-    .execute();
-}
-
-/** A user's checkout keys in one account's projects: they go when the user leaves the account. */
-export async function listUserKeysInAccount(db: Executor, userId: number, accountId: number) {
-  return db
-    .selectFrom('checkout_keys')
-    .innerJoin('projects', 'projects.id', 'checkout_keys.project_id')
-    .select(['checkout_keys.id', 'checkout_keys.ssh_key_id', 'checkout_keys.fingerprint_md5', 'projects.vcs', 'projects.name as project_name'])
-    .where('checkout_keys.kind', '=', 'user')
-    .where('checkout_keys.user_id', '=', userId)
-    .where('projects.account_id', '=', accountId)
-    .execute();
+    .where('checkout_keys.user_id', '=', userId);
+  if (accountId !== undefined) query = query.where('projects.account_id', '=', accountId);
+  return query.orderBy('checkout_keys.id').execute();
 }
 
 /** The checkout key whose public half is this SSH key, if any, with its project's account. */
@@ -65,11 +48,6 @@ export async function findBySshKeyId(db: Executor, sshKeyId: number) {
     .select(['checkout_keys.id', 'checkout_keys.kind', 'checkout_keys.fingerprint_md5', 'projects.vcs', 'projects.name as project_name', 'accounts.id as account_id', 'accounts.name as account_name'])
     .where('checkout_keys.ssh_key_id', '=', sshKeyId)
     .executeTakeFirst();
-}
-
-/** Removing the public half (an ssh_keys row) takes the checkout key with it (ON DELETE CASCADE). */
-export async function deleteSshKeys(db: Executor, sshKeyIds: number[]): Promise<void> {
-  if (sshKeyIds.length > 0) await db.deleteFrom('ssh_keys').where('id', 'in', sshKeyIds).execute();
 }
 
 /** Every sealed value, for master-key rotation. */

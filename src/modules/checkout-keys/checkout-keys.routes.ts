@@ -26,7 +26,7 @@ export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: Checko
   const tags = ['checkout-keys'];
   app.get(base, { schema: { tags, summary: "A project's checkout keys, newest first", params: CheckoutKeysParams, response: { 200: Type.Array(CheckoutKey), ...errorResponses } } }, async (request) => {
     const p = projectPathOf(request.params);
-    const listed = await checkoutKeys.list(contextOf(request), p.vcs, p.account, p.name);
+    const listed = await checkoutKeys.list(contextOf(request), p);
     return listed.keys.map((k) => view(k, p));
   });
 
@@ -43,7 +43,7 @@ export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: Checko
     },
     async (request, reply) => {
       const p = projectPathOf(request.params);
-      const created = await checkoutKeys.create(contextOf(request), p.vcs, p.account, p.name, request.body.type, request.body.algorithm);
+      const created = await checkoutKeys.create(contextOf(request), { project: p, kind: request.body.type, algorithm: request.body.algorithm });
       const body = view(created.key, p);
       return reply.status(201).header('location', body.url).send(body);
     },
@@ -51,7 +51,7 @@ export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: Checko
 
   app.get(`${base}/:fingerprint`, { schema: { tags, summary: 'One checkout key', params: CheckoutKeyParams, response: { 200: CheckoutKey, ...errorResponses } } }, async (request) => {
     const p = projectPathOf(request.params);
-    return view((await checkoutKeys.get(contextOf(request), p.vcs, p.account, p.name, request.params.fingerprint)).key, p);
+    return view((await checkoutKeys.get(contextOf(request), p, request.params.fingerprint)).key, p);
   });
 
   app.delete(
@@ -59,7 +59,7 @@ export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: Checko
     { schema: { tags, summary: 'Delete a checkout key and its public half (the deploy key, or the user key)', params: CheckoutKeyParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       const p = projectPathOf(request.params);
-      await checkoutKeys.remove(contextOf(request), p.vcs, p.account, p.name, request.params.fingerprint);
+      await checkoutKeys.remove(contextOf(request), p, request.params.fingerprint);
       return reply.status(204).send(null);
     },
   );
@@ -68,9 +68,12 @@ export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: Checko
     '/v1/projects/:vcs/:account/:name/checkout-credentials',
     { schema: { tags: ['projects'], summary: 'The private keys a CI job needs (runner service keys only; every call is audited)', params: ProjectParams, response: { 200: Credentials, ...errorResponses } } },
     async (request, reply) => {
-      const { vcs, account, name } = request.params;
       reply.header('cache-control', 'no-store');
-      return checkoutKeys.credentials(contextOf(request), vcs, account, name);
+      const { checkoutKey: key, hostKeys } = await checkoutKeys.credentials(contextOf(request), projectPathOf(request.params));
+      return {
+        checkout_key: key && { fingerprint: key.fingerprintMd5, fingerprint_sha256: key.fingerprintSha256, type: key.kind === 'deploy' ? 'deploy-key' : 'user-key', private_key: key.privateKey },
+        ssh_keys: hostKeys.map((h) => ({ hostname: h.hostname, fingerprint: h.fingerprintMd5, fingerprint_sha256: h.fingerprintSha256, private_key: h.privateKey })),
+      };
     },
   );
 };

@@ -3,40 +3,25 @@
 // for a user key, on the calling user's own account under their write:public_key grant.
 import { open, seal, type KeyRing } from '../../crypto/envelope.ts';
 import { generateKeyPair } from '../../crypto/ssh-keypair.ts';
-import type { Db } from '../../db/schema.ts';
+import type { Db, Executor } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { requireScope, type AccessService } from '../access/access.service.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { GrantService } from '../grants/grants.service.ts';
-import type { ProjectService } from '../projects/projects.service.ts';
-import * as sshKeysRepo from '../ssh-keys/ssh-keys.repo.ts';
-import * as hostRepo from '../host-keys/host-keys.repo.ts';
-import { hostKeyAad } from '../host-keys/host-keys.service.ts';
+import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
+import type { HostKeyService } from '../host-keys/host-keys.service.ts';
+import type { SealedValues } from '../master-key/sealed-values.ts';
+import type { SshKeyService } from '../ssh-keys/ssh-keys.service.ts';
 import * as repo from './checkout-keys.repo.ts';
 
 export type CheckoutKind = 'deploy' | 'user';
 export type KeyAlgorithm = 'ed25519' | 'rsa';
 
-/** The names clients send: CircleCI v1.1 (`deploy-key`, `github-user-key`, `bitbucket-user-key`) and v2 (`user-key`). */
-const typeNames: Record<string, CheckoutKind> = {
-  'deploy-key': 'deploy',
-  'user-key': 'user',
-  'github-user-key': 'user',
-  'bitbucket-user-key': 'user',
-};
-
-export function parseCheckoutKeyType(value: string): CheckoutKind {
-  const kind = typeNames[value];
-  if (!kind) {
-    throw new AppError(
-      'validation_failed',
-      `The checkout key type "${value.slice(0, 40)}" is not known; use one of: deploy-key, user-key (also github-user-key, bitbucket-user-key).`,
-      undefined,
-      { field: 'type' },
-    );
-  }
-  return kind;
+export interface NewCheckoutKey {
+  project: ProjectRef;
+  kind: CheckoutKind;
+  algorithm?: KeyAlgorithm | undefined;
 }
 
 /** Binds a sealed private key to its record, so a value moved to another row cannot be opened. */
@@ -52,21 +37,45 @@ function withPreferred(rows: repo.CheckoutKeyRow[]): ListedCheckoutKey[] {
   return rows.map((r) => ({ ...r, preferred: r === preferred }));
 }
 
+/** A user checkout key with its project and account, as grants and accounts see it. */
+export type UserCheckoutKey = repo.UserCheckoutKeyRow;
+
+/** Why user checkout keys were removed on someone else's behalf; recorded in each audit row. */
+export type RemovalReason = 'grant revoked' | 'member removed';
+
+/** What grants and accounts need: a user's checkout keys, and removing them (each audited). */
+export interface UserKeyRemoval {
+  listUserKeys(trx: Executor, userId: number, accountId?: number): Promise<UserCheckoutKey[]>;
+  removeKeys(trx: Executor, ctx: RequestContext, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void>;
+}
+
+/** The checkout keys' sealed private halves, for master-key rotation. */
+export function checkoutKeySealedValues(db: Db): SealedValues {
+  return {
+    listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.id, sealed: r.private_key_sealed, aad: checkoutKeyAad(r.project_id, r.fingerprint_sha256) })),
+    findSealed: async (id) => (await repo.findSealed(db, id))?.private_key_sealed,
+    replaceSealed: (id, before, after) => repo.replaceSealed(db, id, before, after),
+  };
+}
+
 interface Deps {
   db: Db;
   ring: KeyRing;
   access: AccessService;
   projects: ProjectService;
-  grants: GrantService;
+  grants: Pick<GrantService, 'require'>;
+  /** The ssh-keys module owns ssh_keys, where each checkout key's public half lives. */
+  publicHalves: Pick<SshKeyService, 'insertPublicHalf' | 'removePublicHalves'>;
+  hostKeys: Pick<HostKeyService, 'openAll'>;
   /** The api-keys module's answer to "may this runner key read this project's private keys?" */
   runnerLimits: { mayReadProjectSecrets(actor: Actor, projectId: number): Promise<boolean> };
   audit: AuditService;
   clock: { now(): Date };
 }
 
-export function createCheckoutKeyService({ db, ring, access, projects, grants, runnerLimits, audit, clock }: Deps) {
-  async function findKey(ctx: RequestContext, vcs: string, account: string, name: string, fingerprint: string) {
-    const found = await projects.find(ctx, vcs, account, name, 'project.read');
+export function createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves, hostKeys, runnerLimits, audit, clock }: Deps) {
+  async function findKey(ctx: RequestContext, ref: ProjectRef, fingerprint: string) {
+    const found = await projects.find(ctx, ref, 'project.read');
     const key = await repo.findByFingerprint(db, found.project.id, fingerprint);
     if (!key) throw notFound(`Checkout key ${fingerprint.slice(0, 100)}`);
     const all = withPreferred(await repo.listForProject(db, found.project.id));
@@ -74,15 +83,44 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, r
   }
 
   return {
-    async list(ctx: RequestContext, vcs: string, account: string, name: string) {
-      const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'project.read');
+    listUserKeys: (trx: Executor, userId: number, accountId?: number) => repo.listUserKeys(trx, userId, accountId),
+
+    /** Removes checkout keys (public half and private half) inside the caller's transaction, auditing each. */
+    async removeKeys(trx: Executor, ctx: RequestContext, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void> {
+      await publicHalves.removePublicHalves(trx, keys.map((k) => k.ssh_key_id));
+      await audit.recordMany(
+        trx,
+        ctx,
+        keys.map((k) => ({
+          action: 'checkout_key.delete' as const,
+          accountId: k.account_id,
+          target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${k.account_name}/${k.project_name}` },
+          details: { fingerprint: k.fingerprint_md5, reason },
+        })),
+      );
+    },
+
+    /** An SSH key is being deleted: if it is a checkout key's public half, say in the trail that the checkout key goes too. */
+    async beforeSshKeyRemoved(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void> {
+      const checkout = await repo.findBySshKeyId(trx, sshKeyId);
+      if (!checkout) return;
+      await audit.record(trx, ctx, {
+        action: 'checkout_key.delete',
+        accountId: checkout.account_id,
+        target: { type: 'checkout_key', id: checkout.id, label: `${checkout.vcs}/${checkout.account_name}/${checkout.project_name}` },
+        details: { kind: checkout.kind, fingerprint: checkout.fingerprint_md5, reason: 'its public key was deleted' },
+      });
+    },
+
+    async list(ctx: RequestContext, ref: ProjectRef) {
+      const { project, access: acc } = await projects.find(ctx, ref, 'project.read');
       return { project, access: acc, keys: withPreferred(await repo.listForProject(db, project.id)) };
     },
 
     get: findKey,
 
-    async create(ctx: RequestContext, vcs: string, account: string, name: string, kind: CheckoutKind, algorithm: KeyAlgorithm = 'ed25519') {
-      const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'project.read');
+    async create(ctx: RequestContext, { project: ref, kind, algorithm = 'ed25519' }: NewCheckoutKey) {
+      const { project, access: acc } = await projects.find(ctx, ref, 'project.read');
       const slug = `${project.vcs}/${acc.accountName}/${project.name}`;
       const actor = ctx.actor;
       if (kind === 'user' && actor.type !== 'user') {
@@ -104,7 +142,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, r
       const createdBy = actor.type === 'user' ? actor.userId : null;
       const id = await db.transaction().execute(async (trx) => {
         if (actor.type === 'user' && kind === 'user') await grants.require(trx, actor, 'write:public_key', 'Creating a user checkout key');
-        const sshKeyId = await sshKeysRepo.insertKey(trx, {
+        const sshKeyId = await publicHalves.insertPublicHalf(trx, {
           kind: kind === 'user' ? 'user' : 'deploy',
           user_id: kind === 'user' ? createdBy : null,
           // Set for user keys too, so deleting the project (or its account) takes the user's key with it.
@@ -144,11 +182,11 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, r
     },
 
     /** Deleting a checkout key removes its public half too (the deploy key, or the user's own key). */
-    async remove(ctx: RequestContext, vcs: string, account: string, name: string, fingerprint: string) {
-      const { project, access: acc, key } = await findKey(ctx, vcs, account, name, fingerprint);
+    async remove(ctx: RequestContext, ref: ProjectRef, fingerprint: string) {
+      const { project, access: acc, key } = await findKey(ctx, ref, fingerprint);
       access.authorize(ctx.actor, acc, 'project_key.write');
       await db.transaction().execute(async (trx) => {
-        await repo.deleteSshKeys(trx, [key.ssh_key_id]);
+        await publicHalves.removePublicHalves(trx, [key.ssh_key_id]);
         await audit.record(trx, ctx, {
           action: 'checkout_key.delete',
           accountId: acc.accountId,
@@ -159,39 +197,31 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, r
     },
 
     /** For `runner` service keys only: the private halves a CI job needs. Every call is audited. */
-    async credentials(ctx: RequestContext, vcs: string, account: string, name: string) {
-      const { project, access: acc } = await projects.find(ctx, vcs, account, name, 'credentials.fetch');
+    async credentials(ctx: RequestContext, ref: ProjectRef) {
+      const { project, access: acc } = await projects.find(ctx, ref, 'credentials.fetch');
       // A runner key limited to other projects is told what it would be told of a project it cannot see.
-      if (!(await runnerLimits.mayReadProjectSecrets(ctx.actor, project.id))) throw notFound(`Project ${vcs}/${account}/${name}`);
+      if (!(await runnerLimits.mayReadProjectSecrets(ctx.actor, project.id))) throw notFound(`Project ${ref.vcs}/${ref.account}/${ref.name}`);
       const preferred = withPreferred(await repo.listForProject(db, project.id)).find((k) => k.preferred);
-      const hosts = await hostRepo.listSealed(db, project.id);
+      const hosts = await hostKeys.openAll(project.id);
       const sealedCheckout = preferred ? await repo.findSealed(db, preferred.id) : undefined;
-      const result = {
-        checkout_key:
-          preferred && sealedCheckout
-            ? {
-                fingerprint: preferred.fingerprint_md5,
-                fingerprint_sha256: preferred.fingerprint_sha256,
-                type: preferred.kind === 'deploy' ? 'deploy-key' : 'user-key',
-                private_key: open(ring, sealedCheckout.private_key_sealed, checkoutKeyAad(project.id, preferred.fingerprint_sha256)).toString('utf8'),
-              }
-            : null,
-        ssh_keys: hosts.map((h) => ({
-          hostname: h.hostname,
-          fingerprint: h.fingerprint_md5,
-          fingerprint_sha256: h.fingerprint_sha256,
-          private_key: open(ring, h.private_key_sealed, hostKeyAad(project.id, h.hostname, h.fingerprint_sha256)).toString('utf8'),
-        })),
-      };
+      const checkoutKey =
+        preferred && sealedCheckout
+          ? {
+              kind: preferred.kind,
+              fingerprintMd5: preferred.fingerprint_md5,
+              fingerprintSha256: preferred.fingerprint_sha256,
+              privateKey: open(ring, sealedCheckout.private_key_sealed, checkoutKeyAad(project.id, preferred.fingerprint_sha256)).toString('utf8'),
+            }
+          : null;
       await db.transaction().execute((trx) =>
         audit.record(trx, ctx, {
           action: 'credentials.fetch',
           accountId: acc.accountId,
           target: { type: 'project', id: project.id, label: `${project.vcs}/${acc.accountName}/${project.name}` },
-          details: { checkout_key: result.checkout_key?.fingerprint ?? null, ssh_keys: hosts.length },
+          details: { checkout_key: checkoutKey?.fingerprintMd5 ?? null, ssh_keys: hosts.length },
         }),
       );
-      return result;
+      return { checkoutKey, hostKeys: hosts };
     },
   };
 }

@@ -7,16 +7,24 @@ import { AppError } from '../../errors.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
 import { requireUnrestricted, requireUser } from '../access/access.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
+import type { UserKeyRemoval } from '../checkout-keys/checkout-keys.service.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
 import * as repo from './grants.repo.ts';
 
-// User checkout keys are what write:public_key allows; a grant of another kind makes none of them.
-const rowsMadeUnder = async (db: Executor, scope: GrantScope, userId: number) => (scope === 'write:public_key' ? checkoutRepo.listUserKeysOf(db, userId) : []);
-const madeKeys = (made: checkoutRepo.UserCheckoutKeyRow[]) =>
-  made.map((k) => ({ fingerprint: k.fingerprint_md5, fingerprint_sha256: k.fingerprint_sha256, project: `${k.vcs}/${k.account_name}/${k.project_name}`, ssh_key_id: k.ssh_key_id }));
 
-export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; audit: AuditService; clock: { now(): Date }; publicUrl: string }) {
+interface Deps {
+  db: Db;
+  /** The keys made under a grant; late-bound in services.ts (checkout keys also ask grants.require). */
+  checkoutKeys: UserKeyRemoval;
+  audit: AuditService;
+  clock: { now(): Date };
+  publicUrl: string;
+}
+
+export function createGrantService({ db, checkoutKeys, audit, clock, publicUrl }: Deps) {
+  // User checkout keys are what write:public_key allows; a grant of another kind makes none of them.
+  const rowsMadeUnder = async (trx: Executor, scope: GrantScope, userId: number) => (scope === 'write:public_key' ? checkoutKeys.listUserKeys(trx, userId) : []);
+
   function owner(actor: Actor): UserActor {
     const user = requireUser(actor, 'Grants');
     requireUnrestricted(user, 'changing grants');
@@ -40,8 +48,8 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
           scope,
           ...grantCatalogue[scope],
           granted: given.has(scope),
-          granted_at: given.get(scope) ?? null,
-          keys: madeKeys(await rowsMadeUnder(db, scope, user.userId)),
+          grantedAt: given.get(scope) ?? null,
+          keys: await rowsMadeUnder(db, scope, user.userId),
         })),
       );
     },
@@ -53,17 +61,17 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
       try {
         return await db.transaction().execute(async (trx) => {
           const existing = await repo.findGrant(trx, user.userId, scope);
-          if (existing) return { scope, ...grantCatalogue[scope], granted: true, granted_at: existing.created_at };
+          if (existing) return { scope, ...grantCatalogue[scope], granted: true, grantedAt: existing.created_at };
           const now = clock.now().toISOString();
           await repo.insertGrant(trx, { user_id: user.userId, scope, created_at: now });
           await audit.record(trx, ctx, { action: 'grant.give', target: { type: 'grant', id: scope, label: user.login } });
-          return { scope, ...grantCatalogue[scope], granted: true, granted_at: now };
+          return { scope, ...grantCatalogue[scope], granted: true, grantedAt: now };
         });
       } catch (err) {
         // Given twice at the same moment: the other request won; report its grant.
         const existing = isUniqueViolation(err) ? await repo.findGrant(db, user.userId, scope) : undefined;
         if (!existing) throw err;
-        return { scope, ...grantCatalogue[scope], granted: true, granted_at: existing.created_at };
+        return { scope, ...grantCatalogue[scope], granted: true, grantedAt: existing.created_at };
       }
     },
 
@@ -73,18 +81,12 @@ export function createGrantService({ db, audit, clock, publicUrl }: { db: Db; au
       const scope = scopeOf(value);
       return db.transaction().execute(async (trx) => {
         const made = await rowsMadeUnder(trx, scope, user.userId);
-        const keys = madeKeys(made);
         await repo.deleteGrant(trx, user.userId, scope);
         if (removeKeys) {
-          await checkoutRepo.deleteSshKeys(trx, made.map((k) => k.ssh_key_id));
-          await audit.recordMany(
-            trx,
-            ctx,
-            made.map((k) => ({ action: 'checkout_key.delete' as const, accountId: k.account_id, target: { type: 'checkout_key', id: k.id, label: `${k.vcs}/${k.account_name}/${k.project_name}` }, details: { fingerprint: k.fingerprint_md5, reason: 'grant revoked' } })),
-          );
+          await checkoutKeys.removeKeys(trx, ctx, made, 'grant revoked');
         }
-        await audit.record(trx, ctx, { action: 'grant.revoke', target: { type: 'grant', id: scope, label: user.login }, details: { keys: keys.length, removed_keys: removeKeys } });
-        return { scope, granted: false as const, keys, removed_keys: removeKeys };
+        await audit.record(trx, ctx, { action: 'grant.revoke', target: { type: 'grant', id: scope, label: user.login }, details: { keys: made.length, removed_keys: removeKeys } });
+        return { scope, granted: false as const, keys: made, removedKeys: removeKeys };
       });
     },
 

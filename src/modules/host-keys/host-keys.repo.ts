@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
+import { fingerprintColumn, fingerprintValue } from '../../crypto/fingerprint.ts';
 import type { Executor, HostKeysTable } from '../../db/schema.ts';
-import { fingerprintColumn, fingerprintValue } from '../checkout-keys/checkout-keys.repo.ts';
 
 const listed = ['id', 'project_id', 'hostname', 'key_type', 'public_key', 'fingerprint_md5', 'fingerprint_sha256', 'created_at'] as const;
 

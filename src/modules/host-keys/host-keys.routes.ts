@@ -37,7 +37,7 @@ export const hostKeyRoutes: FastifyPluginAsyncTypebox<{ hostKeys: HostKeyService
 
   app.get(base, { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: Type.Object(ProjectPathParams), response: { 200: Type.Array(HostKey), ...errorResponses } } }, async (request) => {
     const p = projectPathOf(request.params);
-    return (await hostKeys.list(contextOf(request), p.vcs, p.account, p.name)).map(view);
+    return (await hostKeys.list(contextOf(request), p)).map(view);
   });
 
   app.post(
@@ -45,8 +45,8 @@ export const hostKeyRoutes: FastifyPluginAsyncTypebox<{ hostKeys: HostKeyService
     { schema: { tags, summary: 'Add a per-host SSH key (its private half is stored encrypted, for runner keys only)', params: Type.Object(ProjectPathParams), body: NewHostKeyBody, response: { 201: HostKey, ...errorResponses } } },
     async (request, reply) => {
       const p = projectPathOf(request.params);
-      const added = await hostKeys.add(contextOf(request), p.vcs, p.account, p.name, request.body);
-      return reply.status(201).send(view({ ...added, fingerprint_md5: added.fingerprint }));
+      const added = await hostKeys.add(contextOf(request), { project: p, hostname: request.body.hostname, privateKey: request.body.private_key });
+      return reply.status(201).send(view({ hostname: added.hostname, fingerprint_md5: added.fingerprintMd5, fingerprint_sha256: added.fingerprintSha256, public_key: added.publicKey, created_at: added.createdAt }));
     },
   );
 
@@ -63,7 +63,7 @@ export const hostKeyRoutes: FastifyPluginAsyncTypebox<{ hostKeys: HostKeyService
     },
     async (request, reply) => {
       const p = projectPathOf(request.params);
-      await hostKeys.remove(contextOf(request), p.vcs, p.account, p.name, { fingerprint: request.params.fingerprint, hostname: request.query.hostname });
+      await hostKeys.remove(contextOf(request), { project: p, fingerprint: request.params.fingerprint, hostname: request.query.hostname });
       return reply.status(204).send(null);
     },
   );

@@ -1,14 +1,15 @@
 // Per-host SSH keys (contract §5): a private key a deployment needs for one host (or every host,
 // with an empty hostname). Parsed before it is stored — its public half and fingerprints derived — and
 // sealed; only `runner` keys ever read it back (checkout-credentials).
-import { seal, type KeyRing } from '../../crypto/envelope.ts';
+import { open, seal, type KeyRing } from '../../crypto/envelope.ts';
 import { parseSshPrivateKey, SshPrivateKeyError } from '../../crypto/ssh-private-key.ts';
 import type { Db } from '../../db/schema.ts';
+import type { SealedValues } from '../master-key/sealed-values.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import type { ProjectService } from '../projects/projects.service.ts';
+import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import * as repo from './host-keys.repo.ts';
 
 export const HOSTNAME_PATTERN = '^$|^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$';
@@ -16,22 +17,41 @@ const hostname = new RegExp(HOSTNAME_PATTERN);
 
 export const hostKeyAad = (projectId: number, host: string, fingerprintSha256: string): string => `host_key:${projectId}:${host}:${fingerprintSha256}`;
 
+/** The host keys' sealed private halves, for master-key rotation. */
+export function hostKeySealedValues(db: Db): SealedValues {
+  return {
+    listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.id, sealed: r.private_key_sealed, aad: hostKeyAad(r.project_id, r.hostname, r.fingerprint_sha256) })),
+    findSealed: async (id) => (await repo.findSealed(db, id))?.private_key_sealed,
+    replaceSealed: (id, before, after) => repo.replaceSealed(db, id, before, after),
+  };
+}
+
 export function createHostKeyService({ db, ring, projects, audit, clock }: { db: Db; ring: KeyRing; projects: ProjectService; audit: AuditService; clock: { now(): Date } }) {
   return {
-    async list(ctx: RequestContext, vcs: string, account: string, name: string) {
-      const { project } = await projects.find(ctx, vcs, account, name, 'project.read');
+    /** A project's host keys with their private halves opened: for checkout-credentials only. */
+    async openAll(projectId: number) {
+      return (await repo.listSealed(db, projectId)).map((h) => ({
+        hostname: h.hostname,
+        fingerprintMd5: h.fingerprint_md5,
+        fingerprintSha256: h.fingerprint_sha256,
+        privateKey: open(ring, h.private_key_sealed, hostKeyAad(projectId, h.hostname, h.fingerprint_sha256)).toString('utf8'),
+      }));
+    },
+
+    async list(ctx: RequestContext, ref: ProjectRef) {
+      const { project } = await projects.find(ctx, ref, 'project.read');
       return repo.listForProject(db, project.id);
     },
 
-    async add(ctx: RequestContext, vcs: string, account: string, name: string, input: { hostname: string; private_key: string }) {
-      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
+    async add(ctx: RequestContext, input: { project: ProjectRef; hostname: string; privateKey: string }) {
+      const { project, access } = await projects.find(ctx, input.project, 'project_key.write');
       const host = input.hostname.trim().toLowerCase();
       if (!hostname.test(host)) {
         throw new AppError('validation_failed', 'The hostname must be a host name such as deploy.example.com (letters, digits, dots and hyphens), or empty for every host.', undefined, { field: 'hostname' });
       }
       let parsed;
       try {
-        parsed = parseSshPrivateKey(input.private_key);
+        parsed = parseSshPrivateKey(input.privateKey);
       } catch (err) {
         if (err instanceof SshPrivateKeyError) throw new AppError(err.code, err.message, undefined, { field: 'private_key' });
         throw err;
@@ -55,7 +75,7 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
           await audit.record(trx, ctx, { action: 'host_key.create', accountId: access.accountId, target: { type: 'host_key', id, label: slug }, details: { hostname: host, fingerprint: parsed.fingerprintMd5 } });
           return id;
         });
-        return { id, hostname: host, public_key: parsed.publicKey, fingerprint: parsed.fingerprintMd5, fingerprint_sha256: parsed.fingerprintSha256, created_at: createdAt };
+        return { id, hostname: host, publicKey: parsed.publicKey, fingerprintMd5: parsed.fingerprintMd5, fingerprintSha256: parsed.fingerprintSha256, createdAt };
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new AppError('conflict', `This key is already added for ${host === '' ? 'all hosts' : host} in ${slug}.`, 'Nothing to do; delete it first to add it again.', { field: 'private_key' });
@@ -64,8 +84,8 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
       }
     },
 
-    async remove(ctx: RequestContext, vcs: string, account: string, name: string, input: { fingerprint: string; hostname: string }) {
-      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
+    async remove(ctx: RequestContext, input: { project: ProjectRef; fingerprint: string; hostname: string }) {
+      const { project, access } = await projects.find(ctx, input.project, 'project_key.write');
       const host = input.hostname.trim().toLowerCase();
       await db.transaction().execute(async (trx) => {
         const key = await repo.findHostKey(trx, project.id, host, input.fingerprint);

@@ -1,6 +1,7 @@
 // A user's Heroku API key (contract §5): stored sealed, shown only as its last four characters.
 import { seal, type KeyRing } from '../../crypto/envelope.ts';
 import type { Db } from '../../db/schema.ts';
+import type { SealedValues } from '../master-key/sealed-values.ts';
 import { AppError } from '../../errors.ts';
 import { requireUnrestricted, requireUser } from '../access/access.service.ts';
 import type { Actor, RequestContext, UserActor } from '../access/actor.ts';
@@ -9,6 +10,15 @@ import * as repo from './heroku.repo.ts';
 
 export const herokuKeyAad = (userId: number): string => `heroku_key:${userId}`;
 const HEROKU_KEY = /^[A-Za-z0-9_-]{8,128}$/;
+
+/** The stored Heroku keys (one per user, keyed by user id), for master-key rotation. */
+export function herokuSealedValues(db: Db): SealedValues {
+  return {
+    listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.user_id, sealed: r.sealed, aad: herokuKeyAad(r.user_id) })),
+    findSealed: async (userId) => (await repo.findSealed(db, userId))?.sealed,
+    replaceSealed: (userId, before, after) => repo.replaceSealed(db, userId, before, after),
+  };
+}
 
 export function createHerokuService({ db, ring, audit, clock }: { db: Db; ring: KeyRing; audit: AuditService; clock: { now(): Date } }) {
   function owner(actor: Actor): UserActor {

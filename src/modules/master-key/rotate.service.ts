@@ -5,21 +5,10 @@
 import { rewrap, sealedWith, type KeyRing, type MasterKey } from '../../crypto/envelope.ts';
 import type { Db } from '../../db/schema.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
-import { checkoutKeyAad } from '../checkout-keys/checkout-keys.service.ts';
-import * as hostRepo from '../host-keys/host-keys.repo.ts';
-import { hostKeyAad } from '../host-keys/host-keys.service.ts';
-import * as herokuRepo from '../integrations/heroku.repo.ts';
-import { herokuKeyAad } from '../integrations/heroku.service.ts';
+import type { SealedValues } from './sealed-values.ts';
 
-interface SealedRecord {
-  sealed: string;
-  aad: string;
-  /** Writes `after` if the record still holds `before`. */
-  swap(before: string, after: string): Promise<boolean>;
-  /** The record's current sealed value, or undefined if it was deleted meanwhile. */
-  reload(): Promise<string | undefined>;
-}
+/** Each table of sealed values, from the module that owns it (wired in services.ts). */
+export type SealedTables = Record<keyof RotationReport['rewrapped'], SealedValues<number>>;
 
 export interface RotationReport {
   masterKeyId: string;
@@ -27,46 +16,14 @@ export interface RotationReport {
   alreadyCurrent: number;
 }
 
-export async function rotateMasterKey({ db, audit }: { db: Db; audit: AuditService }, ring: KeyRing, next: MasterKey): Promise<RotationReport> {
+export async function rotateMasterKey({ db, audit, sealedValues }: { db: Db; audit: AuditService; sealedValues: SealedTables }, ring: KeyRing, next: MasterKey): Promise<RotationReport> {
   const all = [ring.current, ...ring.previous].filter((k) => k.id !== next.id);
   const target: KeyRing = { current: next, previous: all };
   const report: RotationReport = { masterKeyId: next.id, rewrapped: { checkout_keys: 0, host_keys: 0, heroku_keys: 0 }, alreadyCurrent: 0 };
 
-  const tables: Array<[keyof RotationReport['rewrapped'], () => Promise<SealedRecord[]>]> = [
-    [
-      'checkout_keys',
-      async () =>
-        (await checkoutRepo.listAllSealed(db)).map((r) => ({
-          sealed: r.private_key_sealed,
-          aad: checkoutKeyAad(r.project_id, r.fingerprint_sha256),
-          swap: (before, after) => checkoutRepo.replaceSealed(db, r.id, before, after),
-          reload: async () => (await checkoutRepo.findSealed(db, r.id))?.private_key_sealed,
-        })),
-    ],
-    [
-      'host_keys',
-      async () =>
-        (await hostRepo.listAllSealed(db)).map((r) => ({
-          sealed: r.private_key_sealed,
-          aad: hostKeyAad(r.project_id, r.hostname, r.fingerprint_sha256),
-          swap: (before, after) => hostRepo.replaceSealed(db, r.id, before, after),
-          reload: async () => (await hostRepo.findSealed(db, r.id))?.private_key_sealed,
-        })),
-    ],
-    [
-      'heroku_keys',
-      async () =>
-        (await herokuRepo.listAllSealed(db)).map((r) => ({
-          sealed: r.sealed,
-          aad: herokuKeyAad(r.user_id),
-          swap: (before, after) => herokuRepo.replaceSealed(db, r.user_id, before, after),
-          reload: async () => (await herokuRepo.findSealed(db, r.user_id))?.sealed,
-        })),
-    ],
-  ];
-
-  for (const [table, load] of tables) {
-    for (const record of await load()) {
+  for (const table of ['checkout_keys', 'host_keys', 'heroku_keys'] as const) {
+    const store = sealedValues[table];
+    for (const record of await store.listSealed()) {
       let sealed: string | undefined = record.sealed;
       // A concurrent write replaced the value: read it again and re-wrap what is there now.
       while (sealed !== undefined) {
@@ -74,11 +31,11 @@ export async function rotateMasterKey({ db, audit }: { db: Db; audit: AuditServi
           report.alreadyCurrent++;
           break;
         }
-        if (await record.swap(sealed, rewrap(target, sealed, record.aad))) {
+        if (await store.replaceSealed(record.id, sealed, rewrap(target, sealed, record.aad))) {
           report.rewrapped[table]++;
           break;
         }
-        sealed = await record.reload();
+        sealed = await store.findSealed(record.id);
       }
     }
   }

@@ -6,7 +6,7 @@ import { errorResponses } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { NewProjectBody, Project, ProjectListQuery, ProjectParams } from './projects.schemas.ts';
 
-export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; publicUrl: string }> = async (app, { services, publicUrl }) => {
+export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'projects'>; publicUrl: string }> = async (app, { services, publicUrl }) => {
   const tags = ['projects'];
   const view = (p: { vcs: 'gh' | 'bb'; name: string; created_at: string }, account: string) => ({
     slug: `${p.vcs}/${account}/${p.name}`,
@@ -35,14 +35,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services; publ
   });
 
   app.get('/v1/projects/:vcs/:account/:name', { schema: { tags, summary: 'One project', params: ProjectParams, response: { 200: Project, ...errorResponses } } }, async (request) => {
-    const { vcs, account, name } = request.params;
-    const { project, access } = await services.projects.find(contextOf(request), vcs, account, name);
+    const { project, access } = await services.projects.find(contextOf(request), request.params);
     return view(project, access.accountName);
   });
 
   app.delete('/v1/projects/:vcs/:account/:name', { schema: { tags, summary: 'Delete a project', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    const { vcs, account, name } = request.params;
-    await services.projects.remove(contextOf(request), vcs, account, name);
+    await services.projects.remove(contextOf(request), request.params);
     return reply.status(204).send(null);
   });
 };

@@ -9,6 +9,13 @@ import type { AuditService } from '../audit/audit.service.ts';
 import * as repo from './projects.repo.ts';
 
 export type Vcs = repo.Vcs;
+
+/** A project as a request names it: the vcs as written (gh, github, bb, bitbucket), the account and the name. */
+export interface ProjectRef {
+  vcs: string;
+  account: string;
+  name: string;
+}
 export const PROJECT_NAME_PATTERN = '^[A-Za-z0-9._-]{1,100}$';
 const projectName = new RegExp(PROJECT_NAME_PATTERN);
 
@@ -28,12 +35,12 @@ export function parseVcs(value: string): Vcs | undefined {
 export function createProjectService({ db, access, audit, clock }: { db: Db; access: AccessService; audit: AuditService; clock: { now(): Date } }) {
   return {
     /** Finds a project by its slug parts and checks the caller may do `permission` on it. */
-    async find(ctx: RequestContext, vcsText: string, accountName: string, name: string, permission: Permission = 'project.read') {
-      const slug = `${vcsText}/${accountName}/${name}`;
-      const vcs = parseVcs(vcsText);
+    async find(ctx: RequestContext, ref: ProjectRef, permission: Permission = 'project.read') {
+      const slug = `${ref.vcs}/${ref.account}/${ref.name}`;
+      const vcs = parseVcs(ref.vcs);
       if (!vcs) throw notFound(`Project ${slug}`);
-      const acc = await access.resolve(ctx.actor, { from: 'path', name: accountName });
-      const project = await repo.findProject(db, acc.accountId, vcs, name);
+      const acc = await access.resolve(ctx.actor, { from: 'path', name: ref.account });
+      const project = await repo.findProject(db, acc.accountId, vcs, ref.name);
       if (!project) throw notFound(`Project ${slug}`);
       access.authorize(ctx.actor, acc, permission);
       return { project, access: acc };
@@ -81,8 +88,8 @@ export function createProjectService({ db, access, audit, clock }: { db: Db; acc
       }
     },
 
-    async remove(ctx: RequestContext, vcsText: string, accountName: string, name: string) {
-      const { project, access: acc } = await this.find(ctx, vcsText, accountName, name, 'project.write');
+    async remove(ctx: RequestContext, ref: ProjectRef) {
+      const { project, access: acc } = await this.find(ctx, ref, 'project.write');
       await db.transaction().execute(async (trx) => {
         await repo.deleteProject(trx, project.id);
         await audit.record(trx, ctx, { action: 'project.delete', accountId: acc.accountId, target: { type: 'project', id: project.id, label: `${project.vcs}/${acc.accountName}/${project.name}` } });

@@ -1,3 +1,4 @@
+import { readBool } from '../../db/dialect.ts';
 import type { Executor } from '../../db/schema.ts';
 
 export async function insertSession(db: Executor, s: { id_hash: string; user_id: number; csrf_hash: string; created_at: string; expires_at: string }) {
@@ -5,12 +6,13 @@ export async function insertSession(db: Executor, s: { id_hash: string; user_id:
 }
 
 export async function findSession(db: Executor, idHash: string) {
-  return db
+  const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select(['sessions.user_id', 'sessions.csrf_hash', 'sessions.expires_at', 'users.login', 'users.name', 'users.email', 'users.created_at', 'users.is_site_admin'])
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
+  return row && { ...row, is_site_admin: readBool(row.is_site_admin) };
 }
 
 export async function deleteSession(db: Executor, idHash: string): Promise<void> {

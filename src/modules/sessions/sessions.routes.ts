@@ -11,7 +11,7 @@ const SignInBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services; secureCookie: boolean }> = async (app, { services, secureCookie }) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'sessions'>; secureCookie: boolean }> = async (app, { services, secureCookie }) => {
   const tags = ['session'];
   const cookie = (value: string, maxAge: number) =>
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secureCookie ? '; Secure' : ''}`;

@@ -2,13 +2,12 @@
 // that every cookie-authenticated change must echo in X-CSRF-Token.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/schema.ts';
-import { readBool } from '../../db/dialect.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../crypto/password.ts';
 import { randomSecret, sha256Hex } from '../../crypto/random.ts';
 import { AppError } from '../../errors.ts';
 import type { RequestContext, UserActor } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import * as usersRepo from '../users/users.repo.ts';
+import type { UserService } from '../users/users.service.ts';
 import * as repo from './sessions.repo.ts';
 import { createSignInLimiter } from './sign-in-limiter.ts';
 
@@ -23,7 +22,7 @@ interface SessionUser {
   name: string | null;
   email: string | null;
   created_at: string;
-  is_site_admin: boolean | number;
+  is_site_admin: boolean;
 }
 
 /**
@@ -37,7 +36,7 @@ const sessionActor = (user: SessionUser): UserActor => ({
   type: 'user',
   userId: user.user_id,
   login: user.login,
-  isSiteAdmin: readBool(user.is_site_admin),
+  isSiteAdmin: user.is_site_admin,
   profile: { name: user.name, email: user.email, createdAt: user.created_at },
   credential: { kind: 'session' },
 });
@@ -52,7 +51,7 @@ function sessionOf(ctx: RequestContext, sessionId: string | undefined, message: 
   return { actor, sessionId };
 }
 
-export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db; audit: AuditService; clock: { now(): Date }; ttlSeconds: number }) {
+export function createSessionService({ db, users, audit, clock, ttlSeconds }: { db: Db; users: Pick<UserService, 'findByLogin'>; audit: AuditService; clock: { now(): Date }; ttlSeconds: number }) {
   const limiter = createSignInLimiter(clock);
 
   /** The unexpired session behind a cookie value; a value too long to be one of ours is not looked up. */
@@ -72,7 +71,7 @@ export function createSessionService({ db, audit, clock, ttlSeconds }: { db: Db;
           extra: { retry_after_seconds: Math.ceil(wait / 1000) },
         });
       }
-      const user = await usersRepo.findUserByLogin(db, login);
+      const user = await users.findByLogin(db, login);
       // Verify against a dummy hash for unknown logins so timing does not reveal which logins exist.
       const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
       if (!user || !user.password_hash || !ok) {

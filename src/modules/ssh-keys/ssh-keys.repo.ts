@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely';
+import { readBool } from '../../db/dialect.ts';
 import type { Executor, SshKeysTable } from '../../db/schema.ts';
 
 const columns = [
@@ -22,6 +23,9 @@ function withAddedBy(db: Executor) {
   return db.selectFrom('ssh_keys').leftJoin('users', 'users.id', 'ssh_keys.added_by').select(columns).select('users.login as added_by');
 }
 
+/** Rows leave with read_only as a boolean on both databases. */
+const normalised = <R extends { read_only: boolean | number }>(row: R) => ({ ...row, read_only: readBool(row.read_only) });
+
 export type SshKeyRow = NonNullable<Awaited<ReturnType<typeof findById>>>;
 
 export async function insertKey(db: Executor, key: Insertable<SshKeysTable>): Promise<number> {
@@ -35,7 +39,8 @@ export async function insertKeys(db: Executor, keys: Insertable<SshKeysTable>[])
 }
 
 export async function findById(db: Executor, id: number) {
-  return withAddedBy(db).where('ssh_keys.id', '=', id).executeTakeFirst();
+  const row = await withAddedBy(db).where('ssh_keys.id', '=', id).executeTakeFirst();
+  return row && normalised(row);
 }
 
 export async function findByFingerprint(db: Executor, fingerprintSha256: string) {
@@ -56,7 +61,7 @@ function owned(db: Executor, owner: KeyOwner) {
 }
 
 export async function listKeys(db: Executor, owner: KeyOwner, limit: number, offset: number) {
-  return owned(db, owner).orderBy('ssh_keys.id').limit(limit).offset(offset).execute();
+  return (await owned(db, owner).orderBy('ssh_keys.id').limit(limit).offset(offset).execute()).map(normalised);
 }
 
 export async function countKeys(db: Executor, owner: KeyOwner): Promise<number> {
@@ -66,9 +71,14 @@ export async function countKeys(db: Executor, owner: KeyOwner): Promise<number> 
 }
 
 export async function findOwnedKey(db: Executor, owner: KeyOwner, id: number) {
-  return owned(db, owner).where('ssh_keys.id', '=', id).executeTakeFirst();
+  const row = await owned(db, owner).where('ssh_keys.id', '=', id).executeTakeFirst();
+  return row && normalised(row);
 }
 
 export async function deleteKey(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('ssh_keys').where('id', '=', id).execute();
+}
+
+export async function deleteKeys(db: Executor, ids: number[]): Promise<void> {
+  if (ids.length > 0) await db.deleteFrom('ssh_keys').where('id', 'in', ids).execute();
 }

@@ -2,7 +2,6 @@
 // dialect translates, with native field names and the native error shape.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { readBool } from '../../db/dialect.ts';
 import { contextOf } from '../../http/auth.ts';
 import { keyIdOf, projectPathOf } from '../../http/native-params.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
@@ -20,7 +19,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
     bits: row.bits,
     fingerprint_sha256: row.fingerprint_sha256,
     fingerprint_md5: row.fingerprint_md5,
-    read_only: readBool(row.read_only),
+    read_only: row.read_only,
     url,
     created_at: row.created_at,
     last_used_at: row.last_used_at,
@@ -71,7 +70,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
     async (request, reply) => {
       const p = projectPathOf(request.params);
       const page = pageOf(request.query);
-      const { rows, total } = await sshKeys.listDeployKeys(contextOf(request), p.account, p.name, page.limit, page.offset, p.vcs);
+      const { rows, total } = await sshKeys.listDeployKeys(contextOf(request), p, page.limit, page.offset);
       setLinkHeader(request, reply, publicUrl, page, total);
       return rows.map((r) => deployKeyView(r, p));
     },
@@ -82,19 +81,19 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
     { schema: { tags: deployTags, summary: 'Add a deploy key (read-only unless read_only is false)', params: DeployKeysParams, body: NewDeployKeyBody, response: { 201: DeployKey, ...errorResponses } } },
     async (request, reply) => {
       const p = projectPathOf(request.params);
-      const body = deployKeyView(await sshKeys.addDeployKey(contextOf(request), p.account, p.name, request.body, p.vcs), p);
+      const body = deployKeyView(await sshKeys.addDeployKey(contextOf(request), p, { title: request.body.title, key: request.body.key, readOnly: request.body.read_only }), p);
       return reply.status(201).header('location', body.url).send(body);
     },
   );
 
   app.get(`${base}/:id`, { schema: { tags: deployTags, summary: 'One deploy key', params: DeployKeyParams, response: { 200: DeployKey, ...errorResponses } } }, async (request) => {
     const p = projectPathOf(request.params);
-    return deployKeyView(await sshKeys.getDeployKey(contextOf(request), p.account, p.name, keyIdOf(request.params.id), p.vcs), p);
+    return deployKeyView(await sshKeys.getDeployKey(contextOf(request), p, keyIdOf(request.params.id)), p);
   });
 
   app.delete(`${base}/:id`, { schema: { tags: deployTags, summary: 'Delete a deploy key (a checkout key made from it goes too)', params: DeployKeyParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
     const p = projectPathOf(request.params);
-    await sshKeys.deleteDeployKey(contextOf(request), p.account, p.name, keyIdOf(request.params.id), p.vcs);
+    await sshKeys.deleteDeployKey(contextOf(request), p, keyIdOf(request.params.id));
     return reply.status(204).send(null);
   });
 };

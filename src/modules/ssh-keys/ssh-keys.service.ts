@@ -8,19 +8,29 @@ import { AppError, notFound } from '../../errors.ts';
 import { requireScope, requireUser } from '../access/access.service.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
-import type { ProjectService } from '../projects/projects.service.ts';
-import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';
-import * as usersRepo from '../users/users.repo.ts';
+import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
+import type { UserService } from '../users/users.service.ts';
 import * as repo from './ssh-keys.repo.ts';
+
+/** An SSH key as the doors see it: the row, read_only a boolean, with the login of whoever added it. */
+export type SshKey = repo.SshKeyRow;
 
 export interface NewSshKey {
   title?: string | null;
   key: string;
 }
 
+/** What deleting an SSH key asks of the checkout-keys module, whose key may have this public half. */
+export interface PublicHalfRemovalNotice {
+  /** Called inside the deleting transaction, before the row goes (ON DELETE CASCADE takes the checkout key). */
+  beforeSshKeyRemoved(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void>;
+}
+
 interface Deps {
   db: Db;
   projects: ProjectService;
+  users: Pick<UserService, 'findByLogin'>;
+  checkoutKeys: PublicHalfRemovalNotice;
   audit: AuditService;
   clock: { now(): Date };
 }
@@ -37,7 +47,7 @@ export function parseKeyField(text: string): ParsedSshKey {
 
 const defaultTitle = (parsed: ParsedSshKey): string => (parsed.comment ? parsed.comment.slice(0, 255) : `${parsed.type} ${parsed.fingerprintSha256}`);
 
-export function createSshKeyService({ db, projects, audit, clock }: Deps) {
+export function createSshKeyService({ db, projects, users, checkoutKeys, audit, clock }: Deps) {
   function row(parsed: ParsedSshKey, title: string | null | undefined, owner: repo.KeyOwner, addedBy: number | null, readOnly: boolean): Insertable<SshKeysTable> {
     return {
       kind: owner.kind,
@@ -76,18 +86,6 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
     );
   }
 
-  /** Deleting a key that is a checkout key's public half deletes that checkout key too: say so in the trail. */
-  async function recordCheckoutKeyRemoval(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void> {
-    const checkout = await checkoutRepo.findBySshKeyId(trx, sshKeyId);
-    if (!checkout) return;
-    await audit.record(trx, ctx, {
-      action: 'checkout_key.delete',
-      accountId: checkout.account_id,
-      target: { type: 'checkout_key', id: checkout.id, label: `${checkout.vcs}/${checkout.account_name}/${checkout.project_name}` },
-      details: { kind: checkout.kind, fingerprint: checkout.fingerprint_md5, reason: 'its public key was deleted' },
-    });
-  }
-
   /** Inserts one key with its audit row; a key that exists already becomes the right 422. */
   async function insertOne(ctx: AuditOrigin, values: Insertable<SshKeysTable>, owner: repo.KeyOwner, callerId: number | null, audited: { action: 'ssh_key.create' | 'deploy_key.create'; accountId: number | null; label: string }) {
     try {
@@ -110,6 +108,19 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
   }
 
   return {
+    /**
+     * The public half of a checkout key, written by the checkout-keys module inside its own
+     * transaction; the caller has made the pair, so no parsing and no duplicate check here.
+     */
+    async insertPublicHalf(trx: Executor, values: Insertable<SshKeysTable>): Promise<number> {
+      return repo.insertKey(trx, values);
+    },
+
+    /** Removes public halves by id; a checkout key whose half this is goes with it (ON DELETE CASCADE). */
+    async removePublicHalves(trx: Executor, ids: number[]): Promise<void> {
+      await repo.deleteKeys(trx, ids);
+    },
+
     async listUserKeys(ctx: RequestContext, limit: number, offset: number) {
       const user = requireUser(ctx.actor, 'SSH keys');
       requireScope(ctx.actor, 'read:public_key', 'Listing your SSH keys');
@@ -140,7 +151,7 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'user', userId: user.userId }, id);
         if (!key) throw notFound(`SSH key ${id}`);
-        await recordCheckoutKeyRemoval(trx, ctx, id);
+        await checkoutKeys.beforeSshKeyRemoved(trx, ctx, id);
         await repo.deleteKey(trx, id);
         await audit.record(trx, ctx, { action: 'ssh_key.delete', target: { type: 'ssh_key', id, label: user.login }, details: { fingerprint: key.fingerprint_sha256, title: key.title } });
       });
@@ -148,46 +159,45 @@ export function createSshKeyService({ db, projects, audit, clock }: Deps) {
 
     /** Anyone may read a user's public keys (as on GitHub); an unknown login is a 404. */
     async listPublicKeysOf(login: string, limit: number, offset: number) {
-      const user = await usersRepo.findUserByLogin(db, login);
+      const user = await users.findByLogin(db, login);
       if (!user) throw notFound(`User ${login}`);
       const owner = { kind: 'user' as const, userId: user.id };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
       return { rows, total };
     },
 
-    // `vcs` defaults to GitHub's, the only kind the GitHub dialect names; the native routes pass theirs.
-    async listDeployKeys(ctx: RequestContext, account: string, name: string, limit: number, offset: number, vcs = 'gh') {
-      const { project } = await projects.find(ctx, vcs, account, name, 'project.read');
+    async listDeployKeys(ctx: RequestContext, ref: ProjectRef, limit: number, offset: number) {
+      const { project } = await projects.find(ctx, ref, 'project.read');
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
       return { rows, total };
     },
 
-    async getDeployKey(ctx: RequestContext, account: string, name: string, id: number, vcs = 'gh') {
-      const { project } = await projects.find(ctx, vcs, account, name, 'project.read');
+    async getDeployKey(ctx: RequestContext, ref: ProjectRef, id: number) {
+      const { project } = await projects.find(ctx, ref, 'project.read');
       const key = await repo.findOwnedKey(db, { kind: 'deploy', projectId: project.id }, id);
       if (!key) throw notFound(`Deploy key ${id}`);
       return key;
     },
 
-    async addDeployKey(ctx: RequestContext, account: string, name: string, input: NewSshKey & { read_only?: boolean }, vcs = 'gh') {
-      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
+    async addDeployKey(ctx: RequestContext, ref: ProjectRef, input: NewSshKey & { readOnly?: boolean | undefined }) {
+      const { project, access } = await projects.find(ctx, ref, 'project_key.write');
       const parsed = parseKeyField(input.key);
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const callerId = ctx.actor.type === 'user' ? ctx.actor.userId : null;
-      return insertOne(ctx, row(parsed, input.title, owner, callerId, input.read_only ?? true), owner, callerId, {
+      return insertOne(ctx, row(parsed, input.title, owner, callerId, input.readOnly ?? true), owner, callerId, {
         action: 'deploy_key.create',
         accountId: access.accountId,
         label: `${project.vcs}/${access.accountName}/${project.name}`,
       });
     },
 
-    async deleteDeployKey(ctx: RequestContext, account: string, name: string, id: number, vcs = 'gh') {
-      const { project, access } = await projects.find(ctx, vcs, account, name, 'project_key.write');
+    async deleteDeployKey(ctx: RequestContext, ref: ProjectRef, id: number) {
+      const { project, access } = await projects.find(ctx, ref, 'project_key.write');
       await db.transaction().execute(async (trx) => {
         const key = await repo.findOwnedKey(trx, { kind: 'deploy', projectId: project.id }, id);
         if (!key) throw notFound(`Deploy key ${id}`);
-        await recordCheckoutKeyRemoval(trx, ctx, id);
+        await checkoutKeys.beforeSshKeyRemoved(trx, ctx, id);
         await repo.deleteKey(trx, id);
         await audit.record(trx, ctx, {
           action: 'deploy_key.delete',

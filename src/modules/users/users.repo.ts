@@ -1,5 +1,9 @@
 import type { Insertable } from 'kysely';
+import { readBool } from '../../db/dialect.ts';
 import type { Executor, UsersTable } from '../../db/schema.ts';
+
+/** Rows leave with is_site_admin as a boolean on both databases. */
+const normalised = <R extends { is_site_admin: boolean | number }>(row: R | undefined) => (row ? { ...row, is_site_admin: readBool(row.is_site_admin) } : undefined);
 
 /** Claims a name in the namespace users and accounts share; throws a unique violation if taken. */
 export async function claimOwnerName(db: Executor, nameLower: string, kind: 'user' | 'account'): Promise<void> {
@@ -11,15 +15,15 @@ export async function releaseOwnerName(db: Executor, nameLower: string): Promise
 }
 
 export async function insertUser(db: Executor, user: Insertable<UsersTable>) {
-  return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+  return normalised(await db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow())!;
 }
 
 export async function findUserById(db: Executor, id: number) {
-  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return normalised(await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst());
 }
 
 export async function findUserByLogin(db: Executor, login: string) {
-  return db.selectFrom('users').selectAll().where('login_lower', '=', login.toLowerCase()).executeTakeFirst();
+  return normalised(await db.selectFrom('users').selectAll().where('login_lower', '=', login.toLowerCase()).executeTakeFirst());
 }
 
 export async function countUsers(db: Executor): Promise<number> {

@@ -5,7 +5,7 @@ import type { Services } from '../../services.ts';
 import { toUserView } from './users.service.ts';
 import { Caller, NewUserBody, User } from './users.schemas.ts';
 
-export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'users'> }> = async (app, { services }) => {
   app.get('/v1/user', { schema: { tags: ['users'], summary: 'The caller: a user, or a service key and its account', response: { 200: Caller, ...errorResponses } } }, async (request) => {
     const actor = actorOf(request);
     if (actor.type === 'service') {

@@ -1,5 +1,5 @@
 import type { Db, Executor } from '../../db/schema.ts';
-import { isUniqueViolation, readBool } from '../../db/dialect.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
 import { hashPassword } from '../../crypto/password.ts';
 import { AppError } from '../../errors.ts';
 import { requireUnrestricted } from '../access/access.service.ts';
@@ -28,7 +28,7 @@ export function toUserView(row: Pick<UserRow, 'id' | 'login' | 'name' | 'email' 
     login: row.login,
     name: row.name,
     email: row.email,
-    site_admin: readBool(row.is_site_admin),
+    site_admin: row.is_site_admin,
     created_at: row.created_at,
   };
 }
@@ -78,6 +78,15 @@ export function createUserService({ db, audit, clock }: { db: Db; audit: AuditSe
       const write = await this.prepare({ ...input, isSiteAdmin: false });
       return db.transaction().execute((trx) => write(trx, origin));
     },
+
+    /** A user by login (any case), with their password hash: for sign-in and for naming members. */
+    async findByLogin(trx: Executor, login: string) {
+      return repo.findUserByLogin(trx, login);
+    },
+
+    /** Claims a name in the namespace users and accounts share; throws a unique violation if taken. */
+    claimOwnerName: repo.claimOwnerName,
+    releaseOwnerName: repo.releaseOwnerName,
 
     async countUsers(): Promise<number> {
       return repo.countUsers(db);
