@@ -2,7 +2,7 @@
 // /v1/projects/{vcs}/{account}/{name}/… path names, and key ids in their canonical form only.
 import { Type } from 'typebox';
 import { AppError } from '../errors.ts';
-import type { Vcs } from '../modules/projects/projects.service.ts';
+import { parseVcs, type Vcs } from '../modules/projects/projects.service.ts';
 
 /** The project a native path names, with the vcs already one of the closed vocabulary. */
 export interface ProjectPath {
@@ -11,14 +11,6 @@ export interface ProjectPath {
   name: string;
 }
 
-// A Map, not an object: a path segment such as `__proto__` or `constructor` must not find anything.
-const vcsNames = new Map<string, Vcs>([
-  ['gh', 'gh'],
-  ['github', 'gh'],
-  ['bb', 'bb'],
-  ['bitbucket', 'bb'],
-]);
-
 export const ProjectPathParams = {
   vcs: Type.String({ minLength: 1, maxLength: 16, description: 'gh (also github) or bb (also bitbucket)' }),
   account: Type.String({ minLength: 1, maxLength: 39 }),
@@ -26,7 +18,7 @@ export const ProjectPathParams = {
 };
 
 export function projectPathOf(params: { vcs: string; account: string; name: string }): ProjectPath {
-  const vcs = vcsNames.get(params.vcs.toLowerCase());
+  const vcs = parseVcs(params.vcs);
   if (!vcs) {
     throw new AppError('validation_failed', `The path segment "vcs" must be gh (GitHub) or bb (Bitbucket), not "${params.vcs.slice(0, 16)}".`, undefined, { field: 'vcs' });
   }

@@ -4,7 +4,11 @@ import type { ApiKeysTable, Executor } from '../../db/schema.ts';
 import type { Scope } from '../access/roles.ts';
 
 /** Rows leave with scopes decoded (stored as a JSON array, or null for the key's full role). */
-const decoded = <R extends { scopes: string | null }>(row: R) => ({ ...row, scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]) });
+const decoded = <R extends { scopes: string | null; limited_to_projects?: boolean | number }>(row: R) => ({
+  ...row,
+  scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as Scope[]),
+  ...(row.limited_to_projects === undefined ? {} : { limited_to_projects: readBool(row.limited_to_projects) }),
+});
 
 const listed = ['id', 'kind', 'user_id', 'account_id', 'name', 'role', 'start', 'scopes', 'expires_at', 'last_used_at', 'created_by', 'created_at', 'limited_to_projects'] as const;
 
@@ -105,7 +109,8 @@ export async function findProjectLimit(db: Executor, apiKeyId: number, projectId
     )
     .select(['api_keys.limited_to_projects', 'service_key_projects.project_id'])
     .where('api_keys.id', '=', apiKeyId)
-    .executeTakeFirst();
+    .executeTakeFirst()
+    .then((row) => row && { ...row, limited_to_projects: readBool(row.limited_to_projects) });
 }
 
 export async function deleteApiKey(db: Executor, id: number): Promise<void> {

@@ -1,7 +1,7 @@
 // User and service API keys (contract §3): minted outside the transaction, stored as SHA-256,
 // shown once; the credential check that every authenticated request makes.
 import type { Db, Executor } from '../../db/schema.ts';
-import { isUniqueViolation, readBool } from '../../db/dialect.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
 import { mintToken, parseToken } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
@@ -278,7 +278,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       const acc = await access.resolve(ctx.actor, selector);
       access.authorize(ctx.actor, acc, 'service_key.manage');
       const rows = await repo.listServiceKeys(db, acc.accountId);
-      const limited = rows.filter((r) => readBool(r.limited_to_projects)).map((r) => r.id);
+      const limited = rows.filter((r) => r.limited_to_projects).map((r) => r.id);
       const lists = new Map<number, string[]>(limited.map((id) => [id, []]));
       for (const p of await repo.listKeyProjects(db, limited)) lists.get(p.api_key_id)?.push(`${p.vcs}/${acc.accountName}/${p.name}`);
       return rows.map((r) => ({ ...view(r), role: r.role as ServiceRole, created_by: r.created_by_login ?? null, projects: lists.get(r.id) ?? null }));
@@ -292,7 +292,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       if (actor.type !== 'service') return true;
       const row = await repo.findProjectLimit(db, actor.keyId, projectId);
       if (!row) return false;
-      return !readBool(row.limited_to_projects) || row.project_id !== null;
+      return !row.limited_to_projects || row.project_id !== null;
     },
 
     async createServiceKey(ctx: RequestContext, selector: AccountSelector, input: NewServiceKeyInput) {
