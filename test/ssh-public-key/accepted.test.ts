@@ -5,6 +5,7 @@ import { fingerprintMd5, fingerprintSha256, parseSshPublicKey } from '../../src/
 import { needsSshKeygen, keys, useGeneratedKeys } from './helpers.ts';
 
 useGeneratedKeys();
+
 test('surrounding whitespace, a trailing newline, tabs and comments with spaces are fine', needsSshKeygen, () => {
   const key = keys.get('ed25519')!;
   const [type, base64] = key.line.trim().split(' ') as [string, string];

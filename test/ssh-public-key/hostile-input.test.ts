@@ -9,6 +9,7 @@ import { fingerprintSha256, parseSshPublicKey, SshKeyError, type ParsedSshKey } 
 import { needsSshKeygen, lineOf, keygenFingerprints, keygenOne, OUR_TYPE_NAMES, dir, keys, skLines, parts, useGeneratedKeys } from './helpers.ts';
 
 useGeneratedKeys();
+
 function parseOrRefuse(input: string): ParsedSshKey | SshKeyError {
   try {
     return parseSshPublicKey(input);

@@ -27,6 +27,7 @@ import {
 } from './helpers.ts';
 
 useGeneratedKeys();
+
 test('every key ssh-keygen makes parses with its type, size and fingerprints', needsSshKeygen, async () => {
   for (const key of keys.values()) {
     const [sha, md5] = await Promise.all([keygenFingerprints(`${key.file}.pub`, 'sha256'), keygenFingerprints(`${key.file}.pub`, 'md5')]);

@@ -7,6 +7,7 @@ import { ACCEPTED_KEY_TYPES } from '../../src/crypto/ssh-public-key.ts';
 import { run, SSH_KEYGEN, needsSshKeygen, sshString, blobOf, mpint, lineOf, refusal, assertRefused, keys, privateKeys, parts, useGeneratedKeys } from './helpers.ts';
 
 useGeneratedKeys();
+
 test('damaged blobs and base64 are malformed', needsSshKeygen, () => {
   for (const key of keys.values()) {
     const { type, base64, blob } = parts(key.line);
