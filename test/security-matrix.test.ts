@@ -31,6 +31,8 @@ interface World {
   keys: Record<Who, string>;
   /** The owner's key limited to SCOPED_TO. */
   scopedKey: string;
+  /** The owner's console session: its cookie and CSRF token. */
+  session: { cookie: string; csrf: string };
   counter: number;
   /** What a row's url() made, for its body() (the fingerprint of a host key to delete). */
   made?: string;
@@ -298,11 +300,14 @@ function expectedStatus(row: Row, who: Who): { status: number; code?: string } {
 
 async function buildWorld(t: TestApp): Promise<World> {
   const alice = await seed(t);
-  const world: World = { t, keys: {} as Record<Who, string>, scopedKey: '', counter: 0 };
+  const world: World = { t, keys: {} as Record<Who, string>, scopedKey: '', session: { cookie: '', csrf: '' }, counter: 0 };
   world.keys.owner = alice.key;
   const scoped = await t.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(alice.key), payload: { name: 'scoped', scopes: [SCOPED_TO] } });
   assert.equal(scoped.statusCode, 201, scoped.body);
   world.scopedKey = (scoped.json() as { key: string }).key;
+  const signIn = await t.request({ method: 'POST', url: '/v1/session', payload: { login: alice.login, password: alice.password } });
+  assert.equal(signIn.statusCode, 200, signIn.body);
+  world.session = { cookie: String(signIn.headers['set-cookie']).split(';')[0]!, csrf: (signIn.json() as { csrf_token: string }).csrf_token };
   world.keys.admin = (await addUser(t, 'bob', { account: 'acme', role: 'admin', by: alice.key })).key;
   world.keys.read_write = (await addUser(t, 'carol', { account: 'acme', role: 'read_write', by: alice.key })).key;
   world.keys.read_only = (await addUser(t, 'dan', { account: 'acme', role: 'read_only', by: alice.key })).key;
@@ -360,6 +365,17 @@ forEachDatabase('security matrix', (kind) => {
         const res = await app.request({ method: row.method, url, headers, ...(row.body ? { payload: row.body(w) } : {}) });
         assert.equal(res.statusCode, scopedWant.status, `key scoped to ${SCOPED_TO} → ${row.method} ${url}: ${res.body}`);
         if (scopedWant.code) assertRefusal(row, res, scopedWant.code, `key scoped to ${SCOPED_TO}`);
+      }
+
+      // The owner's console session, on the native API: a read gets the owner's answer; a change
+      // without the CSRF header is refused before anything else (changes with it: sessions.test.ts).
+      if (row.route.startsWith('/v1/') && row.rule !== 'session_cookie') {
+        const url = await row.url(w, 'owner');
+        const headers = { cookie: w.session.cookie, ...(row.account === 'header' ? { 'x-keysmith-account': 'acme' } : {}) };
+        const res = await app.request({ method: row.method, url, headers, ...(row.body ? { payload: row.body(w) } : {}) });
+        const want = row.method === 'GET' ? expected(row, 'owner') : { status: 403, code: 'csrf_required' };
+        assert.equal(res.statusCode, want.status, `owner's session cookie → ${row.method} ${url}: ${res.body}`);
+        if (want.code) assertRefusal(row, res, want.code, "owner's session cookie");
       }
 
       for (const who of everyone) {
