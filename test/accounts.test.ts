@@ -1,4 +1,4 @@
-// Accounts, memberships and the shared namespace of logins and account names (contract §2).
+// Accounts, memberships and the shared namespace of logins and account names (README: the native API).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addServiceKey, addUser, seed } from './factories.ts';

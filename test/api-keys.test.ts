@@ -1,4 +1,4 @@
-// Contract §3: each Checkly rule as its own test, plus the credential schemes, expiry, scopes,
+// API keys (README: the native API): each Checkly rule as its own test, plus the credential schemes, expiry, scopes,
 // last-used and storage rules.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

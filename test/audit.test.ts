@@ -1,4 +1,4 @@
-// Contract §7: every change is recorded in the same transaction, with actor, account, target,
+// The audit trail: every change is recorded in the same transaction, with actor, account, target,
 // address and user agent, and never a secret.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

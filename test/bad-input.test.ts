@@ -1,4 +1,4 @@
-// Contract §8: bad input gets a clear 4xx naming the field; never a 5xx, never a partial write,
+// Errors and bad input (README: the native API): bad input gets a clear 4xx naming the field; never a 5xx, never a partial write,
 // never a secret echoed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// Contract §4 through @octokit/rest: the client nobody here wrote is the judge of the wire format.
+// The GitHub-compatible key API (README) through @octokit/rest: the client nobody here wrote is the judge of the wire format.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Octokit } from '@octokit/rest';
@@ -169,7 +169,7 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
     assert.equal(anonymous.response.headers['x-oauth-scopes'], '');
   });
 
-  test('deploy keys of gh/{owner}/{repo}: read-only by default, with added_by; roles and tenants as in §2', async (t) => {
+  test('deploy keys of gh/{owner}/{repo}: read-only by default, with added_by; roles and tenants as the README says', async (t) => {
     const { url, alice, app } = await started(t, kind);
     await addProject(app, alice.key, 'acme', 'web');
     const octokit = client(url, alice.key);

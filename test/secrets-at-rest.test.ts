@@ -1,4 +1,4 @@
-// Contract §5: no private key, API key, Heroku key or password is ever in the database in plain
+// Secrets at rest: no private key, API key, Heroku key or password is ever in the database in plain
 // text, and master-key rotation re-wraps every sealed secret while both keys are accepted.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,7 @@
 // The shared security matrix: every route, every kind of caller. A route added without a row here
-// fails the coverage test at the bottom. Rows say which permission of contract §2 the route needs;
-// the expected status for each caller is derived from the same table the app enforces.
+// fails the coverage test at the bottom. Rows say which permission of the README's role table the
+// route needs; the expected status for each caller (and for a scope-limited key) is derived from that
+// table, written out here.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
@@ -30,12 +31,16 @@ let serial = 0;
 interface World {
   t: TestApp;
   keys: Record<Who, string>;
+  /** The owner's key limited to SCOPED_TO. */
+  scopedKey: string;
+  /** The owner's console session: its cookie and CSRF token. */
+  session: { cookie: string; csrf: string };
   counter: number;
   /** What a row's url() made, for its body() (the fingerprint of a host key to delete). */
   made?: string;
 }
 
-// Contract §2, written out here on its own so that a change to the app's table cannot pass unnoticed.
+// The README's role table, written out here on its own so that a change to the app's table cannot pass unnoticed.
 const contractTable: Record<Permission, Role[]> = {
   'project.read': ['read_only', 'read_write', 'admin', 'owner', 'runner'],
   'project.write': ['read_write', 'admin', 'owner'],
@@ -49,6 +54,29 @@ const contractTable: Record<Permission, Role[]> = {
   'runner_key.manage': ['owner'],
   'audit.read': ['admin', 'owner'],
 };
+
+// The scope a scope-limited key needs for each permission (README: Scopes), written out the same way.
+const contractScopes: Record<Permission, string> = {
+  'project.read': 'read:project',
+  'project.write': 'write:project',
+  'project_key.write': 'write:project',
+  'credentials.fetch': 'read:project',
+  'member.read': 'read:project',
+  'member.manage': 'admin:account',
+  'owner.manage': 'admin:account',
+  'account.delete': 'admin:account',
+  'service_key.manage': 'admin:account',
+  'audit.read': 'admin:account',
+};
+/** The scope-limited caller: the owner's own key, created with `scopes: [SCOPED_TO]`. */
+const SCOPED_TO = 'read:project';
+/** admin:x includes write:x, which includes read:x. */
+function scopeCovers(held: string, needed: string): boolean {
+  const rank = { read: 1, write: 2, admin: 3 } as const;
+  const [heldLevel, heldResource] = held.split(':') as [keyof typeof rank, string];
+  const [neededLevel, neededResource] = needed.split(':') as [keyof typeof rank, string];
+  return heldResource === neededResource && rank[heldLevel] >= rank[neededLevel];
+}
 
 /** Who may call it: a permission in the acme account, or one of these caller-level rules. */
 type Rule = Permission | 'any' | 'users' | 'site_admin' | 'session_cookie' | 'immutable';
@@ -282,6 +310,27 @@ function errorCode(res: { json(): unknown }): string | undefined {
   return undefined;
 }
 
+/** A refusal in the route's dialect: GitHub's `{message, documentation_url}` under /api/v3, else the code. */
+function assertRefusal(row: Row, res: { body: string; json(): unknown }, code: string, label: string): void {
+  if (row.route.startsWith('/api/v3/')) {
+    const body = res.json() as { message?: unknown; documentation_url?: unknown; error?: unknown };
+    assert.equal(typeof body.message, 'string', `${label}: GitHub-shaped errors carry a message: ${res.body}`);
+    assert.ok((body.message as string).length > 0, `${label}: the message is a sentence`);
+    assert.match(String(body.documentation_url), /^https?:\/\/\S+\/docs/, `${label}: GitHub-shaped errors carry a documentation_url: ${res.body}`);
+    assert.equal(body.error, undefined, `${label}: not the native shape`);
+    return;
+  }
+  assert.equal(errorCode(res) ?? code, code, label);
+}
+
+/** What the scope-limited key gets: the owner's answer where its scope covers the permission, else scope_required. */
+function expectedScoped(row: Row): { status: number; code?: string } | undefined {
+  if (row.rule === 'any' || row.rule === 'users' || row.rule === 'site_admin' || row.rule === 'session_cookie' || row.rule === 'immutable') return undefined;
+  const owner = expected(row, 'owner');
+  if (owner.status >= 400) return owner;
+  return scopeCovers(SCOPED_TO, contractScopes[row.rule]) ? owner : { status: 403, code: 'scope_required' };
+}
+
 /** Routes that take no credential at all. */
 const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys'];
 
@@ -313,8 +362,14 @@ function expectedStatus(row: Row, who: Who): { status: number; code?: string } {
 
 async function buildWorld(t: TestApp): Promise<World> {
   const alice = await seed(t);
-  const world: World = { t, keys: {} as Record<Who, string>, counter: 0 };
+  const world: World = { t, keys: {} as Record<Who, string>, scopedKey: '', session: { cookie: '', csrf: '' }, counter: 0 };
   world.keys.owner = alice.key;
+  const scoped = await t.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(alice.key), payload: { name: 'scoped', scopes: [SCOPED_TO] } });
+  assert.equal(scoped.statusCode, 201, scoped.body);
+  world.scopedKey = (scoped.json() as { key: string }).key;
+  const signIn = await t.request({ method: 'POST', url: '/v1/session', payload: { login: alice.login, password: alice.password } });
+  assert.equal(signIn.statusCode, 200, signIn.body);
+  world.session = { cookie: String(signIn.headers['set-cookie']).split(';')[0]!, csrf: (signIn.json() as { csrf_token: string }).csrf_token };
   world.keys.admin = (await addUser(t, 'bob', { account: 'acme', role: 'admin', by: alice.key })).key;
   world.keys.read_write = (await addUser(t, 'carol', { account: 'acme', role: 'read_write', by: alice.key })).key;
   world.keys.read_only = (await addUser(t, 'dan', { account: 'acme', role: 'read_only', by: alice.key })).key;
@@ -334,7 +389,7 @@ async function buildWorld(t: TestApp): Promise<World> {
 
 forEachDatabase('security matrix', (kind) => {
   for (const row of rows) {
-    test(`${row.method} ${row.route}${row.note ? ` (${row.note})` : ''}: each caller gets what §2 allows`, async (t) => {
+    test(`${row.method} ${row.route}${row.note ? ` (${row.note})` : ''}: each caller gets what the role table allows`, async (t) => {
       const clock = testClock();
       const app = await appFor(t, kind, { clock });
       const w = await buildWorld(app);
@@ -355,7 +410,7 @@ forEachDatabase('security matrix', (kind) => {
       for (const [label, headers, code] of refused) {
         const res = await app.request({ method: row.method, url: await row.url(w, 'owner'), headers: { ...headers, 'x-keysmith-account': 'acme' }, ...(row.body ? { payload: row.body(w) } : {}) });
         assert.equal(res.statusCode, 401, `${label}: ${res.body}`);
-        assert.equal(errorCode(res) ?? code, code, label);
+        assertRefusal(row, res, code, label);
         assert.ok(!res.body.includes(wrongChecksum) && !res.body.includes(expiredKey), `${label}: the credential is not echoed`);
       }
 
@@ -364,13 +419,34 @@ forEachDatabase('security matrix', (kind) => {
         assert.equal(res.statusCode, 404, `a member of acme naming evecorp: ${res.body}`);
       }
 
+      // The scope-limited key first (the owner, last below, may delete the account).
+      const scopedWant = expectedScoped(row);
+      if (scopedWant) {
+        const url = await row.url(w, 'owner');
+        const headers = { ...bearer(w.scopedKey), ...(row.account === 'header' ? { 'x-keysmith-account': 'acme' } : {}) };
+        const res = await app.request({ method: row.method, url, headers, ...(row.body ? { payload: row.body(w) } : {}) });
+        assert.equal(res.statusCode, scopedWant.status, `key scoped to ${SCOPED_TO} → ${row.method} ${url}: ${res.body}`);
+        if (scopedWant.code) assertRefusal(row, res, scopedWant.code, `key scoped to ${SCOPED_TO}`);
+      }
+
+      // The owner's console session, on the native API: a read gets the owner's answer; a change
+      // without the CSRF header is refused before anything else (changes with it: sessions.test.ts).
+      if (row.route.startsWith('/v1/') && row.rule !== 'session_cookie') {
+        const url = await row.url(w, 'owner');
+        const headers = { cookie: w.session.cookie, ...(row.account === 'header' ? { 'x-keysmith-account': 'acme' } : {}) };
+        const res = await app.request({ method: row.method, url, headers, ...(row.body ? { payload: row.body(w) } : {}) });
+        const want = row.method === 'GET' ? expected(row, 'owner') : { status: 403, code: 'csrf_required' };
+        assert.equal(res.statusCode, want.status, `owner's session cookie → ${row.method} ${url}: ${res.body}`);
+        if (want.code) assertRefusal(row, res, want.code, "owner's session cookie");
+      }
+
       for (const who of everyone) {
         const url = await row.url(w, who);
         const headers = { ...bearer(w.keys[who]), ...(row.account === 'header' ? { 'x-keysmith-account': 'acme' } : {}) };
         const res = await app.request({ method: row.method, url, headers, ...(row.body ? { payload: row.body(w) } : {}) });
         const want = expected(row, who);
         assert.equal(res.statusCode, want.status, `${who} → ${row.method} ${url}: ${res.body}`);
-        if (want.code) assert.equal(errorCode(res) ?? want.code, want.code, `${who}: error code`);
+        if (want.code) assertRefusal(row, res, want.code, `${who}: error code`);
       }
     });
   }

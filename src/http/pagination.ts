@@ -2,7 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
-/** The credential may come as ?circle-token= on any route (contract §3); lists must accept it. */
+/** The credential may come as ?circle-token= on any route (README: the native API); lists must accept it. */
 export const CredentialQuery = { 'circle-token': Type.Optional(Type.String({ maxLength: 512, description: 'An API key, for clients that can only send it this way.' })) };
 
 export const PageQuery = {

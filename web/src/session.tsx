@@ -14,9 +14,9 @@ type State = { status: 'loading' } | { status: 'signed-out'; notice?: string } |
 
 interface SessionApi {
   state: State;
-  signIn(login: string, password: string): Promise<void>;
-  signOut(): Promise<void>;
-  reloadAccounts(): Promise<void>;
+  signIn: (login: string, password: string) => Promise<void>;
+  signOut: () => Promise<void>;
+  reloadAccounts: () => Promise<void>;
 }
 
 const SessionContext = createContext<SessionApi | null>(null);

@@ -1,4 +1,4 @@
-// Contract §2's permission table as data: each permission lists the roles that hold it, and the
+// The README's role and permission table as data: each permission lists the roles that hold it, and the
 // scope a restricted API key needs for it. One table, one check (access.service.ts), every route.
 
 export const memberRoles = ['owner', 'admin', 'read_write', 'read_only'] as const;

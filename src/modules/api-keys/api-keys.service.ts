@@ -1,4 +1,4 @@
-// User and service API keys (contract §3): minted outside the transaction, stored as SHA-256,
+// User and service API keys (README: the native API): minted outside the transaction, stored as SHA-256,
 // shown once; the credential check that every authenticated request makes.
 import type { Db, Executor } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';

@@ -1,4 +1,4 @@
-// The fixed vocabulary of the audit trail (contract §7).
+// The fixed vocabulary of the audit trail (README: the audit trail).
 export const auditActions = [
   'auth.refused',
   'session.create',

@@ -1,4 +1,4 @@
-// Checkout keys (contract §5): Keysmith generates the pair (outside any transaction), keeps the
+// Checkout keys (README: the CircleCI-compatible key APIs): Keysmith generates the pair (outside any transaction), keeps the
 // private half sealed, and registers the public half — as a read-only deploy key of the project, or,
 // for a user key, on the calling user's own account under their write:public_key grant.
 import { open, seal, type KeyRing } from '../../crypto/envelope.ts';

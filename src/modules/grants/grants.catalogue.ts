@@ -1,4 +1,4 @@
-// The grants a user can give (contract §6). Each is a standing consent for Keysmith to act on the
+// The grants a user can give (README: grants). Each is a standing consent for Keysmith to act on the
 // user's own account in one elevated way; given and revoked on its own, in the user's settings.
 export const grantCatalogue = {
   'write:public_key': {

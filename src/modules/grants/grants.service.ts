@@ -1,4 +1,4 @@
-// Grants (contract §6): given and revoked by the user, in the user's settings, one at a time.
+// Grants (README: grants): given and revoked by the user, in the user's settings, one at a time.
 // Revoking lists the keys made under the grant and, only if asked, removes them in the same
 // transaction.
 import type { Db, Executor } from '../../db/schema.ts';

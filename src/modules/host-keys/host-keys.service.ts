@@ -1,4 +1,4 @@
-// Per-host SSH keys (contract §5): a private key a deployment needs for one host (or every host,
+// Per-host SSH keys (README: the CircleCI-compatible key APIs): a private key a deployment needs for one host (or every host,
 // with an empty hostname). Parsed before it is stored — its public half and fingerprints derived — and
 // sealed; only `runner` keys ever read it back (checkout-credentials).
 import { open, seal, type KeyRing } from '../../crypto/envelope.ts';

@@ -1,4 +1,4 @@
-// A user's Heroku API key (contract §5): stored sealed, shown only as its last four characters.
+// A user's Heroku API key (README: the CircleCI-compatible key APIs): stored sealed, shown only as its last four characters.
 import { seal, type KeyRing } from '../../crypto/envelope.ts';
 import type { Db } from '../../db/schema.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';

@@ -1,4 +1,4 @@
-// SSH public keys (contract §4): users' own keys and projects' deploy keys. A key is parsed and
+// SSH public keys (README: the GitHub-compatible key API): users' own keys and projects' deploy keys. A key is parsed and
 // fingerprinted before any transaction; a key exists once in the whole instance.
 import type { Insertable } from 'kysely';
 import { parseSshPublicKey, SshKeyError, type ParsedSshKey } from '../../crypto/ssh-public-key.ts';

@@ -1,4 +1,4 @@
-// The shapes the console reads, as the native /v1 API describes them at /openapi.json.
+// The shapes the console reads, as the native /v1 API describes them at /openapi.json (and /docs).
 export type { AuditAction } from '../../../src/modules/audit/audit.actions.ts';
 export type { MemberRole, ServiceRole, Scope } from '../../../src/modules/access/roles.ts';
 import type { MemberRole, Scope, ServiceRole } from '../../../src/modules/access/roles.ts';

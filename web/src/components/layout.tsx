@@ -52,7 +52,7 @@ function Layout() {
     const role = accounts.find((a) => a.name === account)?.role;
     const same = accountPages.find(([path, , needs]) => path === section && allows(role, needs));
     const page = same ? same[0] : 'members';
-    navigate(`/accounts/${encodeURIComponent(account)}/${page}`);
+    void navigate(`/accounts/${encodeURIComponent(account)}/${page}`);
   };
 
   return (

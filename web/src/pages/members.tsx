@@ -95,7 +95,7 @@ export function MembersPage() {
                           if (m.login === user.login) {
                             // Leaving: this account's pages are no longer yours to see.
                             await reloadAccounts();
-                            navigate('/accounts');
+                            void navigate('/accounts');
                             return;
                           }
                           setDone(`Removed ${m.login} from ${account}.`);

@@ -1,4 +1,4 @@
-// Settings → Permissions: the user's grants (contract §6). Each is given and revoked on its own;
+// Settings → Permissions: the user's grants (README: grants). Each is given and revoked on its own;
 // revoking offers to remove the keys made under it. A grant_url (?grant=write:public_key) opens this
 // page with that grant selected.
 import { useEffect, useRef, useState } from 'react';
