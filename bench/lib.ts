@@ -425,8 +425,7 @@ export const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-export const formatNumber = (value: number, fractionDigits = 0): string =>
-  value.toLocaleString('en-US', { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits });
+export const formatNumber = (value: number, fractionDigits = 0): string => value.toLocaleString('en-US', { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits });
 
 /** Columns padded to their widest cell; every column but the first is right-aligned (numbers). */
 export function formatTable(header: string[], rows: string[][]): string {

@@ -34,7 +34,14 @@ interface ParseResult {
 /** A pool of real keys of the slower types, made by ssh-keygen itself, sampled into the mixed file. */
 function mixedPool(): string[] {
   const pool: string[] = [];
-  for (const [type, bits, count] of [['rsa', 2048, 6], ['rsa', 3072, 4], ['rsa', 4096, 2], ['ecdsa', 256, 6], ['ecdsa', 384, 3], ['ecdsa', 521, 3]] as const) {
+  for (const [type, bits, count] of [
+    ['rsa', 2048, 6],
+    ['rsa', 3072, 4],
+    ['rsa', 4096, 2],
+    ['ecdsa', 256, 6],
+    ['ecdsa', 384, 3],
+    ['ecdsa', 521, 3],
+  ] as const) {
     for (let i = 0; i < count; i++) pool.push(sshKeygen(type, bits).publicLine);
   }
   const sk = fs.readFileSync(path.join(import.meta.dirname, '..', 'test', 'fixtures', 'ssh', 'sk-keys.txt'), 'utf8');
@@ -64,7 +71,9 @@ function parseBench(label: string, lines: string[], dir: string): ParseResult {
   const file = path.join(dir, `${label}.pub`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
   // The same fingerprints, or the comparison means nothing.
-  const sample = execFileSync('ssh-keygen', ['-l', '-f', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n').slice(0, 50);
+  const sample = execFileSync('ssh-keygen', ['-l', '-f', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    .split('\n')
+    .slice(0, 50);
   sample.filter(Boolean).forEach((row, i) => {
     if (row.split(' ')[1] !== parseSshPublicKey(lines[i]!).fingerprintSha256) throw new Error(`fingerprint of line ${i + 1} differs from ssh-keygen`);
   });
@@ -83,10 +92,17 @@ async function insertBench(target: DatabaseTarget, lines: string[]): Promise<{ d
     const { user } = await initialise(services, { login: 'bench', account: 'benchco' });
     const start = process.hrtime.bigint();
     for (let i = 0; i < lines.length; i += BATCH) {
-      await services.sshKeys.importUserKeys({ cli: true }, user.id, lines.slice(i, i + BATCH).map((key, j) => ({ title: `key ${i + j}`, key })));
+      await services.sshKeys.importUserKeys(
+        { cli: true },
+        user.id,
+        lines.slice(i, i + BATCH).map((key, j) => ({ title: `key ${i + j}`, key })),
+      );
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const stored = await handle.db.selectFrom('ssh_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const stored = await handle.db
+      .selectFrom('ssh_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     if (Number(stored.n) !== lines.length) throw new Error(`${stored.n} keys stored of ${lines.length}`);
     return { database: target.label, keys: lines.length, seconds, keysPerSecond: lines.length / seconds };
   } finally {
@@ -131,7 +147,12 @@ export async function sshKeysBench(settings: BenchSettings) {
       }
     }
     console.log(`\nadding keys through the service layer, ${formatNumber(BATCH)} per transaction (with their audit rows)`);
-    console.log(formatTable(['database', 'keys', 'seconds', 'keys/s'], inserts.map((r) => [r.database, formatNumber(r.keys), r.seconds.toFixed(1), formatNumber(r.keysPerSecond)])));
+    console.log(
+      formatTable(
+        ['database', 'keys', 'seconds', 'keys/s'],
+        inserts.map((r) => [r.database, formatNumber(r.keys), r.seconds.toFixed(1), formatNumber(r.keysPerSecond)]),
+      ),
+    );
     return { parse, parseTargetRatio: PARSE_TARGET_RATIO, inserts, batchSize: BATCH };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -131,12 +131,8 @@ function printDatabaseResult(database: DatabaseTarget, result: DatabaseResult, s
     `\n${database.label}: GET ${ROUTE}, ${settings.durationSeconds} s per server in ${settings.rounds} alternating rounds ` +
       `after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, pipelining ${settings.pipelining}`,
   );
-  console.log(
-    formatTable(
-      ['server', 'req/s', 'p99 ms', 'avg ms', 'requests', 'req/s by round'],
-      [row('bare Fastify', result.bare), row('Keysmith (authenticated)', result.authenticated)],
-    ),
-  );
-  const spread = result.roundRatios.length > 1 ? ` (by round: median ${median(result.roundRatios).toFixed(2)}, ${Math.min(...result.roundRatios).toFixed(2)}–${Math.max(...result.roundRatios).toFixed(2)})` : '';
+  console.log(formatTable(['server', 'req/s', 'p99 ms', 'avg ms', 'requests', 'req/s by round'], [row('bare Fastify', result.bare), row('Keysmith (authenticated)', result.authenticated)]));
+  const spread =
+    result.roundRatios.length > 1 ? ` (by round: median ${median(result.roundRatios).toFixed(2)}, ${Math.min(...result.roundRatios).toFixed(2)}–${Math.max(...result.roundRatios).toFixed(2)})` : '';
   console.log(`ratio authenticated/bare (req/s): ${result.ratio.toFixed(2)}×${spread}`);
 }

@@ -135,17 +135,31 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
       return sendNativeError(
         request,
         reply,
-        new AppError('method_not_allowed', `${request.method} is not allowed on ${path.slice(0, 200)}; it answers ${allow}.`, `Use one of ${allow}; see the API description at ${config.publicUrl}/docs.`, { extra: { allow } }),
+        new AppError(
+          'method_not_allowed',
+          `${request.method} is not allowed on ${path.slice(0, 200)}; it answers ${allow}.`,
+          `Use one of ${allow}; see the API description at ${config.publicUrl}/docs.`,
+          { extra: { allow } },
+        ),
         config.publicUrl,
       );
     }
-    return sendNativeError(request, reply, new AppError('not_found', `There is nothing at ${request.method} ${path.slice(0, 200)}.`, `See the API description at ${config.publicUrl}/docs.`), config.publicUrl);
+    return sendNativeError(
+      request,
+      reply,
+      new AppError('not_found', `There is nothing at ${request.method} ${path.slice(0, 200)}.`, `See the API description at ${config.publicUrl}/docs.`),
+      config.publicUrl,
+    );
   });
 
-  app.get('/healthz', { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Liveness: 200 once the database answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), '5xx': NativeError } } }, async () => {
-    await ping(services.db);
-    return { status: 'ok' as const };
-  });
+  app.get(
+    '/healthz',
+    { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Liveness: 200 once the database answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), '5xx': NativeError } } },
+    async () => {
+      await ping(services.db);
+      return { status: 'ok' as const };
+    },
+  );
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
   // Each door gets only the services it calls.
@@ -175,9 +189,12 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
     services.audit.flush().catch((err: unknown) => logger.error({ err }, 'writing refused authentications failed'));
   }, config.refusedAuthFlushMs);
   refusalTimer.unref();
-  const sweepTimer = setInterval(() => {
-    services.sessions.deleteExpired().catch((err: unknown) => logger.error({ err }, 'deleting expired sessions failed'));
-  }, 60 * 60 * 1000);
+  const sweepTimer = setInterval(
+    () => {
+      services.sessions.deleteExpired().catch((err: unknown) => logger.error({ err }, 'deleting expired sessions failed'));
+    },
+    60 * 60 * 1000,
+  );
   sweepTimer.unref();
   app.addHook('onClose', async () => {
     clearInterval(flushTimer);

@@ -1,10 +1,7 @@
 // The only reader of process.env. Everything else receives a frozen Config.
 import path from 'node:path';
 
-export type MasterKeySource =
-  | { kind: 'env'; base64: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'default-file'; path: string };
+export type MasterKeySource = { kind: 'env'; base64: string } | { kind: 'file'; path: string } | { kind: 'default-file'; path: string };
 
 export interface Config {
   readonly databaseUrl: string;

@@ -45,23 +45,47 @@ export const errorCodes = Object.keys(errorStatus) as ErrorCode[];
  * at /docs/errors with an anchor per code; every native error's docs_url points at its entry.
  */
 export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string }> = {
-  bad_request: { meaning: 'The request could not be read: broken JSON, an empty body that claims to be JSON, or a character that cannot be stored.', remedy: 'Fix the request as the message says and send it again.' },
-  validation_failed: { meaning: 'A field, query parameter or path segment breaks a rule; `field` names it.', remedy: 'Change that value as the message says; the API description at /docs lists every rule.' },
+  bad_request: {
+    meaning: 'The request could not be read: broken JSON, an empty body that claims to be JSON, or a character that cannot be stored.',
+    remedy: 'Fix the request as the message says and send it again.',
+  },
+  validation_failed: {
+    meaning: 'A field, query parameter or path segment breaks a rule; `field` names it.',
+    remedy: 'Change that value as the message says; the API description at /docs lists every rule.',
+  },
   credentials_required: { meaning: 'The request carries no credential, and this route needs one.', remedy: 'Send an API key as `Authorization: Bearer <key>`, or sign in to the console.' },
   token_invalid: { meaning: 'The credential is not a Keysmith API key, is mistyped (its checksum does not match), or has been deleted.', remedy: 'Copy the whole key again, or create a new one.' },
   token_expired: { meaning: 'The API key has passed its expiry date.', remedy: 'Create a new API key and use it instead.' },
   login_failed: { meaning: 'The login or the password is wrong.', remedy: 'Check the login and password and sign in again; after many failures, wait for the time Retry-After gives.' },
   forbidden: { meaning: 'The caller is known but may not do this.', remedy: 'Use a credential that may, as the message says.' },
-  role_required: { meaning: "The caller's role in the account does not include this action (runner keys, which read private keys, are an owner's to create or delete).", remedy: 'Ask an owner or admin of the account for the role the message names, or use a service key with that role.' },
-  scope_required: { meaning: 'The API key is limited to a list of scopes, and this action needs a scope it lacks.', remedy: 'Create a key with the scope the message names (or no scope list) and use it.' },
+  role_required: {
+    meaning: "The caller's role in the account does not include this action (runner keys, which read private keys, are an owner's to create or delete).",
+    remedy: 'Ask an owner or admin of the account for the role the message names, or use a service key with that role.',
+  },
+  scope_required: {
+    meaning: 'The API key is limited to a list of scopes, and this action needs a scope it lacks.',
+    remedy: 'Create a key with the scope the message names (or no scope list) and use it.',
+  },
   unrestricted_key_required: { meaning: 'Keys limited to scopes cannot create keys, change grants or accounts.', remedy: 'Use an API key without a scope list, or the console.' },
   account_mismatch: { meaning: 'The X-Keysmith-Account header names an account other than the service key’s own.', remedy: 'Drop the header, or use a key of the account it names.' },
-  csrf_required: { meaning: 'A change made with the session cookie lacks the X-CSRF-Token header that proves it comes from the console.', remedy: 'Send the CSRF token from POST /v1/session in X-CSRF-Token, or use an API key.' },
-  site_admin_required: { meaning: "Only a site administrator of this Keysmith instance may do this.", remedy: 'Ask a site administrator to do it.' },
-  grant_required: { meaning: 'Keysmith acts on your own account (a user key as a checkout key) only under a standing grant you give.', remedy: 'Give the grant the message names under Settings → Permissions in the console (or PUT /v1/user/grants/<scope>), then try again.' },
+  csrf_required: {
+    meaning: 'A change made with the session cookie lacks the X-CSRF-Token header that proves it comes from the console.',
+    remedy: 'Send the CSRF token from POST /v1/session in X-CSRF-Token, or use an API key.',
+  },
+  site_admin_required: { meaning: 'Only a site administrator of this Keysmith instance may do this.', remedy: 'Ask a site administrator to do it.' },
+  grant_required: {
+    meaning: 'Keysmith acts on your own account (a user key as a checkout key) only under a standing grant you give.',
+    remedy: 'Give the grant the message names under Settings → Permissions in the console (or PUT /v1/user/grants/<scope>), then try again.',
+  },
   user_key_required: { meaning: "The thing asked for belongs to a person, so it needs a user's own key; this is a service key.", remedy: 'Use your own user API key, or the console.' },
-  account_required: { meaning: 'The request does not say which account it is for, and the caller belongs to more than one (or none).', remedy: 'Send `X-Keysmith-Account: <account name>`, or create an account first.' },
-  not_found: { meaning: 'There is nothing at this address, or it belongs to an account you cannot see (the two are not told apart).', remedy: 'Check the address and the account; ask a member of the account for access if it should be yours to see.' },
+  account_required: {
+    meaning: 'The request does not say which account it is for, and the caller belongs to more than one (or none).',
+    remedy: 'Send `X-Keysmith-Account: <account name>`, or create an account first.',
+  },
+  not_found: {
+    meaning: 'There is nothing at this address, or it belongs to an account you cannot see (the two are not told apart).',
+    remedy: 'Check the address and the account; ask a member of the account for access if it should be yours to see.',
+  },
   method_not_allowed: { meaning: 'The address exists but does not take this HTTP method.', remedy: 'Use a method the Allow header lists.' },
   name_taken: { meaning: 'The name is already in use where it must be unique.', remedy: 'Choose another name, or use the existing one.' },
   last_owner: { meaning: 'The change would leave the account without an owner.', remedy: 'Make another member an owner first.' },
@@ -69,12 +93,24 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
   payload_too_large: { meaning: 'The request body is larger than 64 KiB.', remedy: 'Send a smaller body: no key or field needs that much.' },
   unsupported_media_type: { meaning: 'The request body is not sent as JSON.', remedy: 'Send it with `Content-Type: application/json`.' },
   key_malformed: { meaning: 'The text is not an SSH public key that ssh-keygen would accept.', remedy: 'Paste the whole line of your .pub file (type, base64 and optional comment).' },
-  key_type_refused: { meaning: 'The key is of a type Keysmith does not accept: DSA, an SSH certificate, or an algorithm outside the accepted list.', remedy: 'Use an ed25519 key (`ssh-keygen -t ed25519`), or another type the message lists; for a certificate, paste the plain public key it was issued for.' },
+  key_type_refused: {
+    meaning: 'The key is of a type Keysmith does not accept: DSA, an SSH certificate, or an algorithm outside the accepted list.',
+    remedy: 'Use an ed25519 key (`ssh-keygen -t ed25519`), or another type the message lists; for a certificate, paste the plain public key it was issued for.',
+  },
   key_too_weak: { meaning: 'The RSA key is shorter than 2048 bits.', remedy: 'Generate a new key: `ssh-keygen -t ed25519`.' },
-  key_is_private: { meaning: 'The text is a private key; only the public half belongs here.', remedy: 'Paste the contents of the .pub file instead, and treat the private key as exposed if you sent it anywhere.' },
-  key_in_use_by_you: { meaning: 'This public key is already registered, on your account or one of your projects.', remedy: 'Use the existing registration, or delete it first to register the key elsewhere.' },
+  key_is_private: {
+    meaning: 'The text is a private key; only the public half belongs here.',
+    remedy: 'Paste the contents of the .pub file instead, and treat the private key as exposed if you sent it anywhere.',
+  },
+  key_in_use_by_you: {
+    meaning: 'This public key is already registered, on your account or one of your projects.',
+    remedy: 'Use the existing registration, or delete it first to register the key elsewhere.',
+  },
   key_in_use_elsewhere: { meaning: 'This public key is already registered by someone else in this instance; a key can be registered only once.', remedy: 'Generate a new key pair for this use.' },
-  key_passphrase_protected: { meaning: 'The private key is encrypted with a passphrase, which Keysmith cannot use.', remedy: 'Remove the passphrase from a copy (`ssh-keygen -p -N "" -f <copy>`) and send that, or generate a new key.' },
+  key_passphrase_protected: {
+    meaning: 'The private key is encrypted with a passphrase, which Keysmith cannot use.',
+    remedy: 'Remove the passphrase from a copy (`ssh-keygen -p -N "" -f <copy>`) and send that, or generate a new key.',
+  },
   key_is_public: { meaning: 'A private key was expected, and this is a public key.', remedy: 'Send the private key file (the one without .pub).' },
   rate_limited: { meaning: 'Too many attempts in a short time.', remedy: 'Wait the number of seconds the Retry-After header gives, then try again.' },
   internal: { meaning: 'Something went wrong on the server; it has been logged.', remedy: 'Try again; if it keeps happening, give the operator of this Keysmith instance the request_id.' },
@@ -108,7 +144,6 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string): AppError =>
-  new AppError('not_found', `${what} was not found, or you do not have access to it.`);
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} was not found, or you do not have access to it.`);
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError;

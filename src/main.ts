@@ -11,10 +11,7 @@ export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const master = loadKeyRing(config);
   if (master.createdFile) {
-    logger.warn(
-      { file: master.createdFile },
-      'created a new master key file for the embedded default; back it up, or set KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE for production',
-    );
+    logger.warn({ file: master.createdFile }, 'created a new master key file for the embedded default; back it up, or set KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE for production');
   }
   const handle = connectDatabase(config.databaseUrl);
   const applied = await migrateToLatest(handle.db);

@@ -44,13 +44,12 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const hostKeys = createHostKeyService({ db, ring, projects, audit, clock });
 
   // Two pairs of modules need each other, so one edge of each is bound late, through `checkoutKeys`
-  // (assigned below, before any request can arrive):
+  // (created below; the closures are only called once a request arrives):
   // - checkout keys write their public halves through sshKeys, and deleting an SSH key tells
   //   checkoutKeys first (sshKeys → checkoutKeys.beforeSshKeyRemoved);
   // - checkout keys ask grants.require, and revoking a grant removes the keys made under it
   //   (grants → checkoutKeys.listUserKeys / removeKeys).
-  let checkoutKeys: CheckoutKeyService | undefined;
-  const late = () => checkoutKeys!;
+  const late = (): CheckoutKeyService => checkoutKeys;
   const userKeyRemoval = {
     listUserKeys: (...args: Parameters<CheckoutKeyService['listUserKeys']>) => late().listUserKeys(...args),
     removeKeys: (...args: Parameters<CheckoutKeyService['removeKeys']>) => late().removeKeys(...args),
@@ -58,7 +57,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const sshKeys = createSshKeyService({ db, projects, users, checkoutKeys: { beforeSshKeyRemoved: (...args) => late().beforeSshKeyRemoved(...args) }, audit, clock });
   const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
   const apiKeys = createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock });
-  checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, audit, clock });
+  const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, audit, clock });
   return {
     db,
     audit,

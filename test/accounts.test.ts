@@ -19,7 +19,13 @@ forEachDatabase('accounts and members', (kind) => {
     const user = await app.request({ method: 'POST', url: '/v1/admin/users', headers: bearer(alice.key), payload: { login: 'GLOBEX' } });
     assert.equal(user.statusCode, 409);
     const list = await app.request({ method: 'GET', url: '/v1/accounts', headers: bearer(alice.key) });
-    assert.deepEqual(list.json().map((a: { name: string; role: string }) => [a.name, a.role]), [['acme', 'owner'], ['Globex', 'owner']]);
+    assert.deepEqual(
+      list.json().map((a: { name: string; role: string }) => [a.name, a.role]),
+      [
+        ['acme', 'owner'],
+        ['Globex', 'owner'],
+      ],
+    );
   });
 
   test('admins manage roles below owner; only owners make or unmake owners', async (t) => {
@@ -35,7 +41,14 @@ forEachDatabase('accounts and members', (kind) => {
     assert.equal((await put(bob.key, 'alice', 'read_only')).statusCode, 403, 'an admin cannot demote an owner');
     assert.equal((await put(alice.key, 'carol', 'owner')).statusCode, 200);
     const members = await app.request({ method: 'GET', url: '/v1/accounts/acme/members', headers: bearer(bob.key) });
-    assert.deepEqual(members.json().map((m: { login: string; role: string }) => [m.login, m.role]), [['alice', 'owner'], ['bob', 'admin'], ['carol', 'owner']]);
+    assert.deepEqual(
+      members.json().map((m: { login: string; role: string }) => [m.login, m.role]),
+      [
+        ['alice', 'owner'],
+        ['bob', 'admin'],
+        ['carol', 'owner'],
+      ],
+    );
     const events = await app.services.db.selectFrom('audit_events').select(['action', 'details']).where('action', '=', 'member.role_change').execute();
     assert.equal(events.length, 2);
   });
@@ -78,7 +91,12 @@ forEachDatabase('accounts and members', (kind) => {
   test('site admins create users; the new user has no access until added to an account', async (t) => {
     const app = await appFor(t, kind);
     const alice = await seed(app);
-    const res = await app.request({ method: 'POST', url: '/v1/admin/users', headers: bearer(alice.key), payload: { login: 'zoe', email: 'zoe@example.com', name: 'Zoe', password: 'a long enough password' } });
+    const res = await app.request({
+      method: 'POST',
+      url: '/v1/admin/users',
+      headers: bearer(alice.key),
+      payload: { login: 'zoe', email: 'zoe@example.com', name: 'Zoe', password: 'a long enough password' },
+    });
     assert.equal(res.statusCode, 201);
     assert.deepEqual({ ...(res.json() as Record<string, unknown>), id: 0, created_at: '' }, { id: 0, login: 'zoe', email: 'zoe@example.com', name: 'Zoe', site_admin: false, created_at: '' });
     assert.ok(!res.body.includes('a long enough password'));

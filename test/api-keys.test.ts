@@ -129,7 +129,10 @@ forEachDatabase('API keys', (kind) => {
     assert.equal(ambiguous.json().error.code, 'account_required');
     assert.match(ambiguous.json().error.message, /2 accounts \(acme, globex\)/);
     const chosen = await app.request({ method: 'GET', url: '/v1/projects', headers: { ...bearer(alice.key), 'x-keysmith-account': 'ACME' } });
-    assert.deepEqual(chosen.json().map((p: { slug: string }) => p.slug), ['gh/acme/web']);
+    assert.deepEqual(
+      chosen.json().map((p: { slug: string }) => p.slug),
+      ['gh/acme/web'],
+    );
     const service = await addServiceKey(app, alice.key, 'acme', 'read_only');
     assert.equal((await app.request({ method: 'GET', url: '/v1/projects', headers: bearer(service.key) })).statusCode, 200, 'service key: own account implied');
     const other = await app.request({ method: 'GET', url: '/v1/projects', headers: { ...bearer(service.key), 'x-keysmith-account': 'globex' } });

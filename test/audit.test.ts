@@ -18,7 +18,10 @@ forEachDatabase('audit trail', (kind) => {
     const res = await app.request({ method: 'GET', url: '/v1/audit-events', headers });
     assert.equal(res.statusCode, 200);
     const events = res.json() as Array<{ action: string; actor: { type: string; label: string }; target: { type: string; label: string }; user_agent: string; remote_addr: string }>;
-    assert.deepEqual(events.map((e) => e.action), ['project.delete', 'service_key.delete', 'service_key.create', 'project.create', 'account.create']);
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['project.delete', 'service_key.delete', 'service_key.create', 'project.create', 'account.create'],
+    );
     assert.deepEqual(events[0]!.actor, { type: 'user', id: alice.userId, label: 'alice' });
     assert.equal(events[0]!.target.type, 'project');
     assert.equal(events[0]!.target.label, 'gh/acme/web');
@@ -48,7 +51,10 @@ forEachDatabase('audit trail', (kind) => {
     const bob = await addUser(app, 'bob', { account: 'acme', role: 'read_write', by: alice.key });
     await app.request({ method: 'POST', url: '/v1/projects', headers: bearer(bob.key), payload: { vcs_type: 'gh', name: 'bobs' } });
     const mine = await app.request({ method: 'GET', url: '/v1/user/audit-events', headers: bearer(bob.key) });
-    assert.deepEqual(mine.json().map((e: { action: string }) => e.action), ['project.create']);
+    assert.deepEqual(
+      mine.json().map((e: { action: string }) => e.action),
+      ['project.create'],
+    );
   });
 
   test('a change and its audit row commit together: when the audit row cannot be written, the change is undone', async (t) => {
@@ -61,7 +67,10 @@ forEachDatabase('audit trail', (kind) => {
     assert.equal(res.json().error.code, 'internal');
     assert.ok(!res.body.includes('audit_events'), 'raw database errors never reach the client');
     const logged = app.logs.map((l) => JSON.parse(l) as { msg?: string; reqId?: string });
-    assert.ok(logged.some((l) => l.msg === 'request failed' && l.reqId === res.json().request_id), 'the failure is logged with its request id');
+    assert.ok(
+      logged.some((l) => l.msg === 'request failed' && l.reqId === res.json().request_id),
+      'the failure is logged with its request id',
+    );
     await sql`alter table audit_events_away rename to audit_events`.execute(db);
     assert.deepEqual(await db.selectFrom('projects').select('name').execute(), [], 'the project was rolled back with its audit row');
   });

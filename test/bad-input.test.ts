@@ -9,7 +9,10 @@ async function rowCounts(app: TestApp) {
   const tables = ['users', 'accounts', 'memberships', 'projects', 'api_keys', 'owner_names', 'audit_events'] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
-    const row = await app.services.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await app.services.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   return counts;
@@ -23,20 +26,76 @@ forEachDatabase('bad input', (kind) => {
     const cases: Array<{ label: string; method: 'POST' | 'PUT'; url: string; payload: string; headers?: Record<string, string>; status: number; message: RegExp }> = [
       { label: 'malformed JSON', method: 'POST', url: '/v1/projects', payload: '{"vcs_type": "gh", "name": ', status: 400, message: /not valid JSON/ },
       { label: 'body over 64 KiB', method: 'POST', url: '/v1/projects', payload: JSON.stringify({ vcs_type: 'gh', name: 'x'.repeat(70_000) }), status: 413, message: /larger than 64 KiB/ },
-      { label: 'unknown field', method: 'POST', url: '/v1/projects', payload: JSON.stringify({ vcs_type: 'gh', name: 'web', private: true }), status: 400, message: /The field "private" is not allowed here/ },
+      {
+        label: 'unknown field',
+        method: 'POST',
+        url: '/v1/projects',
+        payload: JSON.stringify({ vcs_type: 'gh', name: 'web', private: true }),
+        status: 400,
+        message: /The field "private" is not allowed here/,
+      },
       { label: 'missing field', method: 'POST', url: '/v1/projects', payload: JSON.stringify({ vcs_type: 'gh' }), status: 400, message: /The field "name" is required/ },
-      { label: 'over-long string', method: 'POST', url: '/v1/user/api-keys', payload: JSON.stringify({ name: 'k'.repeat(101) }), status: 400, message: /The field "name" must be at most 100 characters long/ },
+      {
+        label: 'over-long string',
+        method: 'POST',
+        url: '/v1/user/api-keys',
+        payload: JSON.stringify({ name: 'k'.repeat(101) }),
+        status: 400,
+        message: /The field "name" must be at most 100 characters long/,
+      },
       { label: 'wrong type', method: 'POST', url: '/v1/user/api-keys', payload: JSON.stringify({ name: ['a'] }), status: 400, message: /The field "name" must be a string/ },
       { label: 'not an object', method: 'POST', url: '/v1/accounts', payload: '"acme"', status: 400, message: /must be a JSON object/ },
-      { label: 'invalid account name', method: 'POST', url: '/v1/accounts', payload: JSON.stringify({ name: '-bad-' }), status: 400, message: /The field "name" is not valid: use 1 to 39 letters, digits or single hyphens/ },
+      {
+        label: 'invalid account name',
+        method: 'POST',
+        url: '/v1/accounts',
+        payload: JSON.stringify({ name: '-bad-' }),
+        status: 400,
+        message: /The field "name" is not valid: use 1 to 39 letters, digits or single hyphens/,
+      },
       { label: 'double hyphen', method: 'POST', url: '/v1/accounts', payload: JSON.stringify({ name: 'a--b' }), status: 400, message: /not valid/ },
-      { label: 'over-long login', method: 'POST', url: '/v1/admin/users', payload: JSON.stringify({ login: 'a'.repeat(40) }), status: 400, message: /The field "login" must be at most 39 characters long/ },
+      {
+        label: 'over-long login',
+        method: 'POST',
+        url: '/v1/admin/users',
+        payload: JSON.stringify({ login: 'a'.repeat(40) }),
+        status: 400,
+        message: /The field "login" must be at most 39 characters long/,
+      },
       { label: 'invalid login', method: 'POST', url: '/v1/admin/users', payload: JSON.stringify({ login: 'al ice' }), status: 400, message: /The field "login" is not valid/ },
-      { label: 'invalid project name', method: 'POST', url: '/v1/projects', payload: JSON.stringify({ vcs_type: 'gh', name: 'a/b' }), status: 400, message: /letters, digits, dots, hyphens or underscores/ },
+      {
+        label: 'invalid project name',
+        method: 'POST',
+        url: '/v1/projects',
+        payload: JSON.stringify({ vcs_type: 'gh', name: 'a/b' }),
+        status: 400,
+        message: /letters, digits, dots, hyphens or underscores/,
+      },
       { label: 'unknown vcs', method: 'POST', url: '/v1/projects', payload: JSON.stringify({ vcs_type: 'svn', name: 'web' }), status: 400, message: /use gh \(GitHub\) or bb \(Bitbucket\)/ },
-      { label: 'role that does not exist', method: 'POST', url: '/v1/service-api-keys', payload: JSON.stringify({ name: 'ci', role: 'superuser' }), status: 400, message: /The field "role" must be one of: admin, read_write, read_only, runner/ },
-      { label: 'member role that does not exist', method: 'PUT', url: '/v1/accounts/acme/members/alice', payload: JSON.stringify({ role: 'god' }), status: 400, message: /must be one of: owner, admin, read_write, read_only/ },
-      { label: 'bad date', method: 'POST', url: '/v1/user/api-keys', payload: JSON.stringify({ name: 'x', expires_at: 'tomorrow' }), status: 400, message: /The field "expires_at" must be a date-time/ },
+      {
+        label: 'role that does not exist',
+        method: 'POST',
+        url: '/v1/service-api-keys',
+        payload: JSON.stringify({ name: 'ci', role: 'superuser' }),
+        status: 400,
+        message: /The field "role" must be one of: admin, read_write, read_only, runner/,
+      },
+      {
+        label: 'member role that does not exist',
+        method: 'PUT',
+        url: '/v1/accounts/acme/members/alice',
+        payload: JSON.stringify({ role: 'god' }),
+        status: 400,
+        message: /must be one of: owner, admin, read_write, read_only/,
+      },
+      {
+        label: 'bad date',
+        method: 'POST',
+        url: '/v1/user/api-keys',
+        payload: JSON.stringify({ name: 'x', expires_at: 'tomorrow' }),
+        status: 400,
+        message: /The field "expires_at" must be a date-time/,
+      },
       { label: 'form body', method: 'POST', url: '/v1/projects', payload: 'name=web', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, message: /must be JSON/ },
     ];
     const before = await rowCounts(app);

@@ -11,7 +11,14 @@ forEachDatabase('checkout-key type names', (kind) => {
     const alice = await seed(app);
     await addProject(app, alice.key, 'acme');
     const count = async (table: 'checkout_keys' | 'ssh_keys' | 'audit_events') =>
-      Number((await app.services.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await app.services.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = [await count('checkout_keys'), await count('ssh_keys'), await count('audit_events')];
     for (const type of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
       for (const url of ['/api/v1.1/project/gh/acme/web/checkout-key', '/api/v2/project/gh/acme/web/checkout-key']) {

@@ -40,7 +40,10 @@ forEachDatabase('error sentences', (kind) => {
     assert.equal(empty.statusCode, 400, empty.body);
     assert.match(empty.json().error.message, /must be a JSON object, sent with Content-Type: application\/json/);
     const accounts = await app.services.db.selectFrom('accounts').select('name').execute();
-    assert.deepEqual(accounts.map((a) => a.name), ['acme']);
+    assert.deepEqual(
+      accounts.map((a) => a.name),
+      ['acme'],
+    );
   });
 
   test('a wrong method on an existing path is a 405 naming the allowed methods, with an Allow header', async (t) => {
@@ -128,8 +131,24 @@ forEachDatabase('error sentences', (kind) => {
     const app = await appFor(t, kind);
     const alice = await seed(app);
     const headers = { ...bearer(alice.key), 'x-keysmith-account': 'acme' };
-    const count = async () => Number((await app.services.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const audits = async () => Number((await app.services.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await app.services.db
+            .selectFrom('api_keys')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const audits = async () =>
+      Number(
+        (
+          await app.services.db
+            .selectFrom('audit_events')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     assert.equal((await app.request({ method: 'POST', url: '/v1/user/api-keys', headers, payload: { name: 'laptop' } })).statusCode, 201);
     assert.equal((await app.request({ method: 'POST', url: '/v1/service-api-keys', headers, payload: { name: 'ci', role: 'read_only' } })).statusCode, 201);
     const [keysBefore, auditsBefore] = [await count(), await audits()];
@@ -181,7 +200,10 @@ forEachDatabase('error sentences', (kind) => {
       ['dup', 'dup (3)', 'dup (2)', 'dup (4)', long, `${'n'.repeat(96)} (2)`, 'dup', 'dup (2)'],
     );
     await assert.rejects(
-      db.insertInto('api_keys').values({ ...base, kind: 'user', user_id: alice.userId, account_id: null, name: 'dup', token_hash: 'f'.repeat(64) } as never).execute(),
+      db
+        .insertInto('api_keys')
+        .values({ ...base, kind: 'user', user_id: alice.userId, account_id: null, name: 'dup', token_hash: 'f'.repeat(64) } as never)
+        .execute(),
       'the unique index is in place',
     );
   });

@@ -43,7 +43,10 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
     assert.equal((created.data as { fingerprint?: string }).fingerprint, keygenFingerprint(generated.publicFile, 'sha256').fingerprint);
 
     const listed = await octokit.rest.users.listPublicSshKeysForAuthenticatedUser();
-    assert.deepEqual(listed.data.map((k) => k.id), [created.data.id]);
+    assert.deepEqual(
+      listed.data.map((k) => k.id),
+      [created.data.id],
+    );
     const got = await octokit.rest.users.getPublicSshKeyForAuthenticatedUser({ key_id: created.data.id });
     assert.deepEqual(got.data, created.data);
     const publicList = await client(url).rest.users.listPublicKeysForUser({ username: 'ALICE' });
@@ -54,12 +57,19 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
     assert.equal((await refusal(octokit.rest.users.getPublicSshKeyForAuthenticatedUser({ key_id: created.data.id }))).status, 404);
     assert.equal((await refusal(client(url).rest.users.listPublicKeysForUser({ username: 'nobody' }))).status, 404);
     const events = await app.services.db.selectFrom('audit_events').select('action').where('action', 'like', 'ssh_key.%').execute();
-    assert.deepEqual(events.map((e) => e.action), ['ssh_key.create', 'ssh_key.delete']);
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['ssh_key.create', 'ssh_key.delete'],
+    );
   });
 
   test('octokit.paginate walks 250 keys through the Link header', async (t) => {
     const { app, url, alice } = await started(t, kind);
-    await app.services.sshKeys.importUserKeys({ cli: true }, alice.userId, Array.from({ length: 250 }, (_, i) => ({ title: `k${i}`, key: ed25519Line() })));
+    await app.services.sshKeys.importUserKeys(
+      { cli: true },
+      alice.userId,
+      Array.from({ length: 250 }, (_, i) => ({ title: `k${i}`, key: ed25519Line() })),
+    );
     const octokit = client(url, alice.key);
     const firstPage = await octokit.rest.users.listPublicSshKeysForAuthenticatedUser();
     assert.equal(firstPage.data.length, 30, 'default per_page');
@@ -67,7 +77,10 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
     const all = await octokit.paginate(octokit.rest.users.listPublicSshKeysForAuthenticatedUser, { per_page: 100 });
     assert.equal(all.length, 250);
     assert.equal(new Set(all.map((k) => k.id)).size, 250);
-    assert.deepEqual(all.map((k) => k.title), Array.from({ length: 250 }, (_, i) => `k${i}`));
+    assert.deepEqual(
+      all.map((k) => k.title),
+      Array.from({ length: 250 }, (_, i) => `k${i}`),
+    );
     const publicAll = await client(url).paginate(client(url).rest.users.listPublicKeysForUser, { username: 'alice', per_page: 100 });
     assert.equal(publicAll.length, 250);
     const over = await refusal(octokit.rest.users.listPublicSshKeysForAuthenticatedUser({ per_page: 101 }));
@@ -85,7 +98,12 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
       ['re-padded', rsa.split(' ').slice(0, 2).join(' ') + '==', 'key_malformed', /./],
       ['options prefix', `no-pty,command="/bin/sh" ${ed25519Line()}`, 'key_malformed', /without/i],
       ['two keys', `${ed25519Line()}\n${ed25519Line()}`, 'key_malformed', /one key/i],
-      ['ssh-dss', 'ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq/xfW6MPbLm1Vs14E7gB00b/JmYLdrmVClpJ+f6AR7ECLCT7up1/63xhv4O1fnxqimFQ8E+4P208UewwI1VBNaFpEy9nXzrith1yrv8iIDGZ3RSAHHAAAAFQCXYFCPFSMLzLKSuYKi64QL8Fgc9QAAAIEA9+GghdabPd7LvKtcNrhXuXmUr7v6OuqC+VdMCz0HgmdRWVeOutRZT+ZxBxCBgLRJFnEj6EwoFhO3zwkyjMim4TwWeotUfI0o4KOuHiuzpnWRbqN/C/ohNWLx+2J6ASQ7zKTxvqhRkImog9/hWuWfBpKLZl6Ae1UlZAFMO/7PSSoAAACBAPNSf0/4h4sSzIZw8KHQKjQC6bSFIFPfzjVNsyRyX6wE8ySJEkq+EpPMDD5Gn6X3OsUL2aPPtP4TtDl6J/c2Lj8E3NJJYVWjRxyvNJh4gCoXdHEPxu56h6cV2CyY7uC8rNPsQBUd5gjqBf1xGybhlAbeXiuxqYGmAIkKhAV14k/A test', 'key_type_refused', /ed25519/],
+      [
+        'ssh-dss',
+        'ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq/xfW6MPbLm1Vs14E7gB00b/JmYLdrmVClpJ+f6AR7ECLCT7up1/63xhv4O1fnxqimFQ8E+4P208UewwI1VBNaFpEy9nXzrith1yrv8iIDGZ3RSAHHAAAAFQCXYFCPFSMLzLKSuYKi64QL8Fgc9QAAAIEA9+GghdabPd7LvKtcNrhXuXmUr7v6OuqC+VdMCz0HgmdRWVeOutRZT+ZxBxCBgLRJFnEj6EwoFhO3zwkyjMim4TwWeotUfI0o4KOuHiuzpnWRbqN/C/ohNWLx+2J6ASQ7zKTxvqhRkImog9/hWuWfBpKLZl6Ae1UlZAFMO/7PSSoAAACBAPNSf0/4h4sSzIZw8KHQKjQC6bSFIFPfzjVNsyRyX6wE8ySJEkq+EpPMDD5Gn6X3OsUL2aPPtP4TtDl6J/c2Lj8E3NJJYVWjRxyvNJh4gCoXdHEPxu56h6cV2CyY7uC8rNPsQBUd5gjqBf1xGybhlAbeXiuxqYGmAIkKhAV14k/A test',
+        'key_type_refused',
+        /ed25519/,
+      ],
       ['rsa 1024', sshKeygen('rsa', 1024).publicLine, 'key_too_weak', /2048/],
       ['private key', privateKey, 'key_is_private', /\.pub/],
       ['binary', '\u0000\u0001\u0002ssh-ed25519 \u00ff\u00fe', 'key_malformed', /./],
@@ -127,7 +145,12 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
   test('a bulk import is all or nothing, and names the line that failed', async (t) => {
     const { app, alice } = await started(t, kind);
     const good = ed25519Line();
-    const batch = (keys: string[]) => app.services.sshKeys.importUserKeys({ cli: true }, alice.userId, keys.map((key) => ({ key })));
+    const batch = (keys: string[]) =>
+      app.services.sshKeys.importUserKeys(
+        { cli: true },
+        alice.userId,
+        keys.map((key) => ({ key })),
+      );
     await assert.rejects(batch([good, 'ssh-ed25519 AAAA broken']), /Key 2: /);
     await assert.rejects(batch([good, good]), /appears twice/);
     assert.equal(await batch([good]), 1);
@@ -195,7 +218,10 @@ forEachDatabase('GitHub-compatible key API', (kind) => {
     assert.equal((await octokit.rest.repos.deleteDeployKey({ owner: 'acme', repo: 'web', key_id: created.data.id })).status, 204);
     assert.equal((await refusal(octokit.rest.repos.getDeployKey({ owner: 'acme', repo: 'web', key_id: created.data.id }))).status, 404);
     const audit = await app.services.db.selectFrom('audit_events').select(['action', 'account_id']).where('action', 'like', 'deploy_key.%').execute();
-    assert.deepEqual(audit.map((a) => a.action), ['deploy_key.create', 'deploy_key.create', 'deploy_key.delete']);
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['deploy_key.create', 'deploy_key.create', 'deploy_key.delete'],
+    );
     assert.ok(audit.every((a) => a.account_id !== null));
   });
 

@@ -29,7 +29,10 @@ forEachDatabase('GitHub request id and types', (kind) => {
     assert.match(String(id), /^[0-9a-f]{12}-[0-9a-z]+$/);
     assert.notEqual(id, listed.headers['x-github-request-id'], 'one id per request');
     // The id Octokit reports is the one the server logged for that request.
-    assert.ok(app.logs.some((line) => line.includes(`"reqId":"${id}"`)), 'the server logged this id');
+    assert.ok(
+      app.logs.some((line) => line.includes(`"reqId":"${id}"`)),
+      'the server logged this id',
+    );
     // A path outside the API, and an unauthenticated request, carry it too.
     const stray = await app.request({ method: 'GET', url: '/api/v3/nothing' });
     assert.ok(stray.headers['x-github-request-id']);
@@ -40,7 +43,15 @@ forEachDatabase('GitHub request id and types', (kind) => {
     const app = await appFor(t, kind, { listen: true });
     const alice = await seed(app);
     await addProject(app, alice.key, 'acme');
-    const count = async () => Number((await app.services.db.selectFrom('ssh_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await app.services.db
+            .selectFrom('ssh_keys')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const cases: Array<{ url: string; payload: Record<string, unknown>; field: string }> = [
       { url: '/api/v3/user/keys', payload: { title: 123, key: ed25519Line() }, field: 'title' },
       { url: '/api/v3/user/keys', payload: { title: 'x', key: 12345 }, field: 'key' },

@@ -25,7 +25,7 @@ export function foreignRepoImports(file: string, source: string): string[] {
   return found;
 }
 
-test('no module imports another module\'s repository', () => {
+test("no module imports another module's repository", () => {
   const files = filesUnder(modulesDir);
   assert.ok(files.length > 20, 'the scan found the modules');
   const offending = files.flatMap((f) => foreignRepoImports(f, fs.readFileSync(f, 'utf8')));
@@ -39,7 +39,7 @@ test('no door (dialects, http, cli, app) imports a repository: doors call servic
   assert.deepEqual(offending, []);
 });
 
-test('the scan sees a foreign repository import, and allows the module\'s own', () => {
+test("the scan sees a foreign repository import, and allows the module's own", () => {
   const file = path.join(modulesDir, 'grants', 'grants.service.ts');
   assert.deepEqual(foreignRepoImports(file, "import * as repo from './grants.repo.ts';\nimport type { X } from '../grants/grants.repo.ts';"), []);
   assert.deepEqual(foreignRepoImports(file, "import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';"), ['grants/grants.service.ts imports ../checkout-keys/checkout-keys.repo.ts']);

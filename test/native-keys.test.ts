@@ -20,7 +20,8 @@ async function world(t: Parameters<typeof appFor>[0], kind: Parameters<typeof ap
   const eve = await addUser(app, 'eve');
   const evecorp = await app.request({ method: 'POST', url: '/v1/accounts', headers: bearer(eve.key), payload: { name: 'evecorp' } });
   assert.equal(evecorp.statusCode, 201, evecorp.body);
-  const call = (key: string) => (method: Method, url: string, payload?: unknown) => app.request({ method, url, headers: bearer(key), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+  const call = (key: string) => (method: Method, url: string, payload?: unknown) =>
+    app.request({ method, url, headers: bearer(key), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
   return { app, alice, eve, asAlice: call(alice.key), asEve: call(eve.key) };
 }
 
@@ -49,7 +50,7 @@ const pkcs8 = () => generateKeyPairSync('ed25519').privateKey.export({ format: '
 const badIds = ['0145', '+1', '01', '1.0', '0x1', '%201', '-1', '0', '1e3', '__proto__', 'constructor', '99999999999'];
 const badVcs = ['__proto__', 'constructor', 'hasOwnProperty', 'svn'];
 
-forEachDatabase('native keys: a user\'s SSH keys', (kind) => {
+forEachDatabase("native keys: a user's SSH keys", (kind) => {
   test('add, list, get and delete; Location names the key; fields are native', async (t) => {
     const { app, alice, asAlice } = await world(t, kind);
     const line = ed25519Line('alice@laptop');
@@ -73,7 +74,10 @@ forEachDatabase('native keys: a user\'s SSH keys', (kind) => {
 
     const list = await asAlice('GET', '/v1/user/ssh-keys');
     assert.equal(list.statusCode, 200);
-    assert.deepEqual((list.json() as Array<{ id: number }>).map((k) => k.id), [key.id, (titled.json() as { id: number }).id]);
+    assert.deepEqual(
+      (list.json() as Array<{ id: number }>).map((k) => k.id),
+      [key.id, (titled.json() as { id: number }).id],
+    );
     assert.equal(list.headers['x-total-count'], '2');
     const page = await asAlice('GET', '/v1/user/ssh-keys?per_page=1');
     assert.match(String(page.headers.link), /rel="next"/);
@@ -126,7 +130,7 @@ forEachDatabase('native keys: a user\'s SSH keys', (kind) => {
     assert.equal((await auditActions(app, alice.key, 'user', 'ssh_key.create')).length, 1, 'no refused request wrote anything');
   });
 
-  test('invalid key material is a 422 with the parser\'s code; a private key is neither kept nor echoed', async (t) => {
+  test("invalid key material is a 422 with the parser's code; a private key is neither kept nor echoed", async (t) => {
     const { app, alice, asAlice, asEve } = await world(t, kind);
     nativeError(await asAlice('POST', '/v1/user/ssh-keys', { key: 'ssh-ed25519 not-base64!' }), 422, 'key_malformed', 'key');
     nativeError(await asAlice('POST', '/v1/user/ssh-keys', { key: 'ssh-dss AAAAB3NzaC1kc3MAAACBAP' }), 422, 'key_type_refused', 'key');
@@ -137,7 +141,7 @@ forEachDatabase('native keys: a user\'s SSH keys', (kind) => {
     const line = ed25519Line();
     const id = (await asAlice('POST', '/v1/user/ssh-keys', { key: line })).json().id as number;
     const mine = nativeError(await asAlice('POST', '/v1/user/ssh-keys', { key: line }), 422, 'key_in_use_by_you', 'key');
-    assert.ok(mine.message.includes(String(id)), 'names the id of the caller\'s own key');
+    assert.ok(mine.message.includes(String(id)), "names the id of the caller's own key");
     const theirs = nativeError(await asEve('POST', '/v1/user/ssh-keys', { key: line }), 422, 'key_in_use_elsewhere', 'key');
     assert.ok(!theirs.message.includes(String(id)) && !theirs.message.includes('alice'), 'says nothing of whose it is');
     assert.equal((await auditActions(app, alice.key, 'user', 'ssh_key.create')).length, 1);
@@ -161,8 +165,15 @@ forEachDatabase("native keys: a project's deploy keys", (kind) => {
     const onBitbucket = await asAlice('POST', '/v1/projects/bb/acme/web/deploy-keys', { key: ed25519Line() });
     assert.equal(onBitbucket.statusCode, 201, onBitbucket.body);
     const bbId = (onBitbucket.json() as { id: number }).id;
-    assert.deepEqual((await asAlice('GET', base)).json().map((k: { id: number }) => k.id), [key.id, writable.id], 'the gh project lists its own keys only');
-    assert.deepEqual((await asAlice('GET', '/v1/projects/bb/acme/web/deploy-keys')).json().map((k: { id: number }) => k.id), [bbId]);
+    assert.deepEqual(
+      (await asAlice('GET', base)).json().map((k: { id: number }) => k.id),
+      [key.id, writable.id],
+      'the gh project lists its own keys only',
+    );
+    assert.deepEqual(
+      (await asAlice('GET', '/v1/projects/bb/acme/web/deploy-keys')).json().map((k: { id: number }) => k.id),
+      [bbId],
+    );
     nativeError(await asAlice('GET', `${base}/${bbId}`), 404, 'not_found');
 
     assert.equal((await asAlice('GET', `${base}/${key.id}`)).json().id, key.id);
@@ -244,12 +255,21 @@ forEachDatabase("native keys: a project's checkout keys", (kind) => {
     assert.equal(rsa.preferred, true, 'the newest deploy key is preferred');
 
     const list = (await asAlice('GET', base)).json() as Array<typeof key>;
-    assert.deepEqual(list.map((k) => [k.fingerprint_sha256, k.preferred]), [[rsa.fingerprint_sha256, true], [key.fingerprint_sha256, false]]);
+    assert.deepEqual(
+      list.map((k) => [k.fingerprint_sha256, k.preferred]),
+      [
+        [rsa.fingerprint_sha256, true],
+        [key.fingerprint_sha256, false],
+      ],
+    );
     assert.equal((await asAlice('GET', `${base}/${key.fingerprint_md5}`)).json().fingerprint_sha256, key.fingerprint_sha256);
     assert.equal((await asAlice('GET', pathOf(added.headers.location))).json().fingerprint_md5, key.fingerprint_md5);
 
     const deployKeys = await asAlice('GET', '/v1/projects/gh/acme/web/deploy-keys');
-    assert.ok(deployKeys.json().some((k: { fingerprint_sha256: string }) => k.fingerprint_sha256 === key.fingerprint_sha256), 'its public half is a deploy key');
+    assert.ok(
+      deployKeys.json().some((k: { fingerprint_sha256: string }) => k.fingerprint_sha256 === key.fingerprint_sha256),
+      'its public half is a deploy key',
+    );
     assert.equal((await asAlice('DELETE', pathOf(added.headers.location))).statusCode, 204);
     nativeError(await asAlice('GET', pathOf(added.headers.location)), 404, 'not_found');
     assert.ok(!(await asAlice('GET', '/v1/projects/gh/acme/web/deploy-keys')).json().some((k: { fingerprint_sha256: string }) => k.fingerprint_sha256 === key.fingerprint_sha256));
@@ -258,10 +278,13 @@ forEachDatabase("native keys: a project's checkout keys", (kind) => {
     assert.equal(created.length, 2);
     assert.equal(created.find((e) => e.details?.fingerprint === key.fingerprint_md5)?.details?.algorithm, 'ed25519');
     const deleted = await auditActions(app, alice.key, 'account', 'checkout_key.delete');
-    assert.deepEqual(deleted.map((e) => e.details?.fingerprint), [key.fingerprint_md5]);
+    assert.deepEqual(
+      deleted.map((e) => e.details?.fingerprint),
+      [key.fingerprint_md5],
+    );
   });
 
-  test('a user key needs the grant (403 with the remedy), then lands on the user\'s own SSH keys', async (t) => {
+  test("a user key needs the grant (403 with the remedy), then lands on the user's own SSH keys", async (t) => {
     const { app, alice, asAlice } = await world(t, kind);
     const base = '/v1/projects/gh/acme/web/checkout-keys';
     const refused = nativeError(await asAlice('POST', base, { type: 'user' }), 403, 'grant_required') as { remedy?: string };
@@ -272,7 +295,10 @@ forEachDatabase("native keys: a project's checkout keys", (kind) => {
     const key = added.json() as { type: string; fingerprint_sha256: string; preferred: boolean };
     assert.equal(key.type, 'user');
     const own = (await asAlice('GET', '/v1/user/ssh-keys')).json() as Array<{ fingerprint_sha256: string }>;
-    assert.ok(own.some((k) => k.fingerprint_sha256 === key.fingerprint_sha256), "on alice's own SSH keys");
+    assert.ok(
+      own.some((k) => k.fingerprint_sha256 === key.fingerprint_sha256),
+      "on alice's own SSH keys",
+    );
     const service = await addServiceKey(app, alice.key, 'acme', 'admin');
     nativeError(await app.request({ method: 'POST', url: base, headers: bearer(service.key), payload: { type: 'user' } }), 403, 'user_key_required');
   });
@@ -317,7 +343,10 @@ forEachDatabase("native keys: a project's per-host SSH keys", (kind) => {
     assert.equal(everyHost.hostname, '');
 
     const list = (await asAlice('GET', base)).json() as Array<typeof key>;
-    assert.deepEqual(list.map((k) => k.hostname), ['', 'deploy.example.com']);
+    assert.deepEqual(
+      list.map((k) => k.hostname),
+      ['', 'deploy.example.com'],
+    );
     assert.deepEqual(list[1], key, 'the list shows what the create answered');
 
     nativeError(await asAlice('DELETE', `${base}/${encodeURIComponent(key.fingerprint_sha256)}?hostname=other.example.com`), 404, 'not_found');
@@ -382,7 +411,9 @@ forEachDatabase('native keys: the Heroku key', (kind) => {
 forEachDatabase('native keys: the API description', (kind) => {
   test('every native key route is described, tagged and summarised, with its errors in the native shape', async (t) => {
     const app = await appFor(t, kind);
-    const spec = (await app.request({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown> }>> };
+    const spec = (await app.request({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown> }>>;
+    };
     const routes = [
       ['get', '/v1/user/ssh-keys'],
       ['post', '/v1/user/ssh-keys'],

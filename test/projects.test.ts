@@ -31,12 +31,12 @@ forEachDatabase('projects', (kind) => {
     const first = await app.request({ method: 'GET', url: '/v1/projects?per_page=3', headers: bearer(alice.key) });
     assert.equal(first.json().length, 3);
     assert.equal(first.headers['x-total-count'], '7');
-    assert.equal(
-      first.headers.link,
-      '<http://keysmith.test/v1/projects?per_page=3&page=2>; rel="next", <http://keysmith.test/v1/projects?per_page=3&page=3>; rel="last"',
-    );
+    assert.equal(first.headers.link, '<http://keysmith.test/v1/projects?per_page=3&page=2>; rel="next", <http://keysmith.test/v1/projects?per_page=3&page=3>; rel="last"');
     const last = await app.request({ method: 'GET', url: '/v1/projects?per_page=3&page=3', headers: bearer(alice.key) });
-    assert.deepEqual(last.json().map((p: { name: string }) => p.name), ['p6']);
+    assert.deepEqual(
+      last.json().map((p: { name: string }) => p.name),
+      ['p6'],
+    );
     assert.match(String(last.headers.link), /rel="first".*rel="prev"/);
     const all = await app.request({ method: 'GET', url: '/v1/projects', headers: bearer(alice.key) });
     assert.equal(all.headers.link, undefined, 'no Link when one page holds everything');

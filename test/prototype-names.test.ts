@@ -11,12 +11,19 @@ async function rowCounts(app: TestApp) {
   const tables = ['projects', 'api_keys', 'grants', 'ssh_keys', 'checkout_keys', 'memberships', 'accounts', 'audit_events'] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
-    const row = await app.services.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await app.services.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   // A refused sign-in (the battery signs in as each name) is recorded, as every refused
   // authentication is; what must not appear is the audit row of a change.
-  const changes = await app.services.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '!=', 'auth.refused').executeTakeFirstOrThrow();
+  const changes = await app.services.db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('action', '!=', 'auth.refused')
+    .executeTakeFirstOrThrow();
   counts.audit_events = Number(changes.n);
   return counts;
 }
@@ -91,15 +98,15 @@ forEachDatabase('prototype names as names', (kind) => {
     assert.deepEqual(await rowCounts(app), before, 'nothing written');
     const refused = await app.services.db.selectFrom('audit_events').select(['details', 'count']).where('action', '=', 'auth.refused').execute();
     for (const name of PROTOTYPE_NAMES) {
-      assert.ok(refused.some((r) => (JSON.parse(String(r.details)) as { login?: string }).login === name), `the refused sign-in as ${name} is recorded`);
+      assert.ok(
+        refused.some((r) => (JSON.parse(String(r.details)) as { login?: string }).login === name),
+        `the refused sign-in as ${name} is recorded`,
+      );
     }
     // The project list of the account still answers (a row with vcs "{}" used to break it on PostgreSQL).
     const list = await app.request({ method: 'GET', url: '/v1/projects', headers });
     assert.equal(list.statusCode, 200, list.body);
-    assert.deepEqual(
-      list.json().items?.map((p: { slug: string }) => p.slug) ?? list.json().map((p: { slug: string }) => p.slug),
-      ['gh/acme/web'],
-    );
+    assert.deepEqual(list.json().items?.map((p: { slug: string }) => p.slug) ?? list.json().map((p: { slug: string }) => p.slug), ['gh/acme/web']);
   });
 
   test('a project, account or user may be called constructor or __proto__: such names are free text, not vocabulary', async (t) => {
@@ -150,6 +157,9 @@ forEachDatabase('prototype names as names', (kind) => {
     assert.deepEqual(await rowCounts(app), before, 'no grant, no audit row');
     const list = await app.request({ method: 'GET', url: '/v1/user/grants', headers: bearer(alice.key) });
     assert.equal(list.statusCode, 200);
-    assert.deepEqual(list.json().map((g: { scope: string }) => g.scope), ['write:public_key']);
+    assert.deepEqual(
+      list.json().map((g: { scope: string }) => g.scope),
+      ['write:public_key'],
+    );
   });
 });

@@ -33,7 +33,10 @@ forEachDatabase('runner keys', (kind) => {
     assert.equal(del.statusCode, 403, del.body);
     assert.match(del.json().error.message, /only an owner can/);
     const keys = (await app.request({ method: 'GET', url: '/v1/service-api-keys', headers: inAcme(alice.key) })).json() as Array<{ id: number }>;
-    assert.ok(keys.some((k) => k.id === runner.id), 'the refused delete deleted nothing');
+    assert.ok(
+      keys.some((k) => k.id === runner.id),
+      'the refused delete deleted nothing',
+    );
     assert.equal((await app.request({ method: 'DELETE', url: `/v1/service-api-keys/${runner.id}`, headers: inAcme(alice.key) })).statusCode, 204);
   });
 

@@ -27,7 +27,10 @@ async function everySecret(app: TestApp) {
   await app.request({ method: 'PUT', url: '/v1/user/grants/write:public_key', headers: bearer(alice.key) });
   assert.equal((await app.request({ method: 'POST', url: '/api/v1.1/project/gh/acme/web/checkout-key', headers: bearer(alice.key), payload: { type: 'user-key' } })).statusCode, 201);
   const host = sshKeygen('ecdsa', 384).privateKey;
-  assert.equal((await app.request({ method: 'POST', url: '/api/v1.1/project/gh/acme/web/ssh-key', headers: bearer(alice.key), payload: { hostname: 'h.example.com', private_key: host } })).statusCode, 201);
+  assert.equal(
+    (await app.request({ method: 'POST', url: '/api/v1.1/project/gh/acme/web/ssh-key', headers: bearer(alice.key), payload: { hostname: 'h.example.com', private_key: host } })).statusCode,
+    201,
+  );
   assert.equal((await app.request({ method: 'POST', url: '/api/v1.1/user/heroku-key', headers: bearer(alice.key), payload: { apikey: HEROKU } })).statusCode, 201);
   const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
   const credentials = (await app.request({ method: 'GET', url: '/v1/projects/gh/acme/web/checkout-credentials', headers: bearer(service.key) })).json();
@@ -66,7 +69,11 @@ forEachDatabase('secrets at rest', (kind) => {
     const next = masterKeyFrom(randomBytes(32));
     const both: KeyRing = { current: next, previous: [oldRing.current] };
     const during = createServices({ db: app.services.db, ring: both, config: app.config, logger: app.app.log as never });
-    const fetchWith = (services: typeof during) => services.checkoutKeys.credentials({ actor: { type: 'service', keyId: service.id, keyName: 'runner', accountId: 1, accountName: 'acme', role: 'runner', scopes: null }, remoteAddr: null, userAgent: null }, { vcs: 'gh', account: 'acme', name: 'web' });
+    const fetchWith = (services: typeof during) =>
+      services.checkoutKeys.credentials(
+        { actor: { type: 'service', keyId: service.id, keyName: 'runner', accountId: 1, accountName: 'acme', role: 'runner', scopes: null }, remoteAddr: null, userAgent: null },
+        { vcs: 'gh', account: 'acme', name: 'web' },
+      );
     const before = await fetchWith(during);
 
     const report = await rotateMasterKey(app.services, oldRing, next);
@@ -74,9 +81,12 @@ forEachDatabase('secrets at rest', (kind) => {
     assert.deepEqual(await fetchWith(during), before, 'the ring with both keys reads old and new');
     const onlyNew = createServices({ db: app.services.db, ring: { current: next, previous: [] }, config: app.config, logger: app.app.log as never });
     assert.deepEqual(await fetchWith(onlyNew), before, 'after rotation the new key alone suffices');
-    const sealed = (await app.services.db.selectFrom('heroku_keys').select(['user_id', 'sealed']).executeTakeFirstOrThrow());
+    const sealed = await app.services.db.selectFrom('heroku_keys').select(['user_id', 'sealed']).executeTakeFirstOrThrow();
     assert.equal(open({ current: next, previous: [] }, sealed.sealed, `heroku_key:${sealed.user_id}`).toString(), HEROKU);
-    assert.throws(() => open(oldRing, sealed.sealed, `heroku_key:${sealed.user_id}`), (err: unknown) => err instanceof EnvelopeError && err.code === 'unknown_master_key');
+    assert.throws(
+      () => open(oldRing, sealed.sealed, `heroku_key:${sealed.user_id}`),
+      (err: unknown) => err instanceof EnvelopeError && err.code === 'unknown_master_key',
+    );
     const again = await rotateMasterKey(app.services, both, next);
     assert.equal(again.alreadyCurrent, 3, 'running it twice changes nothing');
   });
@@ -93,7 +103,11 @@ test('keysmith rotate-master-key --new-key-file re-wraps a real database from th
   const newKey = randomBytes(32);
   fs.writeFileSync(newKeyFile, newKey.toString('base64') + '\n', { mode: 0o600 });
   const run = (args: string[]) =>
-    spawnSync(process.execPath, [path.resolve('bin/keysmith.mjs'), ...args], { cwd: dir, env: { PATH: process.env.PATH!, KEYSMITH_DATABASE_URL: `sqlite:${file}`, KEYSMITH_MASTER_KEY: oldKey }, encoding: 'utf8' });
+    spawnSync(process.execPath, [path.resolve('bin/keysmith.mjs'), ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH!, KEYSMITH_DATABASE_URL: `sqlite:${file}`, KEYSMITH_MASTER_KEY: oldKey },
+      encoding: 'utf8',
+    });
   assert.equal(run(['rotate-master-key']).status, 2, 'the file is required');
   const result = run(['rotate-master-key', '--new-key-file', newKeyFile]);
   assert.equal(result.status, 0, result.stderr);

@@ -21,7 +21,10 @@ forEachDatabase('security headers', (kind) => {
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
     }
     const runner = secrets[1]!.json().key as string;
-    assert.equal((await app.request({ method: 'POST', url: '/v1/projects', headers: { ...bearer(alice.key), 'x-keysmith-account': 'acme' }, payload: { vcs_type: 'gh', name: 'web' } })).statusCode, 201);
+    assert.equal(
+      (await app.request({ method: 'POST', url: '/v1/projects', headers: { ...bearer(alice.key), 'x-keysmith-account': 'acme' }, payload: { vcs_type: 'gh', name: 'web' } })).statusCode,
+      201,
+    );
     const credentials = await app.request({ method: 'GET', url: '/v1/projects/gh/acme/web/checkout-credentials', headers: bearer(runner) });
     assert.equal(credentials.statusCode, 200, credentials.body);
     assert.equal(credentials.headers['cache-control'], 'no-store');

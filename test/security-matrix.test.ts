@@ -66,6 +66,7 @@ const contractScopes: Record<Permission, string> = {
   'owner.manage': 'admin:account',
   'account.delete': 'admin:account',
   'service_key.manage': 'admin:account',
+  'runner_key.manage': 'admin:account',
   'audit.read': 'admin:account',
 };
 /** The scope-limited caller: the owner's own key, created with `scopes: [SCOPED_TO]`. */
@@ -161,7 +162,15 @@ const rows: Row[] = [
     url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'read_only')).id}`,
   },
   // A runner key reads private keys: only an owner may create or delete one.
-  { method: 'POST', route: '/v1/service-api-keys', note: 'runner', rule: 'runner_key.manage', account: 'header', url: () => '/v1/service-api-keys', body: () => ({ name: 'ci runner', role: 'runner' }) },
+  {
+    method: 'POST',
+    route: '/v1/service-api-keys',
+    note: 'runner',
+    rule: 'runner_key.manage',
+    account: 'header',
+    url: () => '/v1/service-api-keys',
+    body: () => ({ name: 'ci runner', role: 'runner' }),
+  },
   {
     method: 'DELETE',
     route: '/v1/service-api-keys/{id}',
@@ -204,14 +213,35 @@ const rows: Row[] = [
   { method: 'GET', route: '/v1/user/ssh-keys/{id}', rule: 'users', account: 'none', url: (w, who) => ownNativeKey(w, who) },
   { method: 'DELETE', route: '/v1/user/ssh-keys/{id}', rule: 'users', account: 'none', url: (w, who) => ownNativeKey(w, who) },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/deploy-keys' },
-  { method: 'POST', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys', rule: 'project_key.write', account: 'path', url: () => '/v1/projects/gh/acme/web/deploy-keys', body: () => ({ key: ed25519Line() }) },
+  {
+    method: 'POST',
+    route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys',
+    rule: 'project_key.write',
+    account: 'path',
+    url: () => '/v1/projects/gh/acme/web/deploy-keys',
+    body: () => ({ key: ed25519Line() }),
+  },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys/{id}', rule: 'project.read', account: 'path', url: (w) => nativeDeployKey(w) },
   { method: 'DELETE', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys/{id}', rule: 'project_key.write', account: 'path', url: (w) => nativeDeployKey(w) },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/checkout-keys' },
-  { method: 'POST', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys', rule: 'project_key.write', account: 'path', url: () => '/v1/projects/gh/acme/web/checkout-keys', body: () => ({ type: 'deploy' }) },
+  {
+    method: 'POST',
+    route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys',
+    rule: 'project_key.write',
+    account: 'path',
+    url: () => '/v1/projects/gh/acme/web/checkout-keys',
+    body: () => ({ type: 'deploy' }),
+  },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys/{fingerprint}', rule: 'project.read', account: 'path', url: (w) => nativeCheckoutKey(w) },
   { method: 'DELETE', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys/{fingerprint}', rule: 'project_key.write', account: 'path', url: (w) => nativeCheckoutKey(w) },
-  { method: 'POST', route: '/v1/projects/{vcs}/{account}/{name}/ssh-keys', rule: 'project_key.write', account: 'path', url: () => '/v1/projects/gh/acme/web/ssh-keys', body: () => ({ hostname: 'deploy.example.com', private_key: pkcs8() }) },
+  {
+    method: 'POST',
+    route: '/v1/projects/{vcs}/{account}/{name}/ssh-keys',
+    rule: 'project_key.write',
+    account: 'path',
+    url: () => '/v1/projects/gh/acme/web/ssh-keys',
+    body: () => ({ hostname: 'deploy.example.com', private_key: pkcs8() }),
+  },
   {
     method: 'DELETE',
     route: '/v1/projects/{vcs}/{account}/{name}/ssh-keys/{fingerprint}',
@@ -229,7 +259,14 @@ const rows: Row[] = [
   ...checkoutKeyRows('/api/v1.1/project/{vcs}/{account}/{project}', '/api/v1.1/project/gh/acme/web'),
   ...checkoutKeyRows('/api/v2/project/{vcs}/{account}/{project}', '/api/v2/project/gh/acme/web'),
   ...checkoutKeyRows('/api/v2/project/{slug}', '/api/v2/project/gh%2Facme%2Fweb'),
-  { method: 'POST', route: '/api/v1.1/project/{vcs}/{account}/{project}/ssh-key', rule: 'project_key.write', account: 'path', url: () => '/api/v1.1/project/gh/acme/web/ssh-key', body: () => ({ hostname: 'deploy.example.com', private_key: pkcs8() }) },
+  {
+    method: 'POST',
+    route: '/api/v1.1/project/{vcs}/{account}/{project}/ssh-key',
+    rule: 'project_key.write',
+    account: 'path',
+    url: () => '/api/v1.1/project/gh/acme/web/ssh-key',
+    body: () => ({ hostname: 'deploy.example.com', private_key: pkcs8() }),
+  },
   {
     method: 'DELETE',
     route: '/api/v1.1/project/{vcs}/{account}/{project}/ssh-key',
@@ -395,7 +432,12 @@ forEachDatabase('security matrix', (kind) => {
       const w = await buildWorld(app);
 
       // Credentials that must be refused before anything else happens.
-      const expiring = await app.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(w.keys.owner), payload: { name: 'short', expires_at: new Date(clock.now().getTime() + 60_000).toISOString() } });
+      const expiring = await app.request({
+        method: 'POST',
+        url: '/v1/user/api-keys',
+        headers: bearer(w.keys.owner),
+        payload: { name: 'short', expires_at: new Date(clock.now().getTime() + 60_000).toISOString() },
+      });
       const expiredKey = (expiring.json() as { key: string }).key;
       clock.advance(120_000);
       const good = w.keys.owner;
@@ -415,7 +457,12 @@ forEachDatabase('security matrix', (kind) => {
       }
 
       if (row.account === 'header') {
-        const res = await app.request({ method: row.method, url: await row.url(w, 'owner'), headers: { ...bearer(good), 'x-keysmith-account': 'evecorp' }, ...(row.body ? { payload: row.body(w) } : {}) });
+        const res = await app.request({
+          method: row.method,
+          url: await row.url(w, 'owner'),
+          headers: { ...bearer(good), 'x-keysmith-account': 'evecorp' },
+          ...(row.body ? { payload: row.body(w) } : {}),
+        });
         assert.equal(res.statusCode, 404, `a member of acme naming evecorp: ${res.body}`);
       }
 

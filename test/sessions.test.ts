@@ -57,7 +57,10 @@ forEachDatabase('console sessions', (kind) => {
     // Counted per login tried (a once-a-second write may split one login's count over two rows).
     const perLogin = new Map<string, number>();
     for (const r of refused) perLogin.set(JSON.parse(r.details!).login, (perLogin.get(JSON.parse(r.details!).login) ?? 0) + r.count);
-    assert.deepEqual([...perLogin].sort(), [['alice', 10], ['nobody', 1]]);
+    assert.deepEqual([...perLogin].sort(), [
+      ['alice', 10],
+      ['nobody', 1],
+    ]);
     assert.ok(!JSON.stringify(refused).includes('nope'));
   });
 
@@ -100,7 +103,10 @@ forEachDatabase('console sessions', (kind) => {
     const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
     const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
     // As a session made before tokens were derived: its stored token hash is of some other token.
-    await app.services.db.updateTable('sessions').set({ csrf_hash: 'ab'.repeat(32) }).execute();
+    await app.services.db
+      .updateTable('sessions')
+      .set({ csrf_hash: 'ab'.repeat(32) })
+      .execute();
     const res = await app.request({ method: 'GET', url: '/v1/session', headers: { cookie } });
     assert.deepEqual(res.json(), { user: null, csrf_token: null });
     assert.match(String(res.headers['set-cookie']), /keysmith_session=; .*Max-Age=0/);

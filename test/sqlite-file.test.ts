@@ -123,6 +123,10 @@ test('a second process writing the same SQLite file beside a running server: eve
   const code = await done;
   assert.equal(code, 0, `the second process had failed transactions: ${stdout} ${stderr}`);
   assert.deepEqual([...statuses], [[201, i]], stderr);
-  const written = await app.services.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', 'test.write').executeTakeFirstOrThrow();
+  const written = await app.services.db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('action', '=', 'test.write')
+    .executeTakeFirstOrThrow();
   assert.equal(Number(written.n), 400);
 });

@@ -97,7 +97,10 @@ function checkLayout(key: GeneratedKeyPair, comment: string): number {
   assert.equal(p.string()!.toString(), comment);
   const padding = p.rest();
   assert.ok(padding.length < 8);
-  assert.deepEqual([...padding], Array.from({ length: padding.length }, (_, i) => i + 1));
+  assert.deepEqual(
+    [...padding],
+    Array.from({ length: padding.length }, (_, i) => i + 1),
+  );
   return padding.length;
 }
 

@@ -15,8 +15,16 @@ test('a key line is trimmed of ASCII whitespace only: a BOM or a Unicode space b
   assert.equal(parseSshPublicKey(` \t${line}\r\n`).type, 'ssh-ed25519', 'ASCII whitespace around the line is fine');
   for (const space of UNICODE_SPACES) {
     const label = `U+${space.codePointAt(0)!.toString(16).padStart(4, '0')}`;
-    assert.throws(() => parseSshPublicKey(`${space}${line}`), (err: unknown) => err instanceof SshKeyError && err.code === 'key_malformed' && /invisible character/.test(err.message), `leading ${label}`);
-    assert.throws(() => parseSshPublicKey(`${bare}${space}`), (err: unknown) => err instanceof SshKeyError && err.code === 'key_malformed', `trailing ${label} after the base64`);
+    assert.throws(
+      () => parseSshPublicKey(`${space}${line}`),
+      (err: unknown) => err instanceof SshKeyError && err.code === 'key_malformed' && /invisible character/.test(err.message),
+      `leading ${label}`,
+    );
+    assert.throws(
+      () => parseSshPublicKey(`${bare}${space}`),
+      (err: unknown) => err instanceof SshKeyError && err.code === 'key_malformed',
+      `trailing ${label} after the base64`,
+    );
   }
 });
 
@@ -27,7 +35,17 @@ forEachDatabase('strict input', (kind) => {
     const res = await app.request({ method: 'POST', url: '/api/v3/user/keys', headers: bearer(alice.key), payload: { title: 'x', key: `\u00a0${ed25519Line()}` } });
     assert.equal(res.statusCode, 422, res.body);
     assert.match(res.json().errors[0].message, /invisible character/);
-    assert.equal(Number((await app.services.db.selectFrom('ssh_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n), 0);
+    assert.equal(
+      Number(
+        (
+          await app.services.db
+            .selectFrom('ssh_keys')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+      0,
+    );
   });
 
   test('an id in a path is accepted only as canonical digits, on every route that takes one', async (t) => {

@@ -31,7 +31,9 @@ class UsageError extends Error {}
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function withServices<T>(config: Config, run: (services: Services) => Promise<T>): Promise<T> {
@@ -62,9 +64,7 @@ async function init(args: string[], config: Config): Promise<void> {
   });
   if (!values.login || !values.account) throw new UsageError('init needs --login <login> and --account <name>.');
   const password = values['password-stdin'] ? await readStdin() : undefined;
-  const { user, account, key } = await withServices(config, (services) =>
-    initialise(services, { login: values.login!, account: values.account!, email: values.email, password }),
-  );
+  const { user, account, key } = await withServices(config, (services) => initialise(services, { login: values.login!, account: values.account!, email: values.email, password }));
   if (values.json) {
     process.stdout.write(JSON.stringify({ user: { login: user.login }, account: { name: account.name }, api_key: key.key }) + '\n');
     return;

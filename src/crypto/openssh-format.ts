@@ -58,27 +58,13 @@ export function encodeOpenSshPrivateKey(publicBlob: Buffer, privateFields: Buffe
   const unpadded = Buffer.concat([check, check, privateFields, sshString(comment)]);
   const padLength = (BLOCK_SIZE - (unpadded.length % BLOCK_SIZE)) % BLOCK_SIZE;
   const padding = Buffer.from(Array.from({ length: padLength }, (_, i) => i + 1));
-  const body = Buffer.concat([
-    MAGIC,
-    sshString('none'),
-    sshString('none'),
-    sshString(''),
-    uint32(1),
-    sshString(publicBlob),
-    sshString(Buffer.concat([unpadded, padding])),
-  ]);
+  const body = Buffer.concat([MAGIC, sshString('none'), sshString('none'), sshString(''), uint32(1), sshString(publicBlob), sshString(Buffer.concat([unpadded, padding]))]);
   return armor(OPENSSH_LABEL, body, LINE_WIDTH);
 }
 
 // --- reading ------------------------------------------------------------------------------------
 
-export type ContainerProblem =
-  | 'not_openssh'
-  | 'encrypted'
-  | 'bad_header'
-  | 'key_count'
-  | 'bad_layout'
-  | 'check_mismatch';
+export type ContainerProblem = 'not_openssh' | 'encrypted' | 'bad_header' | 'key_count' | 'bad_layout' | 'check_mismatch';
 
 export interface OpenSshContainer {
   publicBlob: Buffer;

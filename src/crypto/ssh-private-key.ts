@@ -25,13 +25,7 @@ import { parseSshPublicKey, SshKeyError, type ParsedSshKey } from './ssh-public-
 import { decodeCanonicalBase64, positiveMpintBits, WireReader } from './ssh-wire.ts';
 
 // Each code is also an AppError code, so services can rethrow without a mapping table.
-const SSH_PRIVATE_KEY_ERROR_CODES = [
-  'key_passphrase_protected',
-  'key_is_public',
-  'key_malformed',
-  'key_type_refused',
-  'key_too_weak',
-] as const satisfies readonly ErrorCode[];
+const SSH_PRIVATE_KEY_ERROR_CODES = ['key_passphrase_protected', 'key_is_public', 'key_malformed', 'key_type_refused', 'key_too_weak'] as const satisfies readonly ErrorCode[];
 
 export type SshPrivateKeyErrorCode = (typeof SSH_PRIVATE_KEY_ERROR_CODES)[number];
 
@@ -57,8 +51,7 @@ const MAX_INPUT_LENGTH = 16 * 1024;
 // None may quote a 20-character run of a key file (the tests check), so they never spell out an
 // armor line: they describe it.
 
-const LOOKS_LIKE =
-  'a private key is the file without .pub, such as ~/.ssh/id_ed25519: lines of text between a BEGIN line and an END line that both say PRIVATE KEY';
+const LOOKS_LIKE = 'a private key is the file without .pub, such as ~/.ssh/id_ed25519: lines of text between a BEGIN line and an END line that both say PRIVATE KEY';
 const COPY_AGAIN = 'copy the whole file again, for example from the output of cat ~/.ssh/id_ed25519';
 
 function fail(code: SshPrivateKeyErrorCode, message: string): never {
@@ -74,17 +67,11 @@ function damaged(): never {
 }
 
 function refuseDsa(): never {
-  fail(
-    'key_type_refused',
-    'DSA keys are refused because they are limited to 1024 bits and OpenSSH has disabled them; generate an ed25519 key with ssh-keygen -t ed25519 and use that instead.',
-  );
+  fail('key_type_refused', 'DSA keys are refused because they are limited to 1024 bits and OpenSSH has disabled them; generate an ed25519 key with ssh-keygen -t ed25519 and use that instead.');
 }
 
 function refuseType(): never {
-  fail(
-    'key_type_refused',
-    'This key type is not supported; use an ed25519, ECDSA (nistp256, nistp384 or nistp521) or RSA (at least 2048 bits) key, such as one made with ssh-keygen -t ed25519.',
-  );
+  fail('key_type_refused', 'This key type is not supported; use an ed25519, ECDSA (nistp256, nistp384 or nistp521) or RSA (at least 2048 bits) key, such as one made with ssh-keygen -t ed25519.');
 }
 
 function passphrase(): never {
@@ -115,10 +102,7 @@ function needMpint(field: Buffer | undefined): Buffer {
 function refuseByTypeName(typeName: string): never {
   if (typeName === 'ssh-dss') refuseDsa();
   if (typeName.startsWith('sk-')) {
-    fail(
-      'key_type_refused',
-      'Security-key (sk-) keys need their hardware token at every use, so they cannot be used unattended; generate an ed25519 key with ssh-keygen -t ed25519 for this instead.',
-    );
+    fail('key_type_refused', 'Security-key (sk-) keys need their hardware token at every use, so they cannot be used unattended; generate an ed25519 key with ssh-keygen -t ed25519 for this instead.');
   }
   refuseType();
 }
@@ -233,7 +217,10 @@ function findKeyBlock(text: string): Block {
   if (NOT_PRINTABLE_ASCII.test(text)) {
     malformed(`This contains control characters, binary data or non-ASCII text, which a private key file never does; ${LOOKS_LIKE}.`);
   }
-  const lines = text.split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const lines = text
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const blocks: Block[] = [];
   let stray = 0;
   for (let i = 0; i < lines.length; i++) {

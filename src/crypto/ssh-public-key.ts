@@ -10,14 +10,7 @@
 import { CodedError } from './coded-error.ts';
 import { hash } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
-import {
-  checkEcPoint,
-  curveBits,
-  decodeCanonicalBase64,
-  positiveMpintBits,
-  WireReader,
-  type NistCurve,
-} from './ssh-wire.ts';
+import { checkEcPoint, curveBits, decodeCanonicalBase64, positiveMpintBits, WireReader, type NistCurve } from './ssh-wire.ts';
 
 export const ACCEPTED_KEY_TYPES = [
   'ssh-ed25519',
@@ -38,12 +31,7 @@ const MAX_RSA_BITS = 16384;
 const MAX_INPUT_LENGTH = 16 * 1024;
 
 // Each code is also an AppError code, so services can rethrow without a mapping table.
-const SSH_KEY_ERROR_CODES = [
-  'key_malformed',
-  'key_type_refused',
-  'key_too_weak',
-  'key_is_private',
-] as const satisfies readonly ErrorCode[];
+const SSH_KEY_ERROR_CODES = ['key_malformed', 'key_type_refused', 'key_too_weak', 'key_is_private'] as const satisfies readonly ErrorCode[];
 
 export type SshKeyErrorCode = (typeof SSH_KEY_ERROR_CODES)[number];
 
@@ -136,14 +124,12 @@ const TYPES = new Map<string, TypeSpec>(
 // PEM/PKCS#8/OpenSSH/PGP/SSH.com private keys, PuTTY .ppk files, SSH1 private keys, and an OpenSSH
 // private key pasted without its header ("openssh-key-v1\0" in base64). Bounded quantifiers keep the
 // scan linear even on a megabyte of input.
-const PRIVATE_KEY_MARKER =
-  /BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY|PuTTY-User-Key-File-|SSH PRIVATE KEY FILE FORMAT|^\s*b3BlbnNzaC1rZXktdjE/;
+const PRIVATE_KEY_MARKER = /BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY|PuTTY-User-Key-File-|SSH PRIVATE KEY FILE FORMAT|^\s*b3BlbnNzaC1rZXktdjE/;
 const SSH2_PUBLIC_KEY_MARKER = /BEGIN SSH2 PUBLIC KEY/;
 const PEM_PUBLIC_KEY_MARKER = /-----BEGIN (?:RSA )?PUBLIC KEY-----/;
 // C0/C1 controls except tab, zero-width and bidi controls (they can disguise a comment), BOM, the
 // replacement character (a sign of non-UTF-8 input decoded lossily) and unpaired surrogates.
-const FORBIDDEN_CHARACTER =
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffd]|[\ud800-\udfff]/u;
+const FORBIDDEN_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffd]|[\ud800-\udfff]/u;
 // What String#trim removes beyond ASCII whitespace (Unicode spaces and the BOM).
 const LEADING_UNICODE_SPACE = /^[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/u;
 const TRAILING_UNICODE_SPACE = /[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$/u;
@@ -157,14 +143,10 @@ function screenInput(text: string): string {
     fail('key_is_private', `This is a private key, which must never leave your computer; ${PASTE_PUB} instead.`);
   }
   if (SSH2_PUBLIC_KEY_MARKER.test(text)) {
-    malformed(
-      'This is an RFC 4716 (SSH2) public key; convert it with ssh-keygen -i -f key.pub and paste the one-line key that prints.',
-    );
+    malformed('This is an RFC 4716 (SSH2) public key; convert it with ssh-keygen -i -f key.pub and paste the one-line key that prints.');
   }
   if (PEM_PUBLIC_KEY_MARKER.test(text)) {
-    malformed(
-      'This is a PEM public key, not an OpenSSH one; convert it with ssh-keygen -i -m PKCS8 -f key.pem and paste the one-line key that prints.',
-    );
+    malformed('This is a PEM public key, not an OpenSSH one; convert it with ssh-keygen -i -m PKCS8 -f key.pem and paste the one-line key that prints.');
   }
   if (text.length > MAX_INPUT_LENGTH) tooLong();
   // ASCII whitespace only, as ssh-keygen: String#trim would also drop a BOM, no-break or ideographic
@@ -172,7 +154,9 @@ function screenInput(text: string): string {
   const line = text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
   if (line === '') malformed(`The key is empty; ${PASTE_PUB}.`);
   if (LEADING_UNICODE_SPACE.test(line)) {
-    malformed(`The key starts with an invisible character (a byte-order mark, no-break space or other non-ASCII space), which ssh-keygen refuses; ${PASTE_PUB} as plain text, starting with its type such as ssh-ed25519.`);
+    malformed(
+      `The key starts with an invisible character (a byte-order mark, no-break space or other non-ASCII space), which ssh-keygen refuses; ${PASTE_PUB} as plain text, starting with its type such as ssh-ed25519.`,
+    );
   }
   if (line.includes('\n') || line.includes('\r')) {
     const keyLines = line.split(/\r\n|\r|\n/).filter((l) => KEY_ON_LINE.test(l)).length;
@@ -197,16 +181,11 @@ function refuseUnknownType(typeName: string, base64: string, line: string): neve
     );
   }
   if (typeName.endsWith('-cert-v01@openssh.com')) {
-    fail(
-      'key_type_refused',
-      'SSH certificates are not accepted; paste the plain public key the certificate was issued for (for example ~/.ssh/id_ed25519.pub, not id_ed25519-cert.pub).',
-    );
+    fail('key_type_refused', 'SSH certificates are not accepted; paste the plain public key the certificate was issued for (for example ~/.ssh/id_ed25519.pub, not id_ed25519-cert.pub).');
   }
   // A key type further along means something (options, a known_hosts host name) came before it.
   if (KEY_ON_LINE.test(line.slice(typeName.length))) {
-    malformed(
-      'Paste the key without authorized_keys options (such as no-pty or command="…") or anything else before its type, so that it starts with a type such as ssh-ed25519.',
-    );
+    malformed('Paste the key without authorized_keys options (such as no-pty or command="…") or anything else before its type, so that it starts with a type such as ssh-ed25519.');
   }
   // An SSH blob starts with the 4-byte length of a short name, which is "AAAA" in base64.
   if (base64.startsWith('AAAA') || /^(?:ssh|ecdsa|sk)-/.test(typeName)) {
@@ -235,9 +214,7 @@ function readRsa(r: WireReader): number {
     malformed(`The RSA key's numbers are not a valid RSA key; ${COPY_AGAIN}.`);
   }
   if (nBits > MAX_RSA_BITS) {
-    malformed(
-      `RSA keys larger than ${MAX_RSA_BITS} bits cannot be used with OpenSSH; generate an ed25519 key with ssh-keygen -t ed25519.`,
-    );
+    malformed(`RSA keys larger than ${MAX_RSA_BITS} bits cannot be used with OpenSSH; generate an ed25519 key with ssh-keygen -t ed25519.`);
   }
   return nBits;
 }
@@ -314,10 +291,7 @@ export function parseSshPublicKey(text: string): ParsedSshKey {
   if (!r.atEnd) malformed(`The key data has extra bytes after its end; ${COPY_AGAIN}.`);
 
   if (s.algorithm === 'rsa' && bits < MIN_RSA_BITS) {
-    fail(
-      'key_too_weak',
-      `This RSA key is ${bits} bits but at least ${MIN_RSA_BITS} are required; generate an ed25519 key with ssh-keygen -t ed25519 (or RSA with ssh-keygen -t rsa -b 4096).`,
-    );
+    fail('key_too_weak', `This RSA key is ${bits} bits but at least ${MIN_RSA_BITS} are required; generate an ed25519 key with ssh-keygen -t ed25519 (or RSA with ssh-keygen -t rsa -b 4096).`);
   }
 
   return {

@@ -36,9 +36,7 @@ export function mintToken(kind: TokenKind): MintedToken {
   return { token, hash: sha256Hex(token), start: token.slice(0, PREFIX[kind].length + 4) };
 }
 
-export type ParsedToken =
-  | { ok: true; kind: TokenKind; hash: string }
-  | { ok: false; reason: 'not_a_keysmith_token' | 'bad_checksum' };
+export type ParsedToken = { ok: true; kind: TokenKind; hash: string } | { ok: false; reason: 'not_a_keysmith_token' | 'bad_checksum' };
 
 /** Checks shape and checksum; never touches storage. */
 export function parseToken(token: string): ParsedToken {

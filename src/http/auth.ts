@@ -25,9 +25,7 @@ declare module 'fastify' {
 }
 
 type Presented =
-  | { scheme: 'bearer' | 'token' | 'circle-token' | 'circle-token-query'; token: string }
-  | { scheme: 'basic'; token: string; login: string | null }
-  | { scheme: 'cookie'; sessionId: string };
+  { scheme: 'bearer' | 'token' | 'circle-token' | 'circle-token-query'; token: string } | { scheme: 'basic'; token: string; login: string | null } | { scheme: 'cookie'; sessionId: string };
 
 /** The key of a Basic credential, and the user name when it is a name beside the key (for the audit trail). */
 function fromBasic(encoded: string): { token: string; login: string | null } {
@@ -99,11 +97,7 @@ export function registerAuth(app: FastifyInstance, services: Pick<Services, 'api
       const csrf = request.headers['x-csrf-token'];
       if (typeof csrf !== 'string' || csrf.length > MAX_CREDENTIAL_LENGTH || !session.csrfMatches(csrf)) {
         refused(request, 'csrf_token_missing_or_wrong', 'cookie');
-        throw new AppError(
-          'csrf_required',
-          'A change made with the console session cookie must carry the X-CSRF-Token header.',
-          'Send X-CSRF-Token with the csrf_token returned by POST /v1/session.',
-        );
+        throw new AppError('csrf_required', 'A change made with the console session cookie must carry the X-CSRF-Token header.', 'Send X-CSRF-Token with the csrf_token returned by POST /v1/session.');
       }
     }
     request.actor = session.actor;

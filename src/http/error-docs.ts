@@ -8,7 +8,8 @@ const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '
 /** `code` in the catalogue's sentences becomes <code>code</code>. */
 const inline = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 
-const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}h2{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1.1rem;margin:2rem 0 .25rem}h2 span{font-weight:normal;color:#555}dt{font-weight:600}dd{margin:0 0 .5rem}';
+const STYLE =
+  'body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}h2{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1.1rem;margin:2rem 0 .25rem}h2 span{font-weight:normal;color:#555}dt{font-weight:600}dd{margin:0 0 .5rem}';
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
 /** No script, one inline style (allowed by its hash), no framing. */

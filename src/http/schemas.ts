@@ -20,13 +20,11 @@ export const NativeError = Type.Object(
 /** Declared on every native route so errors are documented and serialised by schema too. */
 export const errorResponses = { '4xx': NativeError, '5xx': NativeError };
 
-export const OwnerName = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 39, pattern: OWNER_NAME_PATTERN, description: `${description} (${OWNER_NAME_RULE}).` });
+export const OwnerName = (description: string) => Type.String({ minLength: 1, maxLength: 39, pattern: OWNER_NAME_PATTERN, description: `${description} (${OWNER_NAME_RULE}).` });
 
 /** Free text without control characters (names, titles): what one database stores, the other stores too. */
 export const PLAIN_TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
-export const PlainText = (maxLength: number, options: { minLength?: number; description?: string } = {}) =>
-  Type.String({ maxLength, pattern: PLAIN_TEXT_PATTERN, ...options });
+export const PlainText = (maxLength: number, options: { minLength?: number; description?: string } = {}) => Type.String({ maxLength, pattern: PLAIN_TEXT_PATTERN, ...options });
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601, UTC.' });
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);

@@ -54,9 +54,15 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByRole('heading', { level: 1, name: 'GitHub project acme/web' }).waitFor();
     await page.getByRole('button', { name: 'Add user key' }).click();
     await page.getByRole('status').filter({ hasText: 'Added a user key' }).waitFor();
-    await page.getByRole('row', { name: /User key/ }).filter({ hasText: 'Preferred' }).waitFor();
+    await page
+      .getByRole('row', { name: /User key/ })
+      .filter({ hasText: 'Preferred' })
+      .waitFor();
     const [userCheckout] = await checkoutKeysOf(app, alice.key, 'gh/acme/web');
-    assert.ok((await userKeysOf(app, alice.key)).some((k) => userCheckout!.public_key.startsWith(k.key)), 'the user key is in /v1/user/ssh-keys');
+    assert.ok(
+      (await userKeysOf(app, alice.key)).some((k) => userCheckout!.public_key.startsWith(k.key)),
+      'the user key is in /v1/user/ssh-keys',
+    );
     await page.getByRole('button', { name: 'Add deploy key' }).click();
     await page.getByRole('row', { name: /Deploy key/ }).waitFor();
     await ui.checkPage('project-checkout-keys');
@@ -80,7 +86,11 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await dialog.getByRole('button', { name: 'Revoke permission' }).click();
     await page.getByRole('status').filter({ hasText: 'Revoked write:public_key and removed the key made under it.' }).waitFor();
     assert.deepEqual(await userKeysOf(app, alice.key), []);
-    assert.deepEqual((await checkoutKeysOf(app, alice.key, 'gh/acme/web')).map((k) => k.type), ['deploy'], 'only the deploy key is left');
+    assert.deepEqual(
+      (await checkoutKeysOf(app, alice.key, 'gh/acme/web')).map((k) => k.type),
+      ['deploy'],
+      'only the deploy key is left',
+    );
 
     // The deploy key, then the project itself, deleted from their pages.
     await page.getByRole('link', { name: 'Projects' }).click();
@@ -121,7 +131,8 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await addUser(app, 'bob');
     await addUser(app, 'carol', { account: 'acme', role: 'read_write', by: alice.key });
     assert.equal((await app.request({ method: 'POST', url: '/v1/accounts', headers: bearer(alice.key), payload: { name: 'beta' } })).statusCode, 201);
-    const members = async () => (await app.request({ method: 'GET', url: '/v1/accounts/acme/members', headers: bearer(alice.key) })).json().map((m: { login: string; role: string }) => `${m.login}:${m.role}`);
+    const members = async () =>
+      (await app.request({ method: 'GET', url: '/v1/accounts/acme/members', headers: bearer(alice.key) })).json().map((m: { login: string; role: string }) => `${m.login}:${m.role}`);
     const ui = await openConsole(t, app, kind);
     const { page } = ui;
     await signIn(ui, 'alice', alice.password);
@@ -193,7 +204,11 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByRole('heading', { level: 1, name: 'Service API keys of acme' }).waitFor();
     await page.getByRole('row', { name: /ci runner/ }).waitFor();
     assert.equal(await page.getByLabel('Your new API key').count(), 0, 'coming back does not show it again');
-    await page.getByRole('row', { name: /ci runner/ }).filter({ hasText: 'runner' }).filter({ hasText: secret.slice(0, 8) }).waitFor();
+    await page
+      .getByRole('row', { name: /ci runner/ })
+      .filter({ hasText: 'runner' })
+      .filter({ hasText: secret.slice(0, 8) })
+      .waitFor();
     await ui.checkPage('service-keys-listed');
     await page.getByRole('button', { name: 'Delete key ci runner' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete key' }).click();
@@ -260,7 +275,11 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByRole('button', { name: 'Add SSH key' }).click();
     const md5 = keygenFingerprint(pair.publicFile, 'md5').fingerprint.replace(/^MD5:/, '');
     const sha256 = keygenFingerprint(pair.publicFile, 'sha256').fingerprint;
-    await page.getByRole('row', { name: /deploy\.example\.com/ }).filter({ hasText: md5 }).filter({ hasText: sha256 }).waitFor();
+    await page
+      .getByRole('row', { name: /deploy\.example\.com/ })
+      .filter({ hasText: md5 })
+      .filter({ hasText: sha256 })
+      .waitFor();
     assert.equal(await page.getByLabel('Private key').inputValue(), '', 'the private key leaves the form');
     await ui.checkPage('project-host-keys');
 

@@ -101,7 +101,10 @@ export async function openConsole(t: TestContext, app: TestApp, prefix: string):
       assert.deepEqual(expected, [], 'HTTP errors the test expected did not happen');
       const dialect = requested.filter((url) => new URL(url).pathname.startsWith('/api/'));
       assert.deepEqual(dialect, [], 'the console called a dialect API instead of /v1');
-      assert.ok(requested.some((url) => new URL(url).pathname.startsWith('/v1/')), 'the page was seen calling /v1');
+      assert.ok(
+        requested.some((url) => new URL(url).pathname.startsWith('/v1/')),
+        'the page was seen calling /v1',
+      );
     },
   };
 }

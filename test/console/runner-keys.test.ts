@@ -34,7 +34,10 @@ forEachDatabase('console: runner keys', (kind) => {
     await ui.checkPage('runner-key-listed');
 
     // What the page says is what the server does.
-    const keys = (await app.request({ method: 'GET', url: '/v1/service-api-keys', headers: { ...bearer(alice.key), 'x-keysmith-account': 'acme' } })).json() as Array<{ name: string; projects: string[] | null }>;
+    const keys = (await app.request({ method: 'GET', url: '/v1/service-api-keys', headers: { ...bearer(alice.key), 'x-keysmith-account': 'acme' } })).json() as Array<{
+      name: string;
+      projects: string[] | null;
+    }>;
     assert.deepEqual(keys.find((k) => k.name === 'web runner')?.projects, ['gh/acme/web']);
     assert.equal((await app.request({ method: 'GET', url: '/v1/projects/gh/acme/api/checkout-credentials', headers: bearer(secret) })).statusCode, 404);
     assert.equal((await app.request({ method: 'GET', url: '/v1/projects/gh/acme/web/checkout-credentials', headers: bearer(secret) })).statusCode, 200);
@@ -47,7 +50,10 @@ forEachDatabase('console: runner keys', (kind) => {
     const roles = await asBob.page.getByLabel('Role', { exact: true }).locator('option').allInnerTexts();
     assert.ok(roles.length >= 3, roles.join(', '));
     assert.ok(!roles.some((r) => /runner/i.test(r)), `an admin is offered ${roles.join(', ')}`);
-    await asBob.page.getByRole('list', { name: /Runner keys of acme/ }).getByText('web runner').waitFor();
+    await asBob.page
+      .getByRole('list', { name: /Runner keys of acme/ })
+      .getByText('web runner')
+      .waitFor();
     await asBob.finish();
   });
 });

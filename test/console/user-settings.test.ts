@@ -128,13 +128,19 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     const stored = (await app.request({ method: 'GET', url: '/v1/user/api-keys', headers: bearer(alice.key) })).json().find((k: { name: string }) => k.name === 'ci laptop');
     const days = (Date.parse(stored.expires_at) - Date.now()) / 86_400_000;
     assert.ok(days > 29.9 && days <= 30, `expires in 30 days (${stored.expires_at})`);
-    await row.filter({ hasText: secret.slice(0, 8) }).filter({ hasText: 'read:public_key' }).waitFor();
+    await row
+      .filter({ hasText: secret.slice(0, 8) })
+      .filter({ hasText: 'read:public_key' })
+      .waitFor();
     assert.equal(await row.locator('td[data-label="Expires"] time').getAttribute('datetime'), stored.expires_at);
     assert.equal(await row.locator('td[data-label="Last used"]').textContent(), 'Never');
 
     await app.services.flush();
     await page.reload();
-    const lastUsed = await page.getByRole('row', { name: /ci laptop/ }).locator('td[data-label="Last used"] time').getAttribute('datetime');
+    const lastUsed = await page
+      .getByRole('row', { name: /ci laptop/ })
+      .locator('td[data-label="Last used"] time')
+      .getAttribute('datetime');
     assert.ok(lastUsed && Date.now() - Date.parse(lastUsed) < 120_000, `last used shows the recent use (${lastUsed})`);
 
     await page.getByRole('button', { name: 'Delete key ci laptop' }).click();
@@ -153,7 +159,13 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await page.getByLabel(/Expiry date/).fill('2099-01-01');
     await page.getByRole('button', { name: 'Create API key' }).click();
     await page.getByRole('button', { name: 'I have copied it' }).click();
-    assert.equal(await page.getByRole('row', { name: /until new year/ }).locator('td[data-label="Expires"] time').getAttribute('datetime'), '2099-01-01T23:59:59.000Z');
+    assert.equal(
+      await page
+        .getByRole('row', { name: /until new year/ })
+        .locator('td[data-label="Expires"] time')
+        .getAttribute('datetime'),
+      '2099-01-01T23:59:59.000Z',
+    );
 
     // The delete dialog works from the keyboard: Escape cancels and gives focus back; Tab reaches the
     // confirm button and Enter presses it.
@@ -203,7 +215,10 @@ forEachDatabase('console: sign-in and your settings', (kind) => {
     await page.getByRole('button', { name: 'Add SSH key' }).click();
     const fingerprint = keygenFingerprint(pair.publicFile, 'sha256').fingerprint;
     await page.getByRole('status').filter({ hasText: fingerprint }).waitFor();
-    await page.getByRole('row', { name: /laptop@home/ }).filter({ hasText: fingerprint }).waitFor();
+    await page
+      .getByRole('row', { name: /laptop@home/ })
+      .filter({ hasText: fingerprint })
+      .waitFor();
     await ui.checkPage('ssh-keys-listed');
     const listed = (await app.request({ method: 'GET', url: '/v1/user/ssh-keys', headers: bearer(alice.key) })).json();
     assert.deepEqual(

@@ -6,7 +6,10 @@ import { PostgresAdapter, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
   const time = pg ? 'timestamptz' : 'text';
-  await db.schema.alterTable('audit_events').addColumn('count', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('audit_events')
+    .addColumn('count', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
   await db.schema.alterTable('audit_events').addColumn('last_occurred_at', time).execute();
 }
 

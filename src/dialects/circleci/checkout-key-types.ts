@@ -22,12 +22,9 @@ const vcsName: Record<Vcs, string> = { gh: 'GitHub', bb: 'Bitbucket' };
 export function parseCheckoutKeyType(value: string, vcsText: string): CheckoutKind {
   const known = typeNames.get(value);
   if (!known) {
-    throw new AppError(
-      'validation_failed',
-      `The checkout key type "${value.slice(0, 40)}" is not known; use one of: deploy-key, user-key (also github-user-key, bitbucket-user-key).`,
-      undefined,
-      { field: 'type' },
-    );
+    throw new AppError('validation_failed', `The checkout key type "${value.slice(0, 40)}" is not known; use one of: deploy-key, user-key (also github-user-key, bitbucket-user-key).`, undefined, {
+      field: 'type',
+    });
   }
   const vcs = parseVcs(vcsText);
   if (known.onlyFor && vcs && vcs !== known.onlyFor) {

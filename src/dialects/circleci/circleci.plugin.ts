@@ -67,14 +67,26 @@ export const circleciV1: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'c
   app.setNotFoundHandler((request, reply) => sendCircleciError(request, reply, new AppError('not_found', 'Not found: this path is not part of the CircleCI-compatible API.')));
   const base = '/project/:vcs/:account/:project';
 
-  app.get(`${base}/checkout-key`, { schema: { tags, summary: "A project's checkout keys", params: ProjectParamsV1, response: { 200: Type.Array(CheckoutKeyV1), ...circleciErrors } } }, async (request) => {
-    const listed = await services.checkoutKeys.list(contextOf(request), refOf(request.params));
-    return listed.keys.map((k) => v1(k, listed.project.vcs));
-  });
+  app.get(
+    `${base}/checkout-key`,
+    { schema: { tags, summary: "A project's checkout keys", params: ProjectParamsV1, response: { 200: Type.Array(CheckoutKeyV1), ...circleciErrors } } },
+    async (request) => {
+      const listed = await services.checkoutKeys.list(contextOf(request), refOf(request.params));
+      return listed.keys.map((k) => v1(k, listed.project.vcs));
+    },
+  );
 
   app.post(
     `${base}/checkout-key`,
-    { schema: { tags, summary: 'Create a checkout key (deploy-key, or github-user-key with your write:public_key grant)', params: ProjectParamsV1, body: NewCheckoutKeyBody, response: { 201: CheckoutKeyV1, ...circleciErrors } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a checkout key (deploy-key, or github-user-key with your write:public_key grant)',
+        params: ProjectParamsV1,
+        body: NewCheckoutKeyBody,
+        response: { 201: CheckoutKeyV1, ...circleciErrors },
+      },
+    },
     async (request, reply) => {
       const kind = parseCheckoutKeyType(request.body.type, request.params.vcs);
       const created = await services.checkoutKeys.create(contextOf(request), { project: refOf(request.params), kind, algorithm: request.body.algorithm });
@@ -87,10 +99,14 @@ export const circleciV1: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'c
     return v1(found.key, found.project.vcs);
   });
 
-  app.delete(`${base}/checkout-key/:fingerprint`, { schema: { tags, summary: 'Delete a checkout key (and its public half)', params: FingerprintParamsV1, response: { 200: Ok, ...circleciErrors } } }, async (request) => {
-    await services.checkoutKeys.remove(contextOf(request), refOf(request.params), request.params.fingerprint);
-    return { message: 'ok' as const };
-  });
+  app.delete(
+    `${base}/checkout-key/:fingerprint`,
+    { schema: { tags, summary: 'Delete a checkout key (and its public half)', params: FingerprintParamsV1, response: { 200: Ok, ...circleciErrors } } },
+    async (request) => {
+      await services.checkoutKeys.remove(contextOf(request), refOf(request.params), request.params.fingerprint);
+      return { message: 'ok' as const };
+    },
+  );
 
   app.post(
     `${base}/ssh-key`,
@@ -121,8 +137,10 @@ export const circleciRoot: FastifyPluginAsyncTypebox<{ services: Pick<Services, 
 };
 
 function herokuKeyRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], services: Pick<Services, 'heroku'>, tags: string[]) {
-  app.post('/user/heroku-key', { schema: { tags, summary: 'Store your Heroku API key (shown afterwards only as its last 4 characters)', body: HerokuKeyBody, response: { 201: HerokuStatus, ...circleciErrors } } }, async (request, reply) =>
-    reply.status(201).send(await services.heroku.set(contextOf(request), request.body.apikey)),
+  app.post(
+    '/user/heroku-key',
+    { schema: { tags, summary: 'Store your Heroku API key (shown afterwards only as its last 4 characters)', body: HerokuKeyBody, response: { 201: HerokuStatus, ...circleciErrors } } },
+    async (request, reply) => reply.status(201).send(await services.heroku.set(contextOf(request), request.body.apikey)),
   );
 }
 

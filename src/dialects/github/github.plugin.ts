@@ -103,7 +103,10 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
 
   app.get(
     '/users/:username/keys',
-    { config: { auth: 'optional' }, schema: { tags, summary: "A user's public SSH keys (no authentication needed)", params: UsernameParams, querystring: ListQuery, response: { 200: Type.Array(PublicKey), ...githubErrors } } },
+    {
+      config: { auth: 'optional' },
+      schema: { tags, summary: "A user's public SSH keys (no authentication needed)", params: UsernameParams, querystring: ListQuery, response: { 200: Type.Array(PublicKey), ...githubErrors } },
+    },
     async (request, reply) => {
       const page = pageOf(request.query);
       const { rows, total } = await services.sshKeys.listPublicKeysOf(request.params.username, page.limit, page.offset);
@@ -149,12 +152,20 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
 
   for (const method of ['PATCH', 'PUT'] as const) {
     app.route({ method, url: '/user/keys/:key_id', schema: { tags, summary: 'Not allowed: keys are immutable', params: KeyIdParams, response: githubErrors }, handler: immutable('GET, DELETE') });
-    app.route({ method, url: '/repos/:owner/:repo/keys/:key_id', schema: { tags, summary: 'Not allowed: keys are immutable', params: RepoKeyParams, response: githubErrors }, handler: immutable('GET, DELETE') });
+    app.route({
+      method,
+      url: '/repos/:owner/:repo/keys/:key_id',
+      schema: { tags, summary: 'Not allowed: keys are immutable', params: RepoKeyParams, response: githubErrors },
+      handler: immutable('GET, DELETE'),
+    });
   }
 
   app.get(
     '/repos/:owner/:repo/keys',
-    { config: { acceptedScope: 'read:project' }, schema: { tags, summary: 'Deploy keys of project gh/{owner}/{repo}', params: RepoParams, querystring: ListQuery, response: { 200: Type.Array(DeployKey), ...githubErrors } } },
+    {
+      config: { acceptedScope: 'read:project' },
+      schema: { tags, summary: 'Deploy keys of project gh/{owner}/{repo}', params: RepoParams, querystring: ListQuery, response: { 200: Type.Array(DeployKey), ...githubErrors } },
+    },
     async (request, reply) => {
       const { owner, repo } = request.params;
       const page = pageOf(request.query);
@@ -166,7 +177,10 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
 
   app.post(
     '/repos/:owner/:repo/keys',
-    { config: { acceptedScope: 'write:project' }, schema: { tags, summary: 'Add a deploy key (read-only unless read_only is false)', params: RepoParams, body: NewDeployKeyBody, response: { 201: DeployKey, ...githubErrors } } },
+    {
+      config: { acceptedScope: 'write:project' },
+      schema: { tags, summary: 'Add a deploy key (read-only unless read_only is false)', params: RepoParams, body: NewDeployKeyBody, response: { 201: DeployKey, ...githubErrors } },
+    },
     async (request, reply) => {
       const { owner, repo } = request.params;
       const { title, key, read_only: readOnly } = request.body;

@@ -35,9 +35,7 @@ const doing: Record<Permission, string> = {
 };
 
 /** Refusals that need their reason said, not just the roles that would do. */
-const refusalReasons = new Map<Permission, string>([
-  ['runner_key.manage', "only an owner can, because a runner key reads projects' private keys (checkout and per-host SSH keys)"],
-]);
+const refusalReasons = new Map<Permission, string>([['runner_key.manage', "only an owner can, because a runner key reads projects' private keys (checkout and per-host SSH keys)"]]);
 
 export function createAccessService({ memberships, publicUrl }: { memberships: MembershipLookup; publicUrl: string }) {
   return {
@@ -69,9 +67,7 @@ export function createAccessService({ memberships, publicUrl }: { memberships: M
         accounts.length === 0
           ? 'You are not a member of any account yet.'
           : `You belong to ${accounts.length} accounts (${accounts.map((a) => a.name).join(', ')}); say which one this request is for.`,
-        accounts.length === 0
-          ? `Create one with POST ${publicUrl}/v1/accounts, or ask an account's admin to add you.`
-          : 'Send the header X-Keysmith-Account: <account name>.',
+        accounts.length === 0 ? `Create one with POST ${publicUrl}/v1/accounts, or ask an account's admin to add you.` : 'Send the header X-Keysmith-Account: <account name>.',
       );
     },
 
@@ -89,9 +85,7 @@ export function createAccessService({ memberships, publicUrl }: { memberships: M
         }
         throw new AppError(
           'role_required',
-          `${doing[permission]} needs ${describeRoles(rule.roles)} in account ${access.accountName}; ${
-            actor.type === 'service' ? 'this service API key has' : 'you have'
-          } the ${access.role} role.`,
+          `${doing[permission]} needs ${describeRoles(rule.roles)} in account ${access.accountName}; ${actor.type === 'service' ? 'this service API key has' : 'you have'} the ${access.role} role.`,
           actor.type === 'service'
             ? `Use a service API key with ${describeRoles(rule.roles)}, created by an admin of ${access.accountName}.`
             : !(rule.roles as readonly Role[]).some((r) => (memberRoles as readonly Role[]).includes(r))
@@ -118,11 +112,7 @@ export function requireUser(actor: Actor, what: string, why = 'belong to a perso
 /** Scoped keys exist to do less: actions outside every scope (minting keys, grants, accounts) refuse them. */
 export function requireUnrestricted(actor: Actor, what: string): void {
   if (actorScopes(actor) !== null) {
-    throw new AppError(
-      'unrestricted_key_required',
-      `This API key is limited to a list of scopes, and such keys cannot be used for ${what}.`,
-      'Use a key without a scope list, or the console.',
-    );
+    throw new AppError('unrestricted_key_required', `This API key is limited to a list of scopes, and such keys cannot be used for ${what}.`, 'Use a key without a scope list, or the console.');
   }
 }
 

@@ -31,5 +31,4 @@ export interface RequestContext {
 }
 
 /** The scopes the actor's credential holds; null means unrestricted. */
-export const actorScopes = (actor: Actor): Scope[] | null =>
-  actor.type === 'service' ? actor.scopes : actor.credential.kind === 'api_key' ? actor.credential.scopes : null;
+export const actorScopes = (actor: Actor): Scope[] | null => (actor.type === 'service' ? actor.scopes : actor.credential.kind === 'api_key' ? actor.credential.scopes : null);

@@ -10,16 +10,7 @@ export type ServiceRole = (typeof serviceRoles)[number];
 /** A role in an account: a member's, or a service key's own. */
 export type Role = MemberRole | ServiceRole;
 
-
-
-export const scopeNames = [
-  'read:public_key',
-  'write:public_key',
-  'admin:public_key',
-  'read:project',
-  'write:project',
-  'admin:account',
-] as const;
+export const scopeNames = ['read:public_key', 'write:public_key', 'admin:public_key', 'read:project', 'write:project', 'admin:account'] as const;
 export type Scope = (typeof scopeNames)[number];
 export const isScope = (value: string): value is Scope => (scopeNames as readonly string[]).includes(value);
 

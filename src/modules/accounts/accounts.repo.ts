@@ -20,12 +20,7 @@ export async function listAccountsOfUser(db: Executor, userId: number) {
 }
 
 export async function findMembership(db: Executor, accountId: number, userId: number) {
-  return db
-    .selectFrom('memberships')
-    .select(['role', 'created_at'])
-    .where('account_id', '=', accountId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
+  return db.selectFrom('memberships').select(['role', 'created_at']).where('account_id', '=', accountId).where('user_id', '=', userId).executeTakeFirst();
 }
 
 /** The caller's role in the account named `name`, or undefined when they are not a member. */

@@ -32,8 +32,7 @@ export function createMembershipLookup(db: Db): MembershipLookup {
 }
 
 export function createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }: Deps) {
-  const lastOwner = (accountName: string) =>
-    new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
+  const lastOwner = (accountName: string) => new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
 
   async function resolveMember(trx: Executor, login: string) {
     const user = await users.findByLogin(trx, login);

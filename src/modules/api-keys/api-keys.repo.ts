@@ -68,13 +68,7 @@ export async function findUserKey(db: Executor, userId: number, id: number) {
 }
 
 export async function findServiceKey(db: Executor, accountId: number, id: number) {
-  const row = await db
-    .selectFrom('api_keys')
-    .select(listed)
-    .where('id', '=', id)
-    .where('kind', '=', 'service')
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
+  const row = await db.selectFrom('api_keys').select(listed).where('id', '=', id).where('kind', '=', 'service').where('account_id', '=', accountId).executeTakeFirst();
   return row && decoded(row);
 }
 
@@ -104,9 +98,7 @@ export async function listKeyProjects(db: Executor, apiKeyIds: readonly number[]
 export async function findProjectLimit(db: Executor, apiKeyId: number, projectId: number) {
   return db
     .selectFrom('api_keys')
-    .leftJoin('service_key_projects', (join) =>
-      join.onRef('service_key_projects.api_key_id', '=', 'api_keys.id').on('service_key_projects.project_id', '=', projectId),
-    )
+    .leftJoin('service_key_projects', (join) => join.onRef('service_key_projects.api_key_id', '=', 'api_keys.id').on('service_key_projects.project_id', '=', projectId))
     .select(['api_keys.limited_to_projects', 'service_key_projects.project_id'])
     .where('api_keys.id', '=', apiKeyId)
     .executeTakeFirst()

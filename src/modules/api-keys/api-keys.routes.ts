@@ -30,12 +30,23 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 
 
   app.post(
     '/v1/service-api-keys',
-    { schema: { tags, summary: 'Create a service API key (owners and admins; a runner key: owners only; the secret is in this response only)', body: NewServiceApiKeyBody, response: { 201: CreatedServiceApiKey, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a service API key (owners and admins; a runner key: owners only; the secret is in this response only)',
+        body: NewServiceApiKeyBody,
+        response: { 201: CreatedServiceApiKey, ...errorResponses },
+      },
+    },
     async (request, reply) => reply.status(201).send(await keys.createServiceKey(contextOf(request), headerSelector(request), request.body)),
   );
 
-  app.delete('/v1/service-api-keys/:id', { schema: { tags, summary: 'Delete a service API key (a runner key: owners only)', params: IdParam, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await keys.deleteServiceKey(contextOf(request), headerSelector(request), request.params.id);
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    '/v1/service-api-keys/:id',
+    { schema: { tags, summary: 'Delete a service API key (a runner key: owners only)', params: IdParam, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await keys.deleteServiceKey(contextOf(request), headerSelector(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
 };

@@ -23,7 +23,7 @@ const serviceKeyFields = {
   projects: Nullable(
     Type.Array(Type.String(), {
       description:
-        "A runner key limited to named projects: the slugs whose checkout credentials it may fetch (empty once they are all deleted: it reads nothing). null: every project of the account (and always for other roles).",
+        'A runner key limited to named projects: the slugs whose checkout credentials it may fetch (empty once they are all deleted: it reads nothing). null: every project of the account (and always for other roles).',
     }),
   ),
 };

@@ -52,8 +52,7 @@ export interface CachedCredential {
 }
 
 /** Names are unique per owner (the console lists keys by name). */
-const nameTaken = (message: string): AppError =>
-  new AppError('name_taken', message, 'Choose another name, or delete the old key first.', { field: 'name' });
+const nameTaken = (message: string): AppError => new AppError('name_taken', message, 'Choose another name, or delete the old key first.', { field: 'name' });
 
 function toCredential(row: repo.CredentialRow): CachedCredential {
   const { scopes } = row;
@@ -126,15 +125,19 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       }
       const project = await projects.findInAccount(acc.accountId, vcs, name);
       if (!project) {
-        throw new AppError('validation_failed', `The project ${slug.slice(0, 160)} does not exist in account ${acc.accountName}.`, 'Check the name against GET /v1/projects, or create the project first.', {
-          field,
-        });
+        throw new AppError(
+          'validation_failed',
+          `The project ${slug.slice(0, 160)} does not exist in account ${acc.accountName}.`,
+          'Check the name against GET /v1/projects, or create the project first.',
+          {
+            field,
+          },
+        );
       }
       ids.set(project.id, `${project.vcs}/${acc.accountName}/${project.name}`);
     }
     return { ids: [...ids.keys()], slugs: [...ids.values()] };
   }
-
 
   function validate(input: NewKeyInput): { expiresAt: string | null; scopes: Scope[] | null } {
     let expiresAt: string | null = null;
@@ -305,33 +308,36 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       const limit = await resolveProjectLimit(acc, input);
       const minted = mintToken('service');
       const createdBy = ctx.actor.type === 'user' ? ctx.actor.userId : null;
-      const row = await db.transaction().execute(async (trx) => {
-        const row = await repo.insertApiKey(trx, {
-          kind: 'service',
-          user_id: null,
-          account_id: acc.accountId,
-          name: input.name,
-          role: input.role,
-          token_hash: minted.hash,
-          start: minted.start,
-          scopes: scopes === null ? null : JSON.stringify(scopes),
-          expires_at: expiresAt,
-          created_by: createdBy,
-          created_at: clock.now().toISOString(),
-          limited_to_projects: limit !== null,
+      const row = await db
+        .transaction()
+        .execute(async (trx) => {
+          const row = await repo.insertApiKey(trx, {
+            kind: 'service',
+            user_id: null,
+            account_id: acc.accountId,
+            name: input.name,
+            role: input.role,
+            token_hash: minted.hash,
+            start: minted.start,
+            scopes: scopes === null ? null : JSON.stringify(scopes),
+            expires_at: expiresAt,
+            created_by: createdBy,
+            created_at: clock.now().toISOString(),
+            limited_to_projects: limit !== null,
+          });
+          if (limit) await repo.insertKeyProjects(trx, row.id, limit.ids);
+          await audit.record(trx, ctx, {
+            action: 'service_key.create',
+            accountId: acc.accountId,
+            target: { type: 'api_key', id: row.id, label: row.name },
+            details: { role: input.role, ...(limit ? { projects: limit.slugs.join(', ') } : {}) },
+          });
+          return row;
+        })
+        .catch((err: unknown) => {
+          if (isUniqueViolation(err)) throw nameTaken(`Account ${acc.accountName} already has a service API key called "${input.name}".`);
+          throw err;
         });
-        if (limit) await repo.insertKeyProjects(trx, row.id, limit.ids);
-        await audit.record(trx, ctx, {
-          action: 'service_key.create',
-          accountId: acc.accountId,
-          target: { type: 'api_key', id: row.id, label: row.name },
-          details: { role: input.role, ...(limit ? { projects: limit.slugs.join(', ') } : {}) },
-        });
-        return row;
-      }).catch((err: unknown) => {
-        if (isUniqueViolation(err)) throw nameTaken(`Account ${acc.accountName} already has a service API key called "${input.name}".`);
-        throw err;
-      });
       const createdByLogin = ctx.actor.type === 'user' ? ctx.actor.login : null;
       return { ...view(row), role: input.role, created_by: createdByLogin, projects: limit?.slugs ?? null, key: minted.token };
     },
@@ -350,7 +356,6 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
       credentials.clear();
     },
   };
-
 }
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;

@@ -28,6 +28,8 @@ export async function listEvents(db: Executor, filter: AuditFilter, limit: numbe
 }
 
 export async function countEvents(db: Executor, filter: AuditFilter): Promise<number> {
-  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await filtered(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

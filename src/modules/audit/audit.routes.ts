@@ -9,7 +9,10 @@ import { auditActions } from './audit.actions.ts';
 const AuditEvent = Type.Object({
   id: Type.Integer(),
   occurred_at: Timestamp,
-  count: Type.Integer({ minimum: 1, description: 'How many identical events this row stands for: refused authentications are counted per reason, scheme, address and login over a window of at most a second; every other event is 1.' }),
+  count: Type.Integer({
+    minimum: 1,
+    description: 'How many identical events this row stands for: refused authentications are counted per reason, scheme, address and login over a window of at most a second; every other event is 1.',
+  }),
   last_occurred_at: Type.Union([Timestamp, Type.Null()], { description: 'When the last of the counted events happened (occurred_at is the first); null for a single event.' }),
   actor: Type.Object({ type: Type.String(), id: Nullable(Type.Integer()), label: Nullable(Type.String()) }),
   action: Type.String(),
@@ -19,10 +22,7 @@ const AuditEvent = Type.Object({
   details: Nullable(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]))),
 });
 
-const AuditQuery = Type.Object(
-  { ...PageQuery, action: Type.Optional(Type.Enum(auditActions, { description: 'Only events with this action.' })) },
-  { additionalProperties: false },
-);
+const AuditQuery = Type.Object({ ...PageQuery, action: Type.Optional(Type.Enum(auditActions, { description: 'Only events with this action.' })) }, { additionalProperties: false });
 
 type Row = Awaited<ReturnType<Services['auditLog']['listOwn']>>['rows'][number];
 const view = (r: Row) => ({

@@ -2,7 +2,17 @@ import type { Insertable } from 'kysely';
 import { fingerprintColumn, fingerprintValue } from '../../crypto/fingerprint.ts';
 import type { CheckoutKeysTable, Executor } from '../../db/schema.ts';
 
-const listed = ['checkout_keys.id', 'checkout_keys.project_id', 'checkout_keys.ssh_key_id', 'checkout_keys.kind', 'checkout_keys.user_id', 'checkout_keys.public_key', 'checkout_keys.fingerprint_md5', 'checkout_keys.fingerprint_sha256', 'checkout_keys.created_at'] as const;
+const listed = [
+  'checkout_keys.id',
+  'checkout_keys.project_id',
+  'checkout_keys.ssh_key_id',
+  'checkout_keys.kind',
+  'checkout_keys.user_id',
+  'checkout_keys.public_key',
+  'checkout_keys.fingerprint_md5',
+  'checkout_keys.fingerprint_sha256',
+  'checkout_keys.created_at',
+] as const;
 
 export type CheckoutKeyRow = Awaited<ReturnType<typeof listForProject>>[number];
 

@@ -24,11 +24,15 @@ export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: Checko
   });
 
   const tags = ['checkout-keys'];
-  app.get(base, { schema: { tags, summary: "A project's checkout keys, newest first", params: CheckoutKeysParams, response: { 200: Type.Array(CheckoutKey), ...errorResponses } } }, async (request) => {
-    const p = projectPathOf(request.params);
-    const listed = await checkoutKeys.list(contextOf(request), p);
-    return listed.keys.map((k) => view(k, p));
-  });
+  app.get(
+    base,
+    { schema: { tags, summary: "A project's checkout keys, newest first", params: CheckoutKeysParams, response: { 200: Type.Array(CheckoutKey), ...errorResponses } } },
+    async (request) => {
+      const p = projectPathOf(request.params);
+      const listed = await checkoutKeys.list(contextOf(request), p);
+      return listed.keys.map((k) => view(k, p));
+    },
+  );
 
   app.post(
     base,
@@ -66,7 +70,14 @@ export const checkoutKeyRoutes: FastifyPluginAsyncTypebox<{ checkoutKeys: Checko
 
   app.get(
     '/v1/projects/:vcs/:account/:name/checkout-credentials',
-    { schema: { tags: ['projects'], summary: 'The private keys a CI job needs (runner service keys only; every call is audited)', params: ProjectParams, response: { 200: Credentials, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'The private keys a CI job needs (runner service keys only; every call is audited)',
+        params: ProjectParams,
+        response: { 200: Credentials, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { checkoutKey: key, hostKeys } = await checkoutKeys.credentials(contextOf(request), projectPathOf(request.params));

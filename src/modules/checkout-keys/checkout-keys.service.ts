@@ -87,7 +87,10 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
 
     /** Removes checkout keys (public half and private half) inside the caller's transaction, auditing each. */
     async removeKeys(trx: Executor, ctx: RequestContext, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void> {
-      await publicHalves.removePublicHalves(trx, keys.map((k) => k.ssh_key_id));
+      await publicHalves.removePublicHalves(
+        trx,
+        keys.map((k) => k.ssh_key_id),
+      );
       await audit.recordMany(
         trx,
         ctx,
@@ -126,7 +129,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
       if (kind === 'user' && actor.type !== 'user') {
         throw new AppError(
           'user_key_required',
-          'A user checkout key is added to a person\'s own SSH keys and acts as that person, so it needs their own user API key; this is a service API key.',
+          "A user checkout key is added to a person's own SSH keys and acts as that person, so it needs their own user API key; this is a service API key.",
           'Create the key with your own user API key, or create a deploy key instead.',
         );
       }

@@ -3,8 +3,7 @@
 export const grantCatalogue = {
   'write:public_key': {
     title: 'Projects may put SSH keys on my account',
-    allows:
-      'Keysmith may add an SSH key to your own account when you create a user checkout key for a project, so that CI can check out every repository you can reach.',
+    allows: 'Keysmith may add an SSH key to your own account when you create a user checkout key for a project, so that CI can check out every repository you can reach.',
   },
 } as const;
 

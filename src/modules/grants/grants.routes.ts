@@ -23,7 +23,12 @@ const Revoked = Type.Object({
   keys: Type.Array(MadeKey, { description: 'The user checkout keys made under this grant (removed only with ?remove_keys=true).' }),
 });
 
-const madeKey = (k: UserCheckoutKey) => ({ fingerprint: k.fingerprint_md5, fingerprint_sha256: k.fingerprint_sha256, project: `${k.vcs}/${k.account_name}/${k.project_name}`, ssh_key_id: k.ssh_key_id });
+const madeKey = (k: UserCheckoutKey) => ({
+  fingerprint: k.fingerprint_md5,
+  fingerprint_sha256: k.fingerprint_sha256,
+  project: `${k.vcs}/${k.account_name}/${k.project_name}`,
+  ssh_key_id: k.ssh_key_id,
+});
 const grantView = (g: { scope: string; title: string; allows: string; granted: boolean; grantedAt: string | null; keys?: UserCheckoutKey[] }) => ({
   scope: g.scope,
   title: g.title,
@@ -35,8 +40,10 @@ const grantView = (g: { scope: string; title: string; allows: string; granted: b
 
 export const grantRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'grants'> }> = async (app, { services }) => {
   const tags = ['grants'];
-  app.get('/v1/user/grants', { schema: { tags, summary: 'Your grants: each elevated permission, what it allows, and whether you gave it', response: { 200: Type.Array(Grant), ...errorResponses } } }, async (request) =>
-    (await services.grants.list(contextOf(request))).map(grantView),
+  app.get(
+    '/v1/user/grants',
+    { schema: { tags, summary: 'Your grants: each elevated permission, what it allows, and whether you gave it', response: { 200: Type.Array(Grant), ...errorResponses } } },
+    async (request) => (await services.grants.list(contextOf(request))).map(grantView),
   );
   app.put('/v1/user/grants/:scope', { schema: { tags, summary: 'Give one grant', params: ScopeParams, response: { 200: Grant, ...errorResponses } } }, async (request) =>
     grantView(await services.grants.give(contextOf(request), request.params.scope)),

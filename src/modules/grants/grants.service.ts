@@ -11,7 +11,6 @@ import type { UserKeyRemoval } from '../checkout-keys/checkout-keys.service.ts';
 import { grantCatalogue, grantScopes, grantUrl, isGrantScope, type GrantScope } from './grants.catalogue.ts';
 import * as repo from './grants.repo.ts';
 
-
 interface Deps {
   db: Db;
   /** The keys made under a grant; late-bound in services.ts (checkout keys also ask grants.require). */

@@ -13,7 +13,13 @@ export async function listForProject(db: Executor, projectId: number) {
 }
 
 export async function listSealed(db: Executor, projectId: number) {
-  return db.selectFrom('host_keys').select(['id', 'hostname', 'fingerprint_md5', 'fingerprint_sha256', 'private_key_sealed']).where('project_id', '=', projectId).orderBy('hostname').orderBy('id').execute();
+  return db
+    .selectFrom('host_keys')
+    .select(['id', 'hostname', 'fingerprint_md5', 'fingerprint_sha256', 'private_key_sealed'])
+    .where('project_id', '=', projectId)
+    .orderBy('hostname')
+    .orderBy('id')
+    .execute();
 }
 
 export async function findHostKey(db: Executor, projectId: number, hostname: string, fingerprint: string) {

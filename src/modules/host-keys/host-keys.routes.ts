@@ -35,18 +35,32 @@ export const hostKeyRoutes: FastifyPluginAsyncTypebox<{ hostKeys: HostKeyService
     created_at: r.created_at,
   });
 
-  app.get(base, { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: Type.Object(ProjectPathParams), response: { 200: Type.Array(HostKey), ...errorResponses } } }, async (request) => {
-    const p = projectPathOf(request.params);
-    return (await hostKeys.list(contextOf(request), p)).map(view);
-  });
+  app.get(
+    base,
+    { schema: { tags, summary: "A project's per-host SSH keys (public parts only)", params: Type.Object(ProjectPathParams), response: { 200: Type.Array(HostKey), ...errorResponses } } },
+    async (request) => {
+      const p = projectPathOf(request.params);
+      return (await hostKeys.list(contextOf(request), p)).map(view);
+    },
+  );
 
   app.post(
     base,
-    { schema: { tags, summary: 'Add a per-host SSH key (its private half is stored encrypted, for runner keys only)', params: Type.Object(ProjectPathParams), body: NewHostKeyBody, response: { 201: HostKey, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Add a per-host SSH key (its private half is stored encrypted, for runner keys only)',
+        params: Type.Object(ProjectPathParams),
+        body: NewHostKeyBody,
+        response: { 201: HostKey, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const p = projectPathOf(request.params);
       const added = await hostKeys.add(contextOf(request), { project: p, hostname: request.body.hostname, privateKey: request.body.private_key });
-      return reply.status(201).send(view({ hostname: added.hostname, fingerprint_md5: added.fingerprintMd5, fingerprint_sha256: added.fingerprintSha256, public_key: added.publicKey, created_at: added.createdAt }));
+      return reply
+        .status(201)
+        .send(view({ hostname: added.hostname, fingerprint_md5: added.fingerprintMd5, fingerprint_sha256: added.fingerprintSha256, public_key: added.publicKey, created_at: added.createdAt }));
     },
   );
 

@@ -47,7 +47,9 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
       const { project, access } = await projects.find(ctx, input.project, 'project_key.write');
       const host = input.hostname.trim().toLowerCase();
       if (!hostname.test(host)) {
-        throw new AppError('validation_failed', 'The hostname must be a host name such as deploy.example.com (letters, digits, dots and hyphens), or empty for every host.', undefined, { field: 'hostname' });
+        throw new AppError('validation_failed', 'The hostname must be a host name such as deploy.example.com (letters, digits, dots and hyphens), or empty for every host.', undefined, {
+          field: 'hostname',
+        });
       }
       let parsed;
       try {
@@ -72,7 +74,12 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
             created_by: ctx.actor.type === 'user' ? ctx.actor.userId : null,
             created_at: createdAt,
           });
-          await audit.record(trx, ctx, { action: 'host_key.create', accountId: access.accountId, target: { type: 'host_key', id, label: slug }, details: { hostname: host, fingerprint: parsed.fingerprintMd5 } });
+          await audit.record(trx, ctx, {
+            action: 'host_key.create',
+            accountId: access.accountId,
+            target: { type: 'host_key', id, label: slug },
+            details: { hostname: host, fingerprint: parsed.fingerprintMd5 },
+          });
           return id;
         });
         return { id, hostname: host, publicKey: parsed.publicKey, fingerprintMd5: parsed.fingerprintMd5, fingerprintSha256: parsed.fingerprintSha256, createdAt };

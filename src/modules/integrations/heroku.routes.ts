@@ -9,8 +9,10 @@ const HerokuKeyBody = Type.Object({ apikey: Type.String({ minLength: 1, maxLengt
 
 export const herokuRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'heroku'> }> = async (app, { services }) => {
   const tags = ['integrations'];
-  app.get('/v1/user/integrations/heroku', { schema: { tags, summary: 'Whether your Heroku key is set, and its last 4 characters', response: { 200: HerokuStatus, ...errorResponses } } }, async (request) =>
-    services.heroku.status(contextOf(request)),
+  app.get(
+    '/v1/user/integrations/heroku',
+    { schema: { tags, summary: 'Whether your Heroku key is set, and its last 4 characters', response: { 200: HerokuStatus, ...errorResponses } } },
+    async (request) => services.heroku.status(contextOf(request)),
   );
   app.put(
     '/v1/user/integrations/heroku',

@@ -39,8 +39,10 @@ export async function rotateMasterKey({ db, audit, sealedValues }: { db: Db; aud
       }
     }
   }
-  await db.transaction().execute((trx) =>
-    audit.record(trx, { cli: true }, { action: 'master_key.rotate', target: { type: 'master_key', id: next.id }, details: { ...report.rewrapped, already_current: report.alreadyCurrent } }),
-  );
+  await db
+    .transaction()
+    .execute((trx) =>
+      audit.record(trx, { cli: true }, { action: 'master_key.rotate', target: { type: 'master_key', id: next.id }, details: { ...report.rewrapped, already_current: report.alreadyCurrent } }),
+    );
   return report;
 }

@@ -7,25 +7,11 @@ export async function insertProject(db: Executor, p: { account_id: number; vcs: 
 }
 
 export async function findProject(db: Executor, accountId: number, vcs: Vcs, name: string) {
-  return db
-    .selectFrom('projects')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('vcs', '=', vcs)
-    .where('name_lower', '=', name.toLowerCase())
-    .executeTakeFirst();
+  return db.selectFrom('projects').selectAll().where('account_id', '=', accountId).where('vcs', '=', vcs).where('name_lower', '=', name.toLowerCase()).executeTakeFirst();
 }
 
 export async function listProjects(db: Executor, accountId: number, limit: number, offset: number) {
-  return db
-    .selectFrom('projects')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .orderBy('vcs')
-    .orderBy('name_lower')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+  return db.selectFrom('projects').selectAll().where('account_id', '=', accountId).orderBy('vcs').orderBy('name_lower').limit(limit).offset(offset).execute();
 }
 
 export async function countProjects(db: Executor, accountId: number): Promise<number> {

@@ -39,8 +39,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     return view(project, access.accountName);
   });
 
-  app.delete('/v1/projects/:vcs/:account/:name', { schema: { tags, summary: 'Delete a project', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await services.projects.remove(contextOf(request), request.params);
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    '/v1/projects/:vcs/:account/:name',
+    { schema: { tags, summary: 'Delete a project', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await services.projects.remove(contextOf(request), request.params);
+      return reply.status(204).send(null);
+    },
+  );
 };

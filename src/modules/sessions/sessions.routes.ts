@@ -6,15 +6,11 @@ import type { Services } from '../../services.ts';
 import { User } from '../users/users.schemas.ts';
 import { toUserView } from '../users/users.service.ts';
 
-const SignInBody = Type.Object(
-  { login: PlainText(39, { minLength: 1 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
-  { additionalProperties: false },
-);
+const SignInBody = Type.Object({ login: PlainText(39, { minLength: 1 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'sessions'>; secureCookie: boolean }> = async (app, { services, secureCookie }) => {
   const tags = ['session'];
-  const cookie = (value: string, maxAge: number) =>
-    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secureCookie ? '; Secure' : ''}`;
+  const cookie = (value: string, maxAge: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secureCookie ? '; Secure' : ''}`;
 
   app.post(
     '/v1/session',

@@ -127,7 +127,12 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
 
     /** Ends the console session the request came with. */
     async signOut(ctx: RequestContext, sessionId: string | undefined) {
-      const { actor, sessionId: id } = sessionOf(ctx, sessionId, 'There is no console session to sign out of: this request was made with an API key.', 'Delete API keys with DELETE /v1/user/api-keys/{id}.');
+      const { actor, sessionId: id } = sessionOf(
+        ctx,
+        sessionId,
+        'There is no console session to sign out of: this request was made with an API key.',
+        'Delete API keys with DELETE /v1/user/api-keys/{id}.',
+      );
       await db.transaction().execute(async (trx) => {
         await repo.deleteSession(trx, sha256Hex(id));
         await audit.record(trx, ctx, { action: 'session.delete', target: { type: 'user', id: actor.userId, label: actor.login } });

@@ -65,7 +65,10 @@ export async function listKeys(db: Executor, owner: KeyOwner, limit: number, off
 }
 
 export async function countKeys(db: Executor, owner: KeyOwner): Promise<number> {
-  let query = db.selectFrom('ssh_keys').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', owner.kind);
+  let query = db
+    .selectFrom('ssh_keys')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('kind', '=', owner.kind);
   query = owner.kind === 'user' ? query.where('user_id', '=', owner.userId) : query.where('project_id', '=', owner.projectId);
   return Number((await query.executeTakeFirstOrThrow()).n);
 }

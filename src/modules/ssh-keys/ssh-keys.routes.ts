@@ -29,25 +29,17 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
   const deployKeyView = (row: SshKeyRow, p: { vcs: string; account: string; name: string }) => ({ ...view(row, `${projectUrl(p)}/deploy-keys/${row.id}`), added_by: row.added_by });
 
   const tags = ['ssh-keys'];
-  app.get(
-    '/v1/user/ssh-keys',
-    { schema: { tags, summary: 'Your SSH public keys', querystring: KeyListQuery, response: { 200: Type.Array(SshKey), ...errorResponses } } },
-    async (request, reply) => {
-      const page = pageOf(request.query);
-      const { rows, total } = await sshKeys.listUserKeys(contextOf(request), page.limit, page.offset);
-      setLinkHeader(request, reply, publicUrl, page, total);
-      return rows.map(userKeyView);
-    },
-  );
+  app.get('/v1/user/ssh-keys', { schema: { tags, summary: 'Your SSH public keys', querystring: KeyListQuery, response: { 200: Type.Array(SshKey), ...errorResponses } } }, async (request, reply) => {
+    const page = pageOf(request.query);
+    const { rows, total } = await sshKeys.listUserKeys(contextOf(request), page.limit, page.offset);
+    setLinkHeader(request, reply, publicUrl, page, total);
+    return rows.map(userKeyView);
+  });
 
-  app.post(
-    '/v1/user/ssh-keys',
-    { schema: { tags, summary: 'Add an SSH public key to your account', body: NewSshKeyBody, response: { 201: SshKey, ...errorResponses } } },
-    async (request, reply) => {
-      const body = userKeyView(await sshKeys.addUserKey(contextOf(request), request.body));
-      return reply.status(201).header('location', body.url).send(body);
-    },
-  );
+  app.post('/v1/user/ssh-keys', { schema: { tags, summary: 'Add an SSH public key to your account', body: NewSshKeyBody, response: { 201: SshKey, ...errorResponses } } }, async (request, reply) => {
+    const body = userKeyView(await sshKeys.addUserKey(contextOf(request), request.body));
+    return reply.status(201).header('location', body.url).send(body);
+  });
 
   app.get('/v1/user/ssh-keys/:id', { schema: { tags, summary: 'One of your SSH keys', params: UserKeyParams, response: { 200: SshKey, ...errorResponses } } }, async (request) =>
     userKeyView(await sshKeys.getUserKey(contextOf(request), keyIdOf(request.params.id))),
@@ -78,7 +70,15 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
 
   app.post(
     base,
-    { schema: { tags: deployTags, summary: 'Add a deploy key (read-only unless read_only is false)', params: DeployKeysParams, body: NewDeployKeyBody, response: { 201: DeployKey, ...errorResponses } } },
+    {
+      schema: {
+        tags: deployTags,
+        summary: 'Add a deploy key (read-only unless read_only is false)',
+        params: DeployKeysParams,
+        body: NewDeployKeyBody,
+        response: { 201: DeployKey, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const p = projectPathOf(request.params);
       const body = deployKeyView(await sshKeys.addDeployKey(contextOf(request), p, { title: request.body.title, key: request.body.key, readOnly: request.body.read_only }), p);
@@ -91,9 +91,13 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
     return deployKeyView(await sshKeys.getDeployKey(contextOf(request), p, keyIdOf(request.params.id)), p);
   });
 
-  app.delete(`${base}/:id`, { schema: { tags: deployTags, summary: 'Delete a deploy key (a checkout key made from it goes too)', params: DeployKeyParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    const p = projectPathOf(request.params);
-    await sshKeys.deleteDeployKey(contextOf(request), p, keyIdOf(request.params.id));
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    `${base}/:id`,
+    { schema: { tags: deployTags, summary: 'Delete a deploy key (a checkout key made from it goes too)', params: DeployKeyParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      const p = projectPathOf(request.params);
+      await sshKeys.deleteDeployKey(contextOf(request), p, keyIdOf(request.params.id));
+      return reply.status(204).send(null);
+    },
+  );
 };

@@ -69,14 +69,18 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
   async function duplicate(trx: Executor, fingerprint: string, owner: repo.KeyOwner, callerId: number | null): Promise<AppError> {
     const existing = await repo.findByFingerprint(trx, fingerprint);
     const mine =
-      existing !== undefined &&
-      ((existing.kind === 'user' && existing.user_id === callerId) || (owner.kind === 'deploy' && existing.kind === 'deploy' && existing.project_id === owner.projectId));
+      existing !== undefined && ((existing.kind === 'user' && existing.user_id === callerId) || (owner.kind === 'deploy' && existing.kind === 'deploy' && existing.project_id === owner.projectId));
     if (mine) {
       const where = existing.kind === 'user' ? 'on your account' : 'a deploy key of this repository';
-      return new AppError('key_in_use_by_you', `This key is already ${where}, as key ${existing.id}.`, `Nothing to do if you meant to add it here; to use it elsewhere, delete key ${existing.id} first and add it there.`, {
-        field: 'key',
-        extra: { id: existing.id },
-      });
+      return new AppError(
+        'key_in_use_by_you',
+        `This key is already ${where}, as key ${existing.id}.`,
+        `Nothing to do if you meant to add it here; to use it elsewhere, delete key ${existing.id} first and add it there.`,
+        {
+          field: 'key',
+          extra: { id: existing.id },
+        },
+      );
     }
     return new AppError(
       'key_in_use_elsewhere',
@@ -87,7 +91,13 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
   }
 
   /** Inserts one key with its audit row; a key that exists already becomes the right 422. */
-  async function insertOne(ctx: AuditOrigin, values: Insertable<SshKeysTable>, owner: repo.KeyOwner, callerId: number | null, audited: { action: 'ssh_key.create' | 'deploy_key.create'; accountId: number | null; label: string }) {
+  async function insertOne(
+    ctx: AuditOrigin,
+    values: Insertable<SshKeysTable>,
+    owner: repo.KeyOwner,
+    callerId: number | null,
+    audited: { action: 'ssh_key.create' | 'deploy_key.create'; accountId: number | null; label: string },
+  ) {
     try {
       return await db.transaction().execute(async (trx) => {
         if (await repo.findByFingerprint(trx, values.fingerprint_sha256)) throw await duplicate(trx, values.fingerprint_sha256, owner, callerId);
@@ -226,7 +236,13 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
       if (new Set(fingerprints).size !== fingerprints.length) throw new AppError('key_in_use_by_you', 'The same key appears twice in the batch.', 'List each key once.', { field: 'keys' });
       await db.transaction().execute(async (trx) => {
         const taken = await repo.findExistingFingerprints(trx, fingerprints);
-        if (taken.length > 0) throw new AppError('key_in_use_elsewhere', `${taken.length} of these keys are already in use on this server.`, 'Leave those keys out, or generate new key pairs with ssh-keygen -t ed25519 for them.', { field: 'keys' });
+        if (taken.length > 0)
+          throw new AppError(
+            'key_in_use_elsewhere',
+            `${taken.length} of these keys are already in use on this server.`,
+            'Leave those keys out, or generate new key pairs with ssh-keygen -t ed25519 for them.',
+            { field: 'keys' },
+          );
         // Chunks keep each statement under SQLite's bound-parameter limit.
         for (let i = 0; i < rows.length; i += 500) await repo.insertKeys(trx, rows.slice(i, i + 500));
         await audit.recordMany(

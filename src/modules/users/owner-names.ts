@@ -12,9 +12,4 @@ export function assertOwnerName(field: 'login' | 'name', value: string): void {
 }
 
 export const nameTaken = (field: 'login' | 'name', value: string): AppError =>
-  new AppError(
-    'name_taken',
-    `The name ${value} is already taken by a user or an account (names are compared without regard to case).`,
-    'Choose another name.',
-    { field },
-  );
+  new AppError('name_taken', `The name ${value} is already taken by a user or an account (names are compared without regard to case).`, 'Choose another name.', { field });

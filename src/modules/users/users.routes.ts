@@ -21,12 +21,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'u
     };
   });
 
-  app.post(
-    '/v1/admin/users',
-    { schema: { tags: ['users'], summary: 'Create a user (site admins only)', body: NewUserBody, response: { 201: User, ...errorResponses } } },
-    async (request, reply) => {
-      const user = await services.users.createBySiteAdmin(contextOf(request), request.body);
-      return reply.status(201).send(toUserView(user));
-    },
-  );
+  app.post('/v1/admin/users', { schema: { tags: ['users'], summary: 'Create a user (site admins only)', body: NewUserBody, response: { 201: User, ...errorResponses } } }, async (request, reply) => {
+    const user = await services.users.createBySiteAdmin(contextOf(request), request.body);
+    return reply.status(201).send(toUserView(user));
+  });
 };

@@ -27,7 +27,7 @@ export const Caller = Type.Object({
 
 export const NewUserBody = Type.Object(
   {
-    login: OwnerName('The new user\'s login'),
+    login: OwnerName("The new user's login"),
     email: Type.Optional(Type.String({ maxLength: 254, format: 'email' })),
     name: Type.Optional(PlainText(255)),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'At least 12 characters; for the console.' })),

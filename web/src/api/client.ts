@@ -56,10 +56,7 @@ const grantPage = (code: string | undefined): string | undefined => (code === 'g
 function toApiError(status: number, body: ErrorBody | null): ApiError {
   const error = body?.error;
   if (error?.message) return new ApiError(status, error.message, error.code, error.remedy, grantPage(error.code));
-  return new ApiError(
-    status,
-    `Keysmith answered ${status} without an explanation. Try again; if it keeps happening, ask your administrator to check the server log.`,
-  );
+  return new ApiError(status, `Keysmith answered ${status} without an explanation. Try again; if it keeps happening, ask your administrator to check the server log.`);
 }
 
 function parse(text: string): unknown {

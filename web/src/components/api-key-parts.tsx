@@ -140,12 +140,7 @@ export function NewKeyForm({
         <p className="hint">Tick scopes to narrow the key below its role. With none ticked, the key can do everything its role allows.</p>
         {scopeNames.map((scope) => (
           <div className="check" key={scope}>
-            <input
-              type="checkbox"
-              id={`scope-${scope}`}
-              checked={scopes.includes(scope)}
-              onChange={(e) => setScopes((now) => (e.target.checked ? [...now, scope] : now.filter((s) => s !== scope)))}
-            />
+            <input type="checkbox" id={`scope-${scope}`} checked={scopes.includes(scope)} onChange={(e) => setScopes((now) => (e.target.checked ? [...now, scope] : now.filter((s) => s !== scope)))} />
             <label htmlFor={`scope-${scope}`}>
               <code>{scope}</code> — {scopeHelp[scope]}
             </label>
@@ -193,13 +188,7 @@ export function KeyTable<K extends ApiKey>({ keys, caption, onDelete }: { keys: 
               <When iso={key.expires_at} never="Never" />
             </td>
             <td data-label="Actions">
-              <ConfirmButton
-                label="Delete"
-                labelFor={`key ${key.name}`}
-                title={`Delete the API key “${key.name}”?`}
-                confirmLabel="Delete key"
-                onConfirm={() => onDelete(key)}
-              >
+              <ConfirmButton label="Delete" labelFor={`key ${key.name}`} title={`Delete the API key “${key.name}”?`} confirmLabel="Delete key" onConfirm={() => onDelete(key)}>
                 <p>Anything using this key stops working at once. This cannot be undone.</p>
               </ConfirmButton>
             </td>

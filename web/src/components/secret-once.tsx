@@ -22,8 +22,7 @@ export function SecretOnce({ name, secret, onDone }: { name: string; secret: str
     <div className="secret" role="region" aria-labelledby="secret-title">
       <h2 id="secret-title">Copy the key “{name}” now</h2>
       <p className="warning">
-        <strong>This is the only time Keysmith shows this key.</strong> It keeps only a hash of it, so it cannot show it again. If you lose it, delete the key
-        and create a new one.
+        <strong>This is the only time Keysmith shows this key.</strong> It keeps only a hash of it, so it cannot show it again. If you lose it, delete the key and create a new one.
       </p>
       <label htmlFor="new-secret">Your new API key</label>
       <div className="copy-row">

@@ -20,10 +20,7 @@ export function ApiKeysPage() {
   );
 
   return (
-    <Page
-      title="API keys"
-      intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl."
-    >
+    <Page title="API keys" intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl.">
       {newKey.shown && <SecretOnce name={newKey.shown.name} secret={newKey.shown.key} onDone={newKey.dismiss} />}
       <Done>{done}</Done>
       <Section title="Your API keys">

@@ -87,14 +87,7 @@ export function AuditLogPage() {
           </>
         )}
         {events.data && (events.data.items.length > 0 || page > 1) && (
-          <Pager
-            label="Audit log pages"
-            page={page}
-            perPage={PER_PAGE}
-            total={events.data.total}
-            hasNext={events.data.hasNext}
-            onPage={(p) => show({ page: p })}
-          />
+          <Pager label="Audit log pages" page={page} perPage={PER_PAGE} total={events.data.total} hasNext={events.data.hasNext} onPage={(p) => show({ page: p })} />
         )}
       </Section>
     </Page>

@@ -25,10 +25,7 @@ export function IntegrationsPage() {
   };
 
   return (
-    <Page
-      title="Integrations"
-      intro="Keys of other services that your CI jobs may use on your behalf. Keysmith stores them encrypted and never shows them again."
-    >
+    <Page title="Integrations" intro="Keys of other services that your CI jobs may use on your behalf. Keysmith stores them encrypted and never shows them again.">
       <Done>{done}</Done>
       <Section title="Heroku">
         {heroku.loading && !heroku.data && <Loading what="your Heroku key" />}
@@ -64,16 +61,7 @@ export function IntegrationsPage() {
         <form className="stack" onSubmit={submit}>
           <div className="field">
             <label htmlFor="heroku-key">{heroku.data?.configured ? 'Replace with a new Heroku API key' : 'Heroku API key'}</label>
-            <input
-              id="heroku-key"
-              type="password"
-              required
-              maxLength={256}
-              autoComplete="off"
-              value={apikey}
-              onChange={(e) => setApikey(e.target.value)}
-              aria-describedby="heroku-hint"
-            />
+            <input id="heroku-key" type="password" required maxLength={256} autoComplete="off" value={apikey} onChange={(e) => setApikey(e.target.value)} aria-describedby="heroku-hint" />
             <p className="hint" id="heroku-hint">
               Find it in Heroku under Account settings → API Key, or run <code>heroku auth:token</code>.
             </p>

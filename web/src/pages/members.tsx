@@ -103,8 +103,7 @@ export function MembersPage() {
                         }}
                       >
                         <p>
-                          {m.login}'s API keys stop working for {account} at once, and the checkout keys they made for its projects are removed. Service keys
-                          they created keep working.
+                          {m.login}'s API keys stop working for {account} at once, and the checkout keys they made for its projects are removed. Service keys they created keep working.
                         </p>
                       </ConfirmButton>
                     </td>

@@ -20,10 +20,7 @@ export function PermissionsPage() {
   const unknown = selected && grants.data && !grants.data.some((g) => g.scope === selected);
 
   return (
-    <Page
-      title="Permissions"
-      intro="Standing permissions you give Keysmith to act on your own account in one elevated way. Each is given and revoked on its own, here, for every project at once."
-    >
+    <Page title="Permissions" intro="Standing permissions you give Keysmith to act on your own account in one elevated way. Each is given and revoked on its own, here, for every project at once.">
       <Done>{done}</Done>
       {done && back && (
         <p>
@@ -119,9 +116,7 @@ function GrantCard({ grant, selected, onChanged }: { grant: Grant; selected: boo
               </ul>
               <div className="check">
                 <input type="checkbox" id={`${headingId}-remove`} checked={removeKeys} onChange={(e) => setRemoveKeys(e.target.checked)} />
-                <label htmlFor={`${headingId}-remove`}>
-                  Also remove {keys.length === 1 ? 'this key' : `these ${keys.length} keys`} (and their checkout keys)
-                </label>
+                <label htmlFor={`${headingId}-remove`}>Also remove {keys.length === 1 ? 'this key' : `these ${keys.length} keys`} (and their checkout keys)</label>
               </div>
             </>
           ) : (

@@ -57,8 +57,7 @@ export function ProjectPage() {
       <Done>{done}</Done>
       <Section title="Checkout keys">
         <p>
-          CI clones <code>{slug}</code> with the preferred checkout key. Keysmith keeps its private half encrypted and gives it only to the account's runner
-          service keys.
+          CI clones <code>{slug}</code> with the preferred checkout key. Keysmith keeps its private half encrypted and gives it only to the account's runner service keys.
         </p>
         {checkoutKeys.loading && !checkoutKeys.data && <Loading what="checkout keys" />}
         <ErrorNotice error={checkoutKeys.error} />
@@ -102,8 +101,7 @@ export function ProjectPage() {
                         }}
                       >
                         <p>
-                          CI can no longer check out with <code>{k.fingerprint_md5}</code>.
-                          {k.type !== 'deploy' && ' Its public half is removed from the SSH keys of the user it was made for.'}
+                          CI can no longer check out with <code>{k.fingerprint_md5}</code>.{k.type !== 'deploy' && ' Its public half is removed from the SSH keys of the user it was made for.'}
                         </p>
                       </ConfirmButton>
                     </td>
@@ -127,8 +125,8 @@ export function ProjectPage() {
                 <button type="button" disabled={addCheckoutKey.busy} onClick={() => void createCheckoutKey('user')}>
                   Add user key
                 </button>{' '}
-                A key added to your own SSH keys (<strong>{user.login}</strong>), so CI can also check out the other repositories you can reach, such as
-                submodules. It needs your permission “Projects may put SSH keys on my account”.
+                A key added to your own SSH keys (<strong>{user.login}</strong>), so CI can also check out the other repositories you can reach, such as submodules. It needs your permission “Projects
+                may put SSH keys on my account”.
               </li>
             </ul>
             <ErrorNotice error={addCheckoutKey.error} />

@@ -14,8 +14,7 @@ import { useAction, useLoad } from '../use-load.ts';
 import { ActionsHeader } from '../components/actions-header.tsx';
 
 const PER_PAGE = 30;
-export const projectPath = (p: Pick<Project, 'account' | 'vcs_type' | 'name'>): string =>
-  `/accounts/${seg(p.account)}/projects/${seg(p.vcs_type)}/${seg(p.name)}`;
+export const projectPath = (p: Pick<Project, 'account' | 'vcs_type' | 'name'>): string => `/accounts/${seg(p.account)}/projects/${seg(p.vcs_type)}/${seg(p.name)}`;
 
 export function ProjectsPage() {
   const { account = '' } = useParams();

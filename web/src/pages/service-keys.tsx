@@ -86,9 +86,7 @@ export function ServiceKeysPage() {
   );
   // No service key is ever an owner, so an admin may create every service role but runner, which
   // reads private keys and is an owner's to create.
-  const roles: readonly ServiceRole[] | undefined = can('service_key.manage')
-    ? serviceRoles.filter((r) => r !== 'runner' || can('runner_key.manage'))
-    : undefined;
+  const roles: readonly ServiceRole[] | undefined = can('service_key.manage') ? serviceRoles.filter((r) => r !== 'runner' || can('runner_key.manage')) : undefined;
   const runners = keys.data?.filter((k) => k.role === 'runner') ?? [];
 
   return (
@@ -131,9 +129,7 @@ export function ServiceKeysPage() {
             roles={roles}
             busy={newKey.busy}
             error={newKey.error}
-            roleExtras={(role) =>
-              role === 'runner' && <RunnerProjects account={account} limited={limited} setLimited={setLimited} picked={picked} setPicked={setPicked} />
-            }
+            roleExtras={(role) => role === 'runner' && <RunnerProjects account={account} limited={limited} setLimited={setLimited} picked={picked} setPicked={setPicked} />}
             onCreate={(body) => newKey.onCreate(body.role === 'runner' && limited ? { ...body, projects: picked } : body)}
           />
         </Section>

@@ -51,16 +51,7 @@ export function SignInPage() {
           </div>
           <div className="field">
             <label htmlFor="password">Password</label>
-            <input
-              id="password"
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              maxLength={1024}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
+            <input id="password" name="password" type="password" autoComplete="current-password" required maxLength={1024} value={password} onChange={(e) => setPassword(e.target.value)} />
           </div>
           <ErrorNotice error={action.error} />
           <button type="submit" className="primary" disabled={action.busy}>

@@ -42,10 +42,7 @@ export function SshKeysPage() {
   };
 
   return (
-    <Page
-      title="SSH keys"
-      intro="Public keys that let you reach repositories over SSH. Keysmith shows the same keys to Git hosts and to anyone who asks for your public keys."
-    >
+    <Page title="SSH keys" intro="Public keys that let you reach repositories over SSH. Keysmith shows the same keys to Git hosts and to anyone who asks for your public keys.">
       <Done>{done}</Done>
       <Section title="Your SSH keys">
         {keys.loading && !keys.data && <Loading what="your SSH keys" />}
@@ -87,8 +84,7 @@ export function SshKeysPage() {
                       }}
                     >
                       <p>
-                        Anything that signs in with this key (<code>{k.fingerprint_sha256}</code>) is refused from now on. If it was made for a project's checkout,
-                        that checkout key goes too.
+                        Anything that signs in with this key (<code>{k.fingerprint_sha256}</code>) is refused from now on. If it was made for a project's checkout, that checkout key goes too.
                       </p>
                     </ConfirmButton>
                   </td>
@@ -109,19 +105,10 @@ export function SshKeysPage() {
           </div>
           <div className="field">
             <label htmlFor="ssh-key">Public key</label>
-            <textarea
-              id="ssh-key"
-              required
-              rows={4}
-              spellCheck={false}
-              autoComplete="off"
-              value={key}
-              onChange={(e) => setKey(e.target.value)}
-              aria-describedby="ssh-key-hint"
-            />
+            <textarea id="ssh-key" required rows={4} spellCheck={false} autoComplete="off" value={key} onChange={(e) => setKey(e.target.value)} aria-describedby="ssh-key-hint" />
             <p className="hint" id="ssh-key-hint">
-              Paste the contents of your <code>.pub</code> file, e.g. <code>~/.ssh/id_ed25519.pub</code>. It begins with <code>ssh-ed25519</code>,{' '}
-              <code>ecdsa-sha2-…</code>, <code>sk-…</code> or <code>ssh-rsa</code>.
+              Paste the contents of your <code>.pub</code> file, e.g. <code>~/.ssh/id_ed25519.pub</code>. It begins with <code>ssh-ed25519</code>, <code>ecdsa-sha2-…</code>, <code>sk-…</code> or{' '}
+              <code>ssh-rsa</code>.
             </p>
           </div>
           <ErrorNotice error={add.error} />
