@@ -2,18 +2,14 @@
 // never a secret echoed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { seed } from './factories.ts';
+import { seed, rowCount } from './factories.ts';
 import { appFor, bearer, createTestApp, forEachDatabase, type TestApp } from './harness.ts';
 
 async function rowCounts(app: TestApp) {
   const tables = ['users', 'accounts', 'memberships', 'projects', 'api_keys', 'owner_names', 'audit_events'] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
-    const row = await app.services.db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    counts[table] = Number(row.n);
+    counts[table] = await rowCount(app, table);
   }
   return counts;
 }

@@ -3,7 +3,7 @@
 // provider's project is refused with the name to use.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addProject, seed } from './factories.ts';
+import { addProject, rowCount, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase } from './harness.ts';
 
 forEachDatabase('CircleCI checkout-key types', (kind) => {
@@ -11,6 +11,8 @@ forEachDatabase('CircleCI checkout-key types', (kind) => {
     const app = await appFor(t, kind);
     const alice = await seed(app);
     await addProject(app, alice.key, 'acme');
+    const tables = ['checkout_keys', 'ssh_keys', 'audit_events'] as const;
+    const before = await Promise.all(tables.map((table) => rowCount(app, table)));
     for (const url of ['/api/v1.1/project/gh/acme/web/checkout-key', '/api/v2/project/gh%2Facme%2Fweb/checkout-key']) {
       for (const type of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
         const res = await app.request({ method: 'POST', url, headers: bearer(alice.key), payload: { type } });
@@ -20,6 +22,7 @@ forEachDatabase('CircleCI checkout-key types', (kind) => {
     }
     const listed = await app.request({ method: 'GET', url: '/api/v1.1/project/gh/acme/web/checkout-key', headers: bearer(alice.key) });
     assert.deepEqual(listed.json(), []);
+    assert.deepEqual(await Promise.all(tables.map((table) => rowCount(app, table))), before, 'no key, public half or audit row was written');
   });
 
   test("a provider's user-key name on the other provider's project is refused, naming the one to use", async (t) => {

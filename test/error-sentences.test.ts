@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as keyNames from '../src/db/migrations/2026_12_01_0003_key_names.ts';
 import { describeValidation } from '../src/http/errors.ts';
-import { addProject, seed } from './factories.ts';
+import { addProject, seed, rowCount } from './factories.ts';
 import { appFor, bearer, forEachDatabase } from './harness.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
 
@@ -131,24 +131,8 @@ forEachDatabase('error sentences', (kind) => {
     const app = await appFor(t, kind);
     const alice = await seed(app);
     const headers = { ...bearer(alice.key), 'x-keysmith-account': 'acme' };
-    const count = async () =>
-      Number(
-        (
-          await app.services.db
-            .selectFrom('api_keys')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
-    const audits = async () =>
-      Number(
-        (
-          await app.services.db
-            .selectFrom('audit_events')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = async () => rowCount(app, 'api_keys');
+    const audits = async () => rowCount(app, 'audit_events');
     assert.equal((await app.request({ method: 'POST', url: '/v1/user/api-keys', headers, payload: { name: 'laptop' } })).statusCode, 201);
     assert.equal((await app.request({ method: 'POST', url: '/v1/service-api-keys', headers, payload: { name: 'ci', role: 'read_only' } })).statusCode, 201);
     const [keysBefore, auditsBefore] = [await count(), await audits()];

@@ -2,6 +2,7 @@
 // storage; what a test is about goes through HTTP.
 import assert from 'node:assert/strict';
 import { initialise } from '../src/cli/init.ts';
+import type { Database } from '../src/db/schema.ts';
 import type { MemberRole, ServiceRole } from '../src/modules/access/roles.ts';
 import { bearer, type TestApp } from './harness.ts';
 
@@ -49,4 +50,13 @@ export async function addProject(t: TestApp, key: string, account: string, name 
   const res = await t.request({ method: 'POST', url: '/v1/projects', headers: { ...bearer(key), 'x-keysmith-account': account }, payload: { vcs_type: 'gh', name } });
   assert.equal(res.statusCode, 201, res.body);
   return res.json() as { slug: string };
+}
+
+/** How many rows a table holds: tests check that a refused request wrote nothing. */
+export async function rowCount(t: TestApp, table: keyof Database): Promise<number> {
+  const row = await t.services.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

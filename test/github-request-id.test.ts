@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
-import { addProject, seed } from './factories.ts';
+import { addProject, seed, rowCount } from './factories.ts';
 import { appFor, bearer, forEachDatabase } from './harness.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
 
@@ -43,15 +43,7 @@ forEachDatabase('GitHub request id and types', (kind) => {
     const app = await appFor(t, kind, { listen: true });
     const alice = await seed(app);
     await addProject(app, alice.key, 'acme');
-    const count = async () =>
-      Number(
-        (
-          await app.services.db
-            .selectFrom('ssh_keys')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = async () => rowCount(app, 'ssh_keys');
     const cases: Array<{ url: string; payload: Record<string, unknown>; field: string }> = [
       { url: '/api/v3/user/keys', payload: { title: 123, key: ed25519Line() }, field: 'title' },
       { url: '/api/v3/user/keys', payload: { title: 'x', key: 12345 }, field: 'key' },

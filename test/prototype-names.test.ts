@@ -2,7 +2,7 @@
 // are plain unknown names to every route: a 4xx with a sentence, never a 5xx and never a write.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addProject, seed } from './factories.ts';
+import { addProject, seed, rowCount } from './factories.ts';
 import { appFor, bearer, forEachDatabase, type TestApp } from './harness.ts';
 
 export const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'hasOwnProperty', 'toString'] as const;
@@ -11,11 +11,7 @@ async function rowCounts(app: TestApp) {
   const tables = ['projects', 'api_keys', 'grants', 'ssh_keys', 'checkout_keys', 'memberships', 'accounts', 'audit_events'] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
-    const row = await app.services.db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    counts[table] = Number(row.n);
+    counts[table] = await rowCount(app, table);
   }
   // A refused sign-in (the battery signs in as each name) is recorded, as every refused
   // authentication is; what must not appear is the audit row of a change.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSshPublicKey, SshKeyError } from '../src/crypto/ssh-public-key.ts';
-import { addProject, addServiceKey, seed } from './factories.ts';
+import { addProject, addServiceKey, seed, rowCount } from './factories.ts';
 import { appFor, bearer, forEachDatabase } from './harness.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
 
@@ -35,17 +35,7 @@ forEachDatabase('strict input', (kind) => {
     const res = await app.request({ method: 'POST', url: '/api/v3/user/keys', headers: bearer(alice.key), payload: { title: 'x', key: `\u00a0${ed25519Line()}` } });
     assert.equal(res.statusCode, 422, res.body);
     assert.match(res.json().errors[0].message, /invisible character/);
-    assert.equal(
-      Number(
-        (
-          await app.services.db
-            .selectFrom('ssh_keys')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
-      0,
-    );
+    assert.equal(await rowCount(app, 'ssh_keys'), 0);
   });
 
   test('an id in a path is accepted only as canonical digits, on every route that takes one', async (t) => {
