@@ -72,6 +72,13 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** True when a write named a row that does not exist (any more): a foreign key found nothing. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
 /**
  * True when PostgreSQL refused text it cannot store: a NUL byte (22021) or a character the
  * database encoding lacks (22P05). SQLite stores both. That is bad input, not our failure.

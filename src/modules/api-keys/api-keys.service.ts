@@ -1,7 +1,7 @@
 // User and service API keys (README: the native API): minted outside the transaction, stored as SHA-256,
 // shown once; the credential check that every authenticated request makes.
 import type { Db, Executor } from '../../db/schema.ts';
-import { isUniqueViolation } from '../../db/dialect.ts';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/dialect.ts';
 import { mintToken, parseToken } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
@@ -336,6 +336,15 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
         })
         .catch((err: unknown) => {
           if (isUniqueViolation(err)) throw nameTaken(`Account ${acc.accountName} already has a service API key called "${input.name}".`);
+          // A project of the list deleted between the check and the insert: nothing was written.
+          if (limit && isForeignKeyViolation(err)) {
+            throw new AppError(
+              'conflict',
+              'A project named in "projects" was deleted while the key was being created, so no key was made.',
+              'List the projects again and create the key with the ones that exist.',
+              { field: 'projects' },
+            );
+          }
           throw err;
         });
       const createdByLogin = ctx.actor.type === 'user' ? ctx.actor.login : null;
