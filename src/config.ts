@@ -12,6 +12,8 @@ export interface Config {
   /** Older master keys still accepted for reading while a rotation runs (KEYSMITH_PREVIOUS_MASTER_KEY[_FILE]). */
   readonly previousMasterKeys: MasterKeySource[];
   readonly logLevel: string;
+  /** `json` (one object a line, the default) or `pretty` (for a person reading a terminal). */
+  readonly logFormat: LogFormat;
   /** How long a console session lives, in seconds. */
   readonly sessionTtlSeconds: number;
   /** How often pending `last_used_at` values are written to the database, in milliseconds. */
@@ -23,6 +25,9 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+export type LogFormat = 'json' | 'pretty';
+const LOG_FORMATS: ReadonlySet<string> = new Set<LogFormat>(['json', 'pretty']);
 
 const DEFAULT_DATABASE_URL = 'sqlite:./data/keysmith.db';
 
@@ -37,12 +42,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('KEYSMITH_DATABASE_URL must start with "sqlite:" or "postgres://".');
   }
-  const publicUrl = (env.KEYSMITH_PUBLIC_URL?.trim() || `http://${host}:${port}`).replace(/\/+$/, '');
+  // An IPv6 address such as :: needs brackets in a URL.
+  const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const publicUrl = (env.KEYSMITH_PUBLIC_URL?.trim() || `http://${urlHost}:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
   } catch {
     throw new ConfigError(`KEYSMITH_PUBLIC_URL must be an absolute URL such as https://keys.example.com.`);
   }
+
+  const logFormat = env.KEYSMITH_LOG_FORMAT?.trim() || 'json';
+  if (!LOG_FORMATS.has(logFormat)) throw new ConfigError(`KEYSMITH_LOG_FORMAT must be json (the default) or pretty, not "${logFormat}".`);
 
   let masterKey: MasterKeySource;
   if (env.KEYSMITH_MASTER_KEY) masterKey = { kind: 'env', base64: env.KEYSMITH_MASTER_KEY.trim() };
@@ -61,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey,
     previousMasterKeys,
     logLevel: env.KEYSMITH_LOG_LEVEL?.trim() || 'info',
+    logFormat: logFormat as LogFormat,
     sessionTtlSeconds: 12 * 60 * 60,
     lastUsedFlushMs: 5_000,
     refusedAuthFlushMs: 1_000,

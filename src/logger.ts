@@ -1,6 +1,9 @@
 // pino with the request serialiser narrowed: the URL loses any circle-token query parameter, and no
-// header (Authorization, Circle-Token, Cookie) is ever logged.
+// header (Authorization, Circle-Token, Cookie) is ever logged. `pretty` formats the same, already
+// serialised lines for a person at a terminal (in this process, not in a worker thread).
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogFormat } from './config.ts';
 
 // Any parameter whose name decodes to circle-token (circle%2Dtoken too), since that is what Fastify reads.
 const QUERY_PARAM = /([?&])([^=&#]*)=([^&#]*)/g;
@@ -17,7 +20,9 @@ export function redactUrl(url: string): string {
   });
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
+  // sync: the lines written just before process.exit (shutdown, a refused start) are not lost.
+  if (format === 'pretty') destination = pretty({ sync: true, ...(destination ? { destination } : {}) });
   return pino(
     {
       level,

@@ -6,10 +6,21 @@ import { migrateToLatest } from './db/migrate.ts';
 import { loadKeyRing } from './crypto/master-key.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
+import { requireConfiguredMasterKeys } from './modules/master-key/configured-keys.ts';
+
+// "Every address" for listening; as a URL's host it reaches nothing. (URL spells 0 as 0.0.0.0.)
+const UNSPECIFIED_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '[::]']);
 
 export async function serve(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const master = loadKeyRing(config);
+  const publicHost = new URL(config.publicUrl).hostname;
+  if (UNSPECIFIED_HOSTS.has(publicHost)) {
+    logger.warn(
+      { publicUrl: config.publicUrl },
+      `the public URL is ${config.publicUrl}, so Location headers, grant_url and links would name ${publicHost}, which no client can reach: set KEYSMITH_PUBLIC_URL to the address people use (for example https://keys.example.com)`,
+    );
+  }
   if (master.createdFile) {
     logger.warn({ file: master.createdFile }, 'created a new master key file for the embedded default; back it up, or set KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE for production');
   }
@@ -17,6 +28,12 @@ export async function serve(config: Config): Promise<void> {
   const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
   const services = createServices({ db: handle.db, ring: master.ring, config, logger });
+  try {
+    await requireConfiguredMasterKeys(services.sealedValues, master.ring);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
   const app = await buildApp({ config, services, logger });
 
   if ((await services.users.countUsers()) === 0) {

@@ -166,3 +166,19 @@ export function rewrap(ring: KeyRing, sealed: string, aad: string): string {
 export function sealedWith(sealed: string): string {
   return parse(sealed).masterKeyId;
 }
+
+/**
+ * How many leading characters of a sealed value name its master key (`v1.<masterKeyId>`): enough for
+ * a database to list the master keys in use without reading any secret.
+ */
+export const SEALED_KEY_PREFIX_LENGTH = VERSION.length + 1 + 16;
+
+/** The distinct master key ids named by sealed values' first SEALED_KEY_PREFIX_LENGTH characters (malformed ones are skipped). */
+export function masterKeyIdsIn(prefixes: Iterable<string>): string[] {
+  const ids = new Set<string>();
+  for (const prefix of prefixes) {
+    const [version, id] = prefix.split('.');
+    if (version === VERSION && id !== undefined && MASTER_KEY_ID.test(id)) ids.add(id);
+  }
+  return [...ids];
+}

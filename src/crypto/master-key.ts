@@ -7,7 +7,7 @@ import type { Config, MasterKeySource } from '../config.ts';
 import { CodedError } from './coded-error.ts';
 import { masterKeyFrom, type KeyRing } from './envelope.ts';
 
-export type MasterKeyErrorCode = 'malformed_master_key' | 'missing_master_key_file';
+export type MasterKeyErrorCode = 'malformed_master_key' | 'missing_master_key_file' | 'unconfigured_master_key';
 
 export class MasterKeyError extends CodedError<MasterKeyErrorCode> {}
 

@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import { fingerprintColumn, fingerprintValue } from '../../crypto/fingerprint.ts';
 import type { CheckoutKeysTable, Executor } from '../../db/schema.ts';
 
@@ -61,6 +61,16 @@ export async function findBySshKeyId(db: Executor, sshKeyId: number) {
 }
 
 /** Every sealed value, for master-key rotation. */
+/** The distinct first `length` characters of the sealed values (which name their master key), no secret read. */
+export async function distinctSealedPrefixes(db: Executor, length: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('checkout_keys')
+    .select(sql<string>`substr(private_key_sealed, 1, ${sql.lit(length)})`.as('prefix'))
+    .distinct()
+    .execute();
+  return rows.map((r) => r.prefix);
+}
+
 export async function listAllSealed(db: Executor) {
   return db.selectFrom('checkout_keys').select(['id', 'project_id', 'fingerprint_sha256', 'private_key_sealed']).execute();
 }

@@ -1,7 +1,7 @@
 // Checkout keys (README: the CircleCI-compatible key APIs): Keysmith generates the pair (outside any transaction), keeps the
 // private half sealed, and registers the public half — as a read-only deploy key of the project, or,
 // for a user key, on the calling user's own account under their write:public_key grant.
-import { open, seal, type KeyRing } from '../../crypto/envelope.ts';
+import { masterKeyIdsIn, open, seal, SEALED_KEY_PREFIX_LENGTH, type KeyRing } from '../../crypto/envelope.ts';
 import { generateKeyPair } from '../../crypto/ssh-keypair.ts';
 import type { Db, Executor } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
@@ -55,6 +55,7 @@ export function checkoutKeySealedValues(db: Db): SealedValues {
     listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.id, sealed: r.private_key_sealed, aad: checkoutKeyAad(r.project_id, r.fingerprint_sha256) })),
     findSealed: async (id) => (await repo.findSealed(db, id))?.private_key_sealed,
     replaceSealed: (id, before, after) => repo.replaceSealed(db, id, before, after),
+    masterKeyIds: async () => masterKeyIdsIn(await repo.distinctSealedPrefixes(db, SEALED_KEY_PREFIX_LENGTH)),
   };
 }
 

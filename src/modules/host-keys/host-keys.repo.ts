@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import { fingerprintColumn, fingerprintValue } from '../../crypto/fingerprint.ts';
 import type { Executor, HostKeysTable } from '../../db/schema.ts';
 
@@ -33,6 +33,16 @@ export async function deleteHostKey(db: Executor, id: number): Promise<void> {
 
 export async function findSealed(db: Executor, id: number) {
   return db.selectFrom('host_keys').select('private_key_sealed').where('id', '=', id).executeTakeFirst();
+}
+
+/** The distinct first `length` characters of the sealed values (which name their master key), no secret read. */
+export async function distinctSealedPrefixes(db: Executor, length: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('host_keys')
+    .select(sql<string>`substr(private_key_sealed, 1, ${sql.lit(length)})`.as('prefix'))
+    .distinct()
+    .execute();
+  return rows.map((r) => r.prefix);
 }
 
 export async function listAllSealed(db: Executor) {

@@ -1,7 +1,7 @@
 // Per-host SSH keys (README: the CircleCI-compatible key APIs): a private key a deployment needs for one host (or every host,
 // with an empty hostname). Parsed before it is stored — its public half and fingerprints derived — and
 // sealed; only `runner` keys ever read it back (checkout-credentials).
-import { open, seal, type KeyRing } from '../../crypto/envelope.ts';
+import { masterKeyIdsIn, open, seal, SEALED_KEY_PREFIX_LENGTH, type KeyRing } from '../../crypto/envelope.ts';
 import { parseSshPrivateKey, SshPrivateKeyError } from '../../crypto/ssh-private-key.ts';
 import type { Db } from '../../db/schema.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
@@ -23,6 +23,7 @@ export function hostKeySealedValues(db: Db): SealedValues {
     listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.id, sealed: r.private_key_sealed, aad: hostKeyAad(r.project_id, r.hostname, r.fingerprint_sha256) })),
     findSealed: async (id) => (await repo.findSealed(db, id))?.private_key_sealed,
     replaceSealed: (id, before, after) => repo.replaceSealed(db, id, before, after),
+    masterKeyIds: async () => masterKeyIdsIn(await repo.distinctSealedPrefixes(db, SEALED_KEY_PREFIX_LENGTH)),
   };
 }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../../db/schema.ts';
 
 export async function findHerokuKey(db: Executor, userId: number) {
@@ -16,6 +17,16 @@ export async function deleteHerokuKey(db: Executor, userId: number): Promise<boo
 
 export async function findSealed(db: Executor, userId: number) {
   return db.selectFrom('heroku_keys').select('sealed').where('user_id', '=', userId).executeTakeFirst();
+}
+
+/** The distinct first `length` characters of the sealed values (which name their master key), no secret read. */
+export async function distinctSealedPrefixes(db: Executor, length: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('heroku_keys')
+    .select(sql<string>`substr(sealed, 1, ${sql.lit(length)})`.as('prefix'))
+    .distinct()
+    .execute();
+  return rows.map((r) => r.prefix);
 }
 
 export async function listAllSealed(db: Executor) {

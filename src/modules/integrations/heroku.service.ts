@@ -1,5 +1,5 @@
 // A user's Heroku API key (README: the CircleCI-compatible key APIs): stored sealed, shown only as its last four characters.
-import { seal, type KeyRing } from '../../crypto/envelope.ts';
+import { masterKeyIdsIn, seal, SEALED_KEY_PREFIX_LENGTH, type KeyRing } from '../../crypto/envelope.ts';
 import type { Db } from '../../db/schema.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
 import { AppError } from '../../errors.ts';
@@ -17,6 +17,7 @@ export function herokuSealedValues(db: Db): SealedValues {
     listSealed: async () => (await repo.listAllSealed(db)).map((r) => ({ id: r.user_id, sealed: r.sealed, aad: herokuKeyAad(r.user_id) })),
     findSealed: async (userId) => (await repo.findSealed(db, userId))?.sealed,
     replaceSealed: (userId, before, after) => repo.replaceSealed(db, userId, before, after),
+    masterKeyIds: async () => masterKeyIdsIn(await repo.distinctSealedPrefixes(db, SEALED_KEY_PREFIX_LENGTH)),
   };
 }
 

@@ -1,5 +1,5 @@
-// What master-key rotation needs from each module that keeps sealed values: the module owns its
-// table and its associated data; rotation only re-wraps.
+// What master-key rotation and the start-up check need from each module that keeps sealed values:
+// the module owns its table and its associated data; rotation only re-wraps.
 export interface SealedValue<Id> {
   id: Id;
   sealed: string;
@@ -13,4 +13,6 @@ export interface SealedValues<Id = number> {
   findSealed(id: Id): Promise<string | undefined>;
   /** Writes `after` if the record still holds `before` (compare-and-swap). */
   replaceSealed(id: Id, before: string, after: string): Promise<boolean>;
+  /** The distinct master key ids that sealed this table's values, read from their prefixes only (checked at start-up). */
+  masterKeyIds(): Promise<string[]>;
 }
