@@ -22,6 +22,11 @@ export interface Config {
   readonly refusedAuthFlushMs: number;
   /** How long a looked-up API key is trusted before it is read again, in milliseconds. */
   readonly credentialCacheTtlMs: number;
+  /**
+   * Started by npm (`npx keysmith serve`, npm scripts): npm passes a signal only to the shell it ran
+   * us in, so the server stops when that parent is gone instead of living on as an orphan.
+   */
+  readonly stopWithParent: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -76,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lastUsedFlushMs: 5_000,
     refusedAuthFlushMs: 1_000,
     credentialCacheTtlMs: 5_000,
+    stopWithParent: env.npm_command !== undefined,
   });
 }

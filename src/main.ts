@@ -1,4 +1,5 @@
-// load config → open database → migrate → build app → listen; graceful shutdown on SIGINT/SIGTERM.
+// load config → open database → migrate → build app → listen; graceful shutdown on SIGINT/SIGTERM
+// (and when npm, which started it, signalled only its shell).
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { connectDatabase } from './db/connect.ts';
@@ -51,6 +52,12 @@ export async function serve(config: Config): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (config.stopWithParent) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void shutdown('the process that started it exited');
+    }, 500).unref();
+  }
 
   await app.listen({ host: config.host, port: config.port });
 }

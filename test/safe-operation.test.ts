@@ -232,6 +232,30 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+test('a server npm started in a shell (as `npx keysmith serve` does) stops when npm signals only that shell', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-npx-'));
+  const port = await freePort();
+  const env = { npm_command: 'exec', KEYSMITH_PORT: String(port), KEYSMITH_DATABASE_URL: `sqlite:${path.join(dir, 'k.db')}`, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64') };
+  const shell = launch(t, '/bin/sh', ['-c', `node ${BIN} serve`], env, dir);
+  await healthy(shell, port);
+  const serverPid = (
+    JSON.parse(
+      shell
+        .output()
+        .split('\n')
+        .find((l) => l.includes('Server listening'))!,
+    ) as { pid: number }
+  ).pid;
+  assert.notEqual(serverPid, shell.child.pid, 'the shell runs node as its child, as under npm');
+  t.after(() => {
+    if (alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+  });
+  shell.child.kill('SIGTERM');
+  await shell.exited;
+  await until(`the server (pid ${serverPid}) to exit`, () => !alive(serverPid));
+  assert.equal(await portInUse(port), false);
+});
+
 test('SIGINT to `node bin/keysmith.mjs serve` shuts it down with exit 0', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-sigint-'));
   const port = await freePort();
