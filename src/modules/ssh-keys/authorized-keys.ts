@@ -4,9 +4,7 @@
 // may be part of a private key pasted by mistake).
 import { ACCEPTED_KEY_TYPES, parseSshPublicKey, SshKeyError, type ParsedSshKey, type SshKeyErrorCode } from '../../crypto/ssh-public-key.ts';
 
-export type AuthorizedKeysLine =
-  | { kind: 'key'; line: number; parsed: ParsedSshKey }
-  | { kind: 'refused'; line: number; lastLine: number; code: SshKeyErrorCode; message: string };
+export type AuthorizedKeysLine = { kind: 'key'; line: number; parsed: ParsedSshKey } | { kind: 'refused'; line: number; lastLine: number; code: SshKeyErrorCode; message: string };
 
 export interface AuthorizedKeysText {
   lines: AuthorizedKeysLine[];
