@@ -42,6 +42,13 @@ async function freshDatabase(kind: string, dir: string): Promise<{ url: string; 
     async drop() {
       const c = new pg.Client({ connectionString: POSTGRES_URL });
       await c.connect();
+      // pg's pool.end() resolves before its sockets have closed; terminating a backend still closing
+      // would raise in this process, so wait for the test's own connections to be gone first.
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await c.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+        if (Number(rows[0]!.n) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     },
@@ -71,12 +78,16 @@ async function setUp(t: TestContext, kind: string) {
   return { dir, env, app, services, db: handle.db };
 }
 
-/** An ssh-dss line: ssh-keygen here may be built without DSA. */
+/** An ssh-dss line from ssh-keygen, or a crafted one where ssh-keygen was built without DSA. */
 function dssLine(): string {
-  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
-  const mpint = (n: number) => field(Buffer.concat([Buffer.from([0]), randomBytes(n)]));
-  const blob = Buffer.concat([field(Buffer.from('ssh-dss')), mpint(128), mpint(20), mpint(128), mpint(128)]);
-  return `ssh-dss ${blob.toString('base64')} old@dsa`;
+  try {
+    return sshKeygen('dsa', undefined, 'old@dsa').publicLine;
+  } catch {
+    const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const mpint = (n: number) => field(Buffer.concat([Buffer.from([0]), randomBytes(n)]));
+    const blob = Buffer.concat([field(Buffer.from('ssh-dss')), mpint(128), mpint(20), mpint(128), mpint(128)]);
+    return `ssh-dss ${blob.toString('base64')} old@dsa`;
+  }
 }
 
 for (const kind of databases) {
