@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config.ts';
 import { connectDatabase } from '../src/db/connect.ts';
 import { loadKeyRing } from '../src/crypto/master-key.ts';
 import { createLogger } from '../src/logger.ts';
-import { OPTIONS_NOT_KEPT } from '../src/modules/ssh-keys/authorized-keys.ts';
+import { OPTIONS_NOT_KEPT, readAuthorizedKeys } from '../src/modules/ssh-keys/authorized-keys.ts';
 import type { KeyImportReport } from '../src/modules/ssh-keys/ssh-keys.service.ts';
 import { createServices } from '../src/services.ts';
 import { databases, POSTGRES_URL } from './harness.ts';
@@ -236,3 +236,31 @@ for (const kind of databases) {
     assert.deepEqual(await db.selectFrom('audit_events').select('id').where('action', '=', 'ssh_key.create').execute(), []);
   });
 }
+
+test('the reader: CRLF line ends, a PuTTY private key and an unterminated PEM block are each one refused range, never quoted', () => {
+  const key = sshKeygen('ed25519', undefined, 'crlf@host').publicLine;
+  const putty = ['PuTTY-User-Key-File-3: ssh-ed25519', 'Encryption: none', 'Comment: x', 'Public-Lines: 1', 'AAAAC3NzaC1lZDI1NTE5', 'Private-Lines: 1', 'AAAAIPRIVATEPRIVATE', 'Private-MAC: 0123abcd'];
+  const text = [
+    '\t# indented comment',
+    `  ${key}  `,
+    ...putty,
+    'host.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB',
+    '-----BEGIN OPENSSH PRIVATE KEY-----',
+    'b3BlbnNzaC1rZXktdjEAAAAABG5vbmU=',
+    'c2VjcmV0',
+  ].join('\r\n');
+  const read = readAuthorizedKeys(text);
+  assert.deepEqual([read.blank, read.comments], [0, 1]);
+  assert.deepEqual(
+    read.lines.map((l) => (l.kind === 'key' ? [l.line, 'key', l.parsed.comment] : [l.line, l.lastLine, l.code])),
+    [
+      [2, 'key', 'crlf@host'],
+      [3, 10, 'key_is_private'],
+      [11, 11, 'key_malformed'],
+      [12, 14, 'key_is_private'],
+    ],
+  );
+  const messages = read.lines.flatMap((l) => (l.kind === 'refused' ? [l.message] : []));
+  assert.equal(messages[1], OPTIONS_NOT_KEPT, 'anything before the key type is treated as options');
+  for (const secret of ['PRIVATEPRIVATE', 'c2VjcmV0', 'host.example.com']) assert.ok(!messages.some((m) => m.includes(secret)));
+});
