@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import fs from 'node:fs';
 import path from 'node:path';
 import { masterKeyFrom } from '../crypto/envelope.ts';
 import { loadKeyRing, loadMasterKey } from '../crypto/master-key.ts';
 import { rotateMasterKey } from '../modules/master-key/rotate.service.ts';
+import type { KeyImportReport } from '../modules/ssh-keys/ssh-keys.service.ts';
 import { createLogger } from '../logger.ts';
 import { createServices, type Services } from '../services.ts';
 import { initialise } from './init.ts';
@@ -22,6 +24,10 @@ Commands:
   rotate-master-key --new-key-file <file>
                              Re-wrap every stored secret's data key under the master key in <file>
                              (32 random bytes, base64); see README for the zero-downtime steps
+  import ssh-keys --user <login> [--json] <file | ->
+                             Add to <login>'s SSH keys every key of an authorized_keys file (or the text
+                             of https://github.com/<login>.keys; - reads standard input), reporting each
+                             line refused and each duplicate
 
 Configuration comes from the environment: KEYSMITH_DATABASE_URL, KEYSMITH_HOST, KEYSMITH_PORT,
 KEYSMITH_PUBLIC_URL, KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE (see README.md).`;
@@ -98,6 +104,54 @@ async function rotate(args: string[], config: Config): Promise<void> {
   );
 }
 
+function describeImport(report: KeyImportReport): string {
+  const lines: string[] = [];
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  lines.push(`Imported ${plural(report.imported.length, 'key')} for ${report.user}${report.imported.length ? ':' : '.'}`);
+  for (const k of report.imported) lines.push(`  line ${k.line}: key ${k.id}, ${k.type} ${k.fingerprint} (${k.title})`);
+  if (report.skipped.blank || report.skipped.comments) lines.push(`Skipped ${plural(report.skipped.blank, 'blank line')} and ${plural(report.skipped.comments, 'comment')}.`);
+  if (report.duplicates.length) {
+    lines.push(`${plural(report.duplicates.length, 'duplicate')}:`);
+    for (const d of report.duplicates) lines.push(`  line ${d.line}: ${d.fingerprint}: ${d.message}`);
+  }
+  if (report.refused.length) {
+    lines.push(`Refused ${plural(report.refused.length, 'line')}:`);
+    for (const r of report.refused) lines.push(`  ${r.last_line > r.line ? `lines ${r.line}-${r.last_line}` : `line ${r.line}`}: ${r.message}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const READ_ERRORS = new Map([
+  ['ENOENT', 'there is no such file'],
+  ['EACCES', 'permission denied'],
+  ['EISDIR', 'it is a directory, not a file'],
+]);
+
+/** `keysmith import ssh-keys`: exit 0 when every line was imported or skipped, 1 when any was not. */
+async function importKeys(args: string[], config: Config): Promise<number> {
+  const [what, ...rest] = args;
+  if (what !== 'ssh-keys') throw new UsageError(what ? `Unknown import "${what}"; the only one is import ssh-keys.` : 'import needs what to import: import ssh-keys --user <login> <file>.');
+  const { values, positionals } = parseArgs({ args: rest, options: { user: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  if (!values.user || positionals.length !== 1) throw new UsageError('import ssh-keys needs --user <login> and one file (- for standard input).');
+  const file = positionals[0]!;
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : fs.readFileSync(path.resolve(file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new Error(`Cannot read ${file}: ${READ_ERRORS.get(code) ?? (err as Error).message}.`);
+  }
+  const report = await withServices(config, (services) => services.sshKeys.importAuthorizedKeys({ cli: true }, values.user!, text));
+  process.stdout.write(values.json ? JSON.stringify(report) + '\n' : describeImport(report));
+  const elsewhere = report.duplicates.filter((d) => d.of === 'elsewhere').length;
+  const notImported = report.refused.length + elsewhere;
+  if (notImported === 0) return 0;
+  process.stderr.write(
+    `keysmith: ${notImported === 1 ? '1 line was' : `${notImported} lines were`} not imported (${report.refused.length} refused, ${elsewhere} in use elsewhere); the report on standard output says why; every other key was imported.\n`,
+  );
+  return 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -128,6 +182,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'rotate-master-key':
         await rotate(rest, config);
         return 0;
+      case 'import':
+        return await importKeys(rest, config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }

@@ -38,6 +38,12 @@ export async function insertKeys(db: Executor, keys: Insertable<SshKeysTable>[])
   if (keys.length > 0) await db.insertInto('ssh_keys').values(keys).execute();
 }
 
+/** Many keys in one statement, handing back each new id with its fingerprint. */
+export async function insertKeysReturningIds(db: Executor, keys: Insertable<SshKeysTable>[]): Promise<{ id: number; fingerprint_sha256: string }[]> {
+  if (keys.length === 0) return [];
+  return db.insertInto('ssh_keys').values(keys).returning(['id', 'fingerprint_sha256']).execute();
+}
+
 export async function findById(db: Executor, id: number) {
   const row = await withAddedBy(db).where('ssh_keys.id', '=', id).executeTakeFirst();
   return row && normalised(row);
@@ -51,6 +57,16 @@ export async function findExistingFingerprints(db: Executor, fingerprints: strin
   if (fingerprints.length === 0) return [];
   const rows = await db.selectFrom('ssh_keys').select('fingerprint_sha256').where('fingerprint_sha256', 'in', fingerprints).execute();
   return rows.map((r) => r.fingerprint_sha256);
+}
+
+/** Who holds each of these fingerprints already (in chunks, under SQLite's bound-parameter limit). */
+export async function findOwnersOfFingerprints(db: Executor, fingerprints: string[]) {
+  const found: { id: number; kind: string; user_id: number | null; fingerprint_sha256: string }[] = [];
+  for (let i = 0; i < fingerprints.length; i += 500) {
+    const chunk = fingerprints.slice(i, i + 500);
+    found.push(...(await db.selectFrom('ssh_keys').select(['id', 'kind', 'user_id', 'fingerprint_sha256']).where('fingerprint_sha256', 'in', chunk).execute()));
+  }
+  return found;
 }
 
 export type KeyOwner = { kind: 'user'; userId: number } | { kind: 'deploy'; projectId: number };

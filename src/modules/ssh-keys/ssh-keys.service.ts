@@ -10,6 +10,7 @@ import type { RequestContext } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import type { UserService } from '../users/users.service.ts';
+import { readAuthorizedKeys } from './authorized-keys.ts';
 import * as repo from './ssh-keys.repo.ts';
 
 /** An SSH key as the doors see it: the row, read_only a boolean, with the login of whoever added it. */
@@ -24,6 +25,17 @@ export interface NewSshKey {
 export interface PublicHalfRemovalNotice {
   /** Called inside the deleting transaction, before the row goes (ON DELETE CASCADE takes the checkout key). */
   beforeSshKeyRemoved(trx: Executor, ctx: RequestContext, sshKeyId: number): Promise<void>;
+}
+
+/** What `keysmith import ssh-keys` did with each line of the text it read (the --json report). */
+export interface KeyImportReport {
+  user: string;
+  imported: { line: number; id: number; type: string; bits: number; fingerprint: string; title: string }[];
+  /** Keys already held: by this user (skipped), elsewhere on this server (not imported), or an earlier line. */
+  duplicates: { line: number; fingerprint: string; of: 'own' | 'elsewhere' | 'earlier_line'; id?: number; same_as_line?: number; message: string }[];
+  /** Lines the parser refused: the line range and its sentence, never the text of the line. */
+  refused: { line: number; last_line: number; code: string; message: string }[];
+  skipped: { blank: number; comments: number };
 }
 
 interface Deps {
@@ -216,6 +228,84 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
           details: { fingerprint: key.fingerprint_sha256, title: key.title },
         });
       });
+    },
+
+    /**
+     * `keysmith import ssh-keys`: every key of an authorized_keys text the parser accepts, for one user,
+     * with its audit row, in one transaction; a line refused or a key held elsewhere is reported and
+     * left out, a key the user holds already is skipped. Any unexpected failure writes nothing.
+     */
+    async importAuthorizedKeys(origin: { cli: true }, login: string, text: string): Promise<KeyImportReport> {
+      const user = await users.findByLogin(db, login);
+      if (!user) throw new AppError('not_found', `There is no user with the login "${login}"; check the spelling, or create the user first.`);
+      const read = readAuthorizedKeys(text);
+      const report: KeyImportReport = { user: user.login, imported: [], duplicates: [], refused: [], skipped: { blank: read.blank, comments: read.comments } };
+      const owner = { kind: 'user' as const, userId: user.id };
+      const firstLineOf = new Map<string, number>();
+      const candidates: { line: number; parsed: ParsedSshKey }[] = [];
+      for (const entry of read.lines) {
+        if (entry.kind === 'refused') {
+          report.refused.push({ line: entry.line, last_line: entry.lastLine, code: entry.code, message: entry.message });
+          continue;
+        }
+        const fingerprint = entry.parsed.fingerprintSha256;
+        const earlier = firstLineOf.get(fingerprint);
+        if (earlier !== undefined) {
+          report.duplicates.push({ line: entry.line, fingerprint, of: 'earlier_line', same_as_line: earlier, message: `The same key as line ${earlier}.` });
+          continue;
+        }
+        firstLineOf.set(fingerprint, entry.line);
+        candidates.push(entry);
+      }
+      try {
+        await db.transaction().execute(async (trx) => {
+          const held = new Map((await repo.findOwnersOfFingerprints(trx, [...firstLineOf.keys()])).map((k) => [k.fingerprint_sha256, k]));
+          const fresh: { line: number; values: Insertable<SshKeysTable> }[] = [];
+          for (const { line, parsed } of candidates) {
+            const existing = held.get(parsed.fingerprintSha256);
+            if (!existing) fresh.push({ line, values: row(parsed, null, owner, null, false) });
+            else if (existing.kind === 'user' && existing.user_id === user.id)
+              report.duplicates.push({ line, fingerprint: parsed.fingerprintSha256, of: 'own', id: existing.id, message: `Already ${user.login}'s key ${existing.id}; skipped.` });
+            else
+              report.duplicates.push({
+                line,
+                fingerprint: parsed.fingerprintSha256,
+                of: 'elsewhere',
+                message: 'This key is already in use elsewhere on this server, and a key can belong to only one user or repository; generate a new key pair for this user instead.',
+              });
+          }
+          const ids = new Map<string, number>();
+          for (let i = 0; i < fresh.length; i += 500) {
+            for (const r of await repo.insertKeysReturningIds(
+              trx,
+              fresh.slice(i, i + 500).map((f) => f.values),
+            ))
+              ids.set(r.fingerprint_sha256, r.id);
+          }
+          await audit.recordMany(
+            trx,
+            origin,
+            fresh.map(({ values }) => ({
+              action: 'ssh_key.create' as const,
+              target: { type: 'ssh_key', id: ids.get(values.fingerprint_sha256)!, label: user.login },
+              details: { fingerprint: values.fingerprint_sha256, title: values.title },
+            })),
+          );
+          report.imported = fresh.map(({ line, values }) => ({
+            line,
+            id: ids.get(values.fingerprint_sha256)!,
+            type: values.key_type,
+            bits: values.bits,
+            fingerprint: values.fingerprint_sha256,
+            title: values.title,
+          }));
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('conflict', 'Another change added one of these keys while the import ran; nothing was imported, so run the command again.');
+        throw err;
+      }
+      report.duplicates.sort((a, b) => a.line - b.line);
+      return report;
     },
 
     /**
