@@ -38,7 +38,7 @@ export async function serve(config: Config): Promise<void> {
   const app = await buildApp({ config, services, logger });
 
   if ((await services.users.countUsers()) === 0) {
-    logger.warn('no users yet: create the first one with  npx keysmith init --login <login> --account <account>');
+    logger.warn("no users yet: create the first one, with a console password:  printf '%s' '<password>' | npx keysmith init --login <login> --account <account> --password-stdin");
   }
 
   let closing = false;
