@@ -105,7 +105,7 @@ test('serve with the embedded defaults creates data/master.key (0600) with a war
   assert.equal(Buffer.from(fs.readFileSync(keyFile, 'utf8').trim(), 'base64').length, 32);
   assert.ok(fs.existsSync(path.join(dir, 'data', 'keysmith.db')), 'the default SQLite database');
   assert.match(output, /created a new master key file/);
-  assert.match(output, /npx keysmith init --login <login> --account <account>/);
+  assert.match(output, /npx keysmith init --login <login> --account <account> --password-stdin/);
   assert.ok(!output.includes(fs.readFileSync(keyFile, 'utf8').trim()), 'the master key is never logged');
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
