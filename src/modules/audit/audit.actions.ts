@@ -3,6 +3,7 @@ export const auditActions = [
   'auth.refused',
   'session.create',
   'session.delete',
+  'sign_in_throttle.clear',
   'user.create',
   'account.create',
   'account.delete',

@@ -26,6 +26,22 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     },
   );
 
+  app.delete(
+    '/v1/admin/users/:login/sign-in-throttle',
+    {
+      schema: {
+        tags,
+        summary: "Clear a login's sign-in throttle (site admins only)",
+        params: Type.Object({ login: Type.String({ minLength: 1, maxLength: 39 }) }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await services.sessions.clearSignInThrottle(contextOf(request), request.params.login);
+      return reply.status(204).send(null);
+    },
+  );
+
   app.get(
     '/v1/session',
     {

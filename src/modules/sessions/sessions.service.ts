@@ -5,6 +5,7 @@ import type { Db } from '../../db/schema.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../crypto/password.ts';
 import { randomSecret, sha256Hex } from '../../crypto/random.ts';
 import { AppError } from '../../errors.ts';
+import { requireUnrestricted } from '../access/access.service.ts';
 import type { RequestContext, UserActor } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { UserService } from '../users/users.service.ts';
@@ -31,6 +32,13 @@ interface SessionUser {
  * cookie and read the answer (the same origin) learns it; a cross-site form can do neither.
  */
 const csrfTokenOf = (sessionId: string): string => createHmac('sha256', sessionId).update('keysmith csrf token').digest('base64url');
+
+/** "1 second", "40 seconds", "15 minutes": a wait in the unit a person reads. */
+function waitInWords(seconds: number): string {
+  if (seconds < 120) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minutes`;
+}
 
 const sessionActor = (user: SessionUser): UserActor => ({
   type: 'user',
@@ -63,23 +71,28 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
 
   return {
     async signIn(login: string, password: string, origin: Origin) {
-      const limitKey = `${login.toLowerCase()}|${origin.remoteAddr ?? ''}`;
-      const wait = limiter.retryAfterMs(limitKey);
-      if (wait > 0) {
-        const minutes = Math.ceil(wait / 60_000);
-        throw new AppError('rate_limited', `Too many failed sign-ins for ${login.slice(0, 39)}; try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, undefined, {
-          extra: { retry_after_seconds: Math.ceil(wait / 1000) },
-        });
+      const address = origin.remoteAddr ?? '';
+      const refusal = limiter.check(login, address);
+      if (refusal) {
+        audit.refusedAuthentication({ reason: 'sign_in_throttled', scheme: 'password', login, ...origin });
+        const seconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
+        const who = refusal.by === 'address' ? 'from your address' : `for ${login.slice(0, 39)}`;
+        throw new AppError(
+          'rate_limited',
+          `Too many failed sign-ins ${who}; try again in ${waitInWords(seconds)}.`,
+          refusal.by === 'address' ? 'Wait, then sign in again; the wait grows with each further failure.' : 'Wait, then sign in again; a site admin can clear this throttle.',
+          { extra: { retry_after_seconds: seconds } },
+        );
       }
       const user = await users.findByLogin(db, login);
       // Verify against a dummy hash for unknown logins so timing does not reveal which logins exist.
       const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
       if (!user || !user.password_hash || !ok) {
-        limiter.fail(limitKey);
+        limiter.fail(login, address);
         audit.refusedAuthentication({ reason: 'wrong_login_or_password', scheme: 'password', login, ...origin });
         throw new AppError('login_failed', 'The login or password is wrong.', 'Check both and try again; a site admin can reset a forgotten password.');
       }
-      limiter.succeed(limitKey);
+      limiter.succeed(login, address);
       const sessionId = randomSecret();
       const csrfToken = csrfTokenOf(sessionId);
       const now = clock.now();
@@ -137,6 +150,19 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
         await repo.deleteSession(trx, sha256Hex(id));
         await audit.record(trx, ctx, { action: 'session.delete', target: { type: 'user', id: actor.userId, label: actor.login } });
       });
+    },
+
+    /** A site admin clears a login's sign-in throttle (its failures from every address). */
+    async clearSignInThrottle(ctx: RequestContext, login: string): Promise<void> {
+      const { actor } = ctx;
+      if (actor.type !== 'user' || !actor.isSiteAdmin) {
+        throw new AppError('site_admin_required', "Only a site admin can clear a login's sign-in throttle.", 'Ask a site admin of this Keysmith instance to clear it.');
+      }
+      requireUnrestricted(actor, "clearing a login's sign-in throttle");
+      const user = await users.findByLogin(db, login);
+      if (!user) throw new AppError('not_found', `There is no user with the login "${login}".`, 'Check the spelling of the login.');
+      limiter.clearLogin(user.login);
+      await audit.record(db, ctx, { action: 'sign_in_throttle.clear', target: { type: 'user', id: user.id, label: user.login } });
     },
 
     async deleteExpired(): Promise<void> {
