@@ -1,41 +1,13 @@
 // The keysmith command as a user runs it: real processes, real databases.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import pg from 'pg';
-import { databases, POSTGRES_URL } from './harness.ts';
-
-const BIN = path.resolve('bin/keysmith.mjs');
-
-function keysmith(args: string[], env: Record<string, string>, cwd: string, input?: string) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH!, ...env }, input, encoding: 'utf8', timeout: 60_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** A database URL of the given kind that nothing has touched yet, and a way to drop it. */
-async function freshDatabase(kind: string, dir: string): Promise<{ url: string; drop(): Promise<void> }> {
-  if (kind === 'sqlite') return { url: `sqlite:${path.join(dir, 'data', 'keysmith.db')}`, drop: async () => {} };
-  const name = `keysmith_cli_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
+import { BIN, freshDatabase, keysmith } from './cli-helpers.ts';
+import { databases } from './harness.ts';
 
 for (const kind of databases) {
   test(`init on an empty ${kind} database prints one JSON object, and refuses a second time without changing anything`, async (t) => {

@@ -15,19 +15,11 @@ import { loadKeyRing } from '../src/crypto/master-key.ts';
 import { unconfiguredMasterKeys } from '../src/modules/master-key/configured-keys.ts';
 import { rotateMasterKey } from '../src/modules/master-key/rotate.service.ts';
 import { addProject, seed } from './factories.ts';
-import { appFor, bearer, databases, forEachDatabase, POSTGRES_URL } from './harness.ts';
+import { appFor, bearer, databases, forEachDatabase, freePort, POSTGRES_URL } from './harness.ts';
 import { sshKeygen } from './ssh-fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/keysmith.mjs');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Whether something on this machine still listens on the port (127.0.0.1). */
 async function portInUse(port: number): Promise<boolean> {
