@@ -1,7 +1,7 @@
 // Frozen: a refused sign-in keeps the login it tried, lower-cased, in its own indexed column, so a
 // user's security log can list the refusals of their login without reading the JSON details.
 // Rows written before this migration are filled in from their details.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('audit_events').addColumn('login_tried', 'text').execute();
@@ -25,12 +25,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       } catch {
         continue;
       }
-      if (typeof login === 'string')
-        await db
-          .updateTable('audit_events')
-          .set({ login_tried: sql`lower(${login})` })
-          .where('id', '=', row.id)
-          .execute();
+      if (typeof login === 'string') await db.updateTable('audit_events').set({ login_tried: login.toLowerCase() }).where('id', '=', row.id).execute();
     }
   }
 }
