@@ -102,6 +102,7 @@ const rows: Row[] = [
   { method: 'GET', route: '/v1/user', rule: 'any', account: 'none', url: () => '/v1/user' },
   { method: 'POST', route: '/v1/admin/users', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users', body: (w) => ({ login: `newbie${++w.counter}` }) },
   { method: 'DELETE', route: '/v1/admin/users/{login}/sign-in-throttle', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users/dan/sign-in-throttle', ok: 204 },
+  { method: 'GET', route: '/v1/admin/audit-events', rule: 'site_admin', account: 'none', url: () => '/v1/admin/audit-events', ok: 200 },
   { method: 'GET', route: '/v1/accounts', rule: 'any', account: 'none', url: () => '/v1/accounts' },
   { method: 'POST', route: '/v1/accounts', rule: 'users', account: 'none', url: () => '/v1/accounts', body: (w) => ({ name: `team${++w.counter}` }) },
   { method: 'DELETE', route: '/v1/accounts/{account}', rule: 'account.delete', account: 'path', url: () => '/v1/accounts/acme' },

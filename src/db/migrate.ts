@@ -5,6 +5,7 @@ import * as checkoutKeys from './migrations/2026_11_22_0003_checkout_keys.ts';
 import * as auditCounts from './migrations/2026_12_01_0001_audit_counts.ts';
 import * as runnerProjects from './migrations/2026_12_01_0002_runner_projects.ts';
 import * as keyNames from './migrations/2026_12_01_0003_key_names.ts';
+import * as auditLogin from './migrations/2026_12_02_0001_audit_login.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_01_0001_audit_counts': auditCounts,
   '2026_12_01_0002_runner_projects': runnerProjects,
   '2026_12_01_0003_key_names': keyNames,
+  '2026_12_02_0001_audit_login': auditLogin,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -93,6 +93,8 @@ export interface AuditEventsTable {
   count: Generated<number>;
   /** The last of the counted events; null when the row is one event. */
   last_occurred_at: string | null;
+  /** A refused sign-in's login tried, lower-cased (for the user's security log); null otherwise. */
+  login_tried: string | null;
 }
 
 export interface SshKeysTable {

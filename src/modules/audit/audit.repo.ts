@@ -10,13 +10,21 @@ export async function insertEvents(db: Executor, events: NewAuditEvent[]): Promi
 export interface AuditFilter {
   accountId?: number;
   actor?: { type: 'user' | 'service_key'; id: number };
+  /** With actor: also the refused sign-ins that tried this login (lower-cased), the user's security log. */
+  orRefusedLogin?: string;
   action?: string;
 }
 
 function filtered(db: Executor, filter: AuditFilter) {
   let query = db.selectFrom('audit_events');
   if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
-  if (filter.actor) query = query.where('actor_type', '=', filter.actor.type).where('actor_id', '=', filter.actor.id);
+  const { actor, orRefusedLogin } = filter;
+  if (actor) {
+    query = query.where((eb) => {
+      const own = eb.and([eb('actor_type', '=', actor.type), eb('actor_id', '=', actor.id)]);
+      return orRefusedLogin === undefined ? own : eb.or([own, eb.and([eb('action', '=', 'auth.refused'), eb('login_tried', '=', orRefusedLogin)])]);
+    });
+  }
   if (filter.action) query = query.where('action', '=', filter.action);
   return query;
 }

@@ -54,10 +54,35 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, '
 
   app.get(
     '/v1/user/audit-events',
-    { schema: { tags, summary: "The caller's own audit trail, newest first", querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "The caller's own audit trail, newest first, with the refused sign-ins that tried the caller's login",
+        querystring: AuditQuery,
+        response: { 200: Type.Array(AuditEvent), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const page = pageOf(request.query);
       const { rows, total } = await services.auditLog.listOwn(contextOf(request), request.query.action, page.limit, page.offset);
+      setLinkHeader(request, reply, publicUrl, page, total);
+      return rows.map(view);
+    },
+  );
+
+  app.get(
+    '/v1/admin/audit-events',
+    {
+      schema: {
+        tags,
+        summary: 'Every event of the instance, refused sign-ins and credentials included, newest first (site admins only)',
+        querystring: AuditQuery,
+        response: { 200: Type.Array(AuditEvent), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request.query);
+      const { rows, total } = await services.auditLog.listAll(contextOf(request), request.query.action, page.limit, page.offset);
       setLinkHeader(request, reply, publicUrl, page, total);
       return rows.map(view);
     },

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import type { Db, Executor } from '../../db/schema.ts';
 import type { RequestContext } from '../access/actor.ts';
-import type { AccessService, AccountSelector } from '../access/access.service.ts';
+import { requireUnrestricted, type AccessService, type AccountSelector } from '../access/access.service.ts';
+import { AppError } from '../../errors.ts';
 import type { AuditAction } from './audit.actions.ts';
 import * as repo from './audit.repo.ts';
 
@@ -68,6 +69,7 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
     remote_addr: c.remoteAddr,
     user_agent: c.userAgent,
     details: JSON.stringify(c.login === null ? { reason: c.reason, scheme: c.scheme } : { reason: c.reason, scheme: c.scheme, login: c.login }),
+    login_tried: c.login === null ? null : c.login.toLowerCase(),
   });
 
   function closeWindow(): void {
@@ -164,7 +166,7 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
-/** Reading the trail: an account's (owners and admins) or the caller's own. */
+/** Reading the trail: an account's (owners and admins), the caller's own, or the whole instance's (site admins). */
 export function createAuditReader({ db, access }: { db: Db; access: AccessService }) {
   async function page(filter: repo.AuditFilter, limit: number, offset: number) {
     const [rows, total] = await Promise.all([repo.listEvents(db, filter, limit, offset), repo.countEvents(db, filter)]);
@@ -178,8 +180,22 @@ export function createAuditReader({ db, access }: { db: Db; access: AccessServic
     },
     async listOwn(ctx: RequestContext, action: string | undefined, limit: number, offset: number) {
       const { actor } = ctx;
-      const who = actor.type === 'user' ? { type: 'user' as const, id: actor.userId } : { type: 'service_key' as const, id: actor.keyId };
-      return page({ actor: who, action }, limit, offset);
+      // A user also sees the refused sign-ins that tried their login; a service key has no login.
+      if (actor.type === 'user') return page({ actor: { type: 'user', id: actor.userId }, orRefusedLogin: actor.login.toLowerCase(), action }, limit, offset);
+      return page({ actor: { type: 'service_key', id: actor.keyId }, action }, limit, offset);
+    },
+    /** Every event of the instance, refused authentications included: site admins only. */
+    async listAll(ctx: RequestContext, action: string | undefined, limit: number, offset: number) {
+      const { actor } = ctx;
+      if (actor.type !== 'user' || !actor.isSiteAdmin) {
+        throw new AppError(
+          'site_admin_required',
+          "Only a site admin can read the whole instance's audit trail.",
+          'Ask a site admin of this Keysmith instance, or read your own at /v1/user/audit-events.',
+        );
+      }
+      requireUnrestricted(actor, "reading the whole instance's audit trail");
+      return page({ action }, limit, offset);
     },
   };
 }
