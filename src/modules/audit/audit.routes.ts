@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { contextOf, headerSelector } from '../../http/auth.ts';
 import { PageQuery, pageOf, setLinkHeader } from '../../http/pagination.ts';
@@ -38,53 +39,28 @@ const view = (r: Row) => ({
   details: r.details ?? null,
 });
 
+type AuditPage = { rows: Row[]; total: number };
+type AuditQueryValue = { action?: (typeof auditActions)[number] | undefined; per_page?: number | undefined; page?: number | undefined };
+
 export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'auditLog'>; publicUrl: string }> = async (app, { services, publicUrl }) => {
   const tags = ['audit'];
-
-  app.get(
-    '/v1/audit-events',
-    { schema: { tags, summary: "The selected account's audit trail, newest first (owners and admins)", querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errorResponses } } },
-    async (request, reply) => {
-      const page = pageOf(request.query);
-      const { rows, total } = await services.auditLog.listForAccount(contextOf(request), headerSelector(request), request.query.action, page.limit, page.offset);
+  // The three trails differ only in who may read them and which rows they hold: one shape, one paging.
+  const trail = (url: string, summary: string, list: (request: FastifyRequest, action: AuditQueryValue['action'], limit: number, offset: number) => Promise<AuditPage>) =>
+    app.get(url, { schema: { tags, summary, querystring: AuditQuery, response: { 200: Type.Array(AuditEvent), ...errorResponses } } }, async (request, reply) => {
+      const query = request.query as AuditQueryValue;
+      const page = pageOf(query);
+      const { rows, total } = await list(request, query.action, page.limit, page.offset);
       setLinkHeader(request, reply, publicUrl, page, total);
       return rows.map(view);
-    },
+    });
+
+  trail('/v1/audit-events', "The selected account's audit trail, newest first (owners and admins)", (request, action, limit, offset) =>
+    services.auditLog.listForAccount(contextOf(request), headerSelector(request), action, limit, offset),
   );
-
-  app.get(
-    '/v1/user/audit-events',
-    {
-      schema: {
-        tags,
-        summary: "The caller's own audit trail, newest first, with the refused sign-ins that tried the caller's login",
-        querystring: AuditQuery,
-        response: { 200: Type.Array(AuditEvent), ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      const page = pageOf(request.query);
-      const { rows, total } = await services.auditLog.listOwn(contextOf(request), request.query.action, page.limit, page.offset);
-      setLinkHeader(request, reply, publicUrl, page, total);
-      return rows.map(view);
-    },
+  trail('/v1/user/audit-events', "The caller's own audit trail, newest first, with the refused sign-ins that tried the caller's login", (request, action, limit, offset) =>
+    services.auditLog.listOwn(contextOf(request), action, limit, offset),
   );
-
-  app.get(
-    '/v1/admin/audit-events',
-    {
-      schema: {
-        tags,
-        summary: 'Every event of the instance, refused sign-ins and credentials included, newest first (site admins only)',
-        querystring: AuditQuery,
-        response: { 200: Type.Array(AuditEvent), ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      const page = pageOf(request.query);
-      const { rows, total } = await services.auditLog.listAll(contextOf(request), request.query.action, page.limit, page.offset);
-      setLinkHeader(request, reply, publicUrl, page, total);
-      return rows.map(view);
-    },
+  trail('/v1/admin/audit-events', 'Every event of the instance, refused sign-ins and credentials included, newest first (site admins only)', (request, action, limit, offset) =>
+    services.auditLog.listAll(contextOf(request), action, limit, offset),
   );
 };
