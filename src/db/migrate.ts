@@ -6,6 +6,7 @@ import * as auditCounts from './migrations/2026_12_01_0001_audit_counts.ts';
 import * as runnerProjects from './migrations/2026_12_01_0002_runner_projects.ts';
 import * as keyNames from './migrations/2026_12_01_0003_key_names.ts';
 import * as auditLogin from './migrations/2026_12_02_0001_audit_login.ts';
+import * as userDisabled from './migrations/2026_12_02_0002_user_disabled.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_01_0002_runner_projects': runnerProjects,
   '2026_12_01_0003_key_names': keyNames,
   '2026_12_02_0001_audit_login': auditLogin,
+  '2026_12_02_0002_user_disabled': userDisabled,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

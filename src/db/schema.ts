@@ -15,6 +15,8 @@ export interface UsersTable {
   email: string | null;
   password_hash: string | null;
   is_site_admin: SqlBool;
+  /** Set while a site admin has disabled the user: none of their credentials work. */
+  disabled_at: string | null;
   created_at: string;
 }
 
