@@ -143,6 +143,8 @@ export function sendNativeError(request: FastifyRequest, reply: FastifyReply, or
       message: error.message,
       ...(error.remedy ? { remedy: error.remedy } : {}),
       ...(error.details.field ? { field: error.details.field } : {}),
+      // Structured, so a page can show its own sentence and link instead of the API text.
+      ...(error.code === 'grant_required' ? { grant: String(error.details.extra?.grant), grant_url: String(error.details.extra?.grant_url) } : {}),
       docs_url: errorDocsUrl(docsBase, error.code),
     },
     request_id: request.id,

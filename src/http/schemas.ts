@@ -10,6 +10,8 @@ export const NativeError = Type.Object(
       message: Type.String(),
       remedy: Type.Optional(Type.String()),
       field: Type.Optional(Type.String()),
+      grant: Type.Optional(Type.String({ description: 'For grant_required: the grant the request needs, e.g. write:public_key.' })),
+      grant_url: Type.Optional(Type.String({ description: 'For grant_required: the console page where the grant is given (Settings → Permissions, naming the project that asked).' })),
       docs_url: Type.Optional(Type.String({ description: "This code's entry in the error catalogue: <public url>/docs/errors#<code>." })),
     }),
     request_id: Type.String(),

@@ -1,8 +1,9 @@
 // The console's pages and their addresses. /settings/… is the signed-in user's own settings;
 // /accounts/{account}/… one account's. The server answers each of these paths with index.html.
-import { Fragment } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useParams } from 'react-router';
 import { RequireSession } from './components/layout.tsx';
+import { Loading } from './components/notices.tsx';
 import { Page } from './components/page.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
@@ -24,15 +25,40 @@ function FirstAccount() {
 
 /**
  * The pages of one account, remounted when the account changes: nothing a page holds (a new key's
- * secret, a message, a page number) follows the person into another account.
+ * secret, a message, a page number) follows the person into another account. An account the person
+ * is not a member of (or that does not exist: the two look the same) is a plain not-found page that
+ * repeats nothing of the address, not that account's page titles.
  */
 function AccountScope() {
   const { account = '' } = useParams();
+  const member = useIsMember(account);
+  if (member === undefined) return <Loading what="the account" />;
+  if (!member) return <NotFound />;
   return (
     <Fragment key={account}>
       <Outlet />
     </Fragment>
   );
+}
+
+/** Whether the signed-in user belongs to `account`; asks the server again once (a membership given since sign-in). */
+function useIsMember(account: string): boolean | undefined {
+  const { accounts, reloadAccounts } = useSignedIn();
+  const listed = accounts.some((a) => a.name.toLowerCase() === account.toLowerCase());
+  const [checked, setChecked] = useState<string | undefined>();
+  // reloadAccounts changes with every session state (including the one it sets): read it from a ref,
+  // so the reload it causes does not start another.
+  const reload = useRef(reloadAccounts);
+  reload.current = reloadAccounts;
+  useEffect(() => {
+    if (listed || checked === account) return;
+    reload.current().then(
+      () => setChecked(account),
+      () => setChecked(account),
+    );
+  }, [account, listed, checked]);
+  if (listed) return true;
+  return checked === account ? false : undefined;
 }
 
 function NotFound() {

@@ -10,6 +10,15 @@ export type ServiceRole = (typeof serviceRoles)[number];
 /** A role in an account: a member's, or a service key's own. */
 export type Role = MemberRole | ServiceRole;
 
+/** What each role may do, in one line: the console shows these beside the API's own role names. */
+export const roleDescriptions: Readonly<Record<Role, string>> = {
+  owner: 'Everything an admin can, and makes or removes owners, creates runner keys and deletes the account.',
+  admin: 'Everything read_write can, and manages members and service keys and reads the audit log.',
+  read_write: 'Creates and deletes projects and changes their checkout, deploy and per-host keys.',
+  read_only: 'Reads projects, their public keys and the members.',
+  runner: "For CI: fetches projects' checkout and per-host private keys (checkout-credentials), and reads projects.",
+};
+
 export const scopeNames = ['read:public_key', 'write:public_key', 'admin:public_key', 'read:project', 'write:project', 'admin:account'] as const;
 export type Scope = (typeof scopeNames)[number];
 export const isScope = (value: string): value is Scope => (scopeNames as readonly string[]).includes(value);

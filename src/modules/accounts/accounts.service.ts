@@ -34,10 +34,17 @@ export function createMembershipLookup(db: Db): MembershipLookup {
 export function createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }: Deps) {
   const lastOwner = (accountName: string) => new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
 
-  async function resolveMember(trx: Executor, login: string) {
+  async function resolveMember(trx: Executor, login: string, adding: boolean) {
     const user = await users.findByLogin(trx, login);
-    if (!user) throw notFound(`User ${login}`);
-    return user;
+    if (user) return user;
+    if (!adding) throw notFound(`User ${login}`);
+    // Users are not created by adding them to an account: say so, and who can create one.
+    throw new AppError(
+      'not_found',
+      `There is no user "${login}" in this Keysmith instance: a user must be created before they can be added to an account.`,
+      'Ask a site admin of this Keysmith instance to create the user, then add them here again.',
+      { field: 'login' },
+    );
   }
 
   return {
@@ -82,7 +89,7 @@ export function createAccountService({ db, credentials, access, users, checkoutK
       const acc = await access.resolve(ctx.actor, { from: 'path', name: accountName });
       access.authorize(ctx.actor, acc, 'member.manage');
       return db.transaction().execute(async (trx) => {
-        const user = await resolveMember(trx, login);
+        const user = await resolveMember(trx, login, true);
         await repo.lockAccount(trx, acc.accountId);
         const current = await repo.findMembership(trx, acc.accountId, user.id);
         if (role === 'owner' || current?.role === 'owner') access.authorize(ctx.actor, acc, 'owner.manage');
@@ -107,7 +114,7 @@ export function createAccountService({ db, credentials, access, users, checkoutK
       if (leaving) requireUnrestricted(ctx.actor, 'leaving an account');
       else access.authorize(ctx.actor, acc, 'member.manage');
       await db.transaction().execute(async (trx) => {
-        const user = await resolveMember(trx, login);
+        const user = await resolveMember(trx, login, false);
         await repo.lockAccount(trx, acc.accountId);
         const current = await repo.findMembership(trx, acc.accountId, user.id);
         if (!current) throw notFound(`${user.login}'s membership of ${acc.accountName}`);

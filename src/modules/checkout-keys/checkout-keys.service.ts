@@ -137,7 +137,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
       access.authorize(actor, acc, 'project_key.write');
       if (actor.type === 'user' && kind === 'user') {
         requireScope(actor, 'write:public_key', 'Creating a user checkout key');
-        await grants.require(db, actor, 'write:public_key', 'Creating a user checkout key');
+        await grants.require(db, actor, 'write:public_key', 'Creating a user checkout key', slug);
       }
 
       const pair = await generateKeyPair(algorithm, `keysmith checkout key for ${slug}`);
@@ -145,7 +145,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
       const now = clock.now().toISOString();
       const createdBy = actor.type === 'user' ? actor.userId : null;
       const id = await db.transaction().execute(async (trx) => {
-        if (actor.type === 'user' && kind === 'user') await grants.require(trx, actor, 'write:public_key', 'Creating a user checkout key');
+        if (actor.type === 'user' && kind === 'user') await grants.require(trx, actor, 'write:public_key', 'Creating a user checkout key', slug);
         const sshKeyId = await publicHalves.insertPublicHalf(trx, {
           kind: kind === 'user' ? 'user' : 'deploy',
           user_id: kind === 'user' ? createdBy : null,

@@ -12,6 +12,11 @@ export const grantScopes = Object.keys(grantCatalogue) as GrantScope[];
 // Object.hasOwn, not `in`: `toString` or `__proto__` is "in" every object literal.
 export const isGrantScope = (value: string): value is GrantScope => Object.hasOwn(grantCatalogue, value);
 
-/** Where a person gives the grant: the console's Settings → Permissions, with this grant selected. */
-// Scope names are letters, ':' and '_' only, all of which may stand in a query string as they are.
-export const grantUrl = (publicUrl: string, scope: GrantScope): string => `${publicUrl}/settings/permissions?grant=${scope}`;
+/**
+ * Where a person gives the grant: the console's Settings → Permissions, with this grant selected and,
+ * when a project's request needs it, that project named (the page says which project asked).
+ */
+// Scope names are letters, ':' and '_' only, and a project's slug (<vcs>/<account>/<name>) letters,
+// digits, '.', '-', '_' and '/', all of which may stand in a query string as they are.
+export const grantUrl = (publicUrl: string, scope: GrantScope, project?: string): string =>
+  `${publicUrl}/settings/permissions?grant=${scope}${project === undefined ? '' : `&project=${encodeURIComponent(project).replaceAll('%2F', '/')}`}`;

@@ -89,15 +89,18 @@ export function createGrantService({ db, checkoutKeys, audit, clock, publicUrl }
       });
     },
 
-    /** Throws grant_required, with the way to give it, unless the user holds the grant. */
-    async require(trx: Executor, user: UserActor, scope: GrantScope, doing: string): Promise<void> {
+    /**
+     * Throws grant_required, with the way to give it, unless the user holds the grant. `project` is the
+     * slug of the project whose request needs it: the grant_url names it, so the page can say who asked.
+     */
+    async require(trx: Executor, user: UserActor, scope: GrantScope, doing: string, project?: string): Promise<void> {
       if (await repo.findGrant(trx, user.userId, scope)) return;
-      const url = grantUrl(publicUrl, scope);
+      const url = grantUrl(publicUrl, scope, project);
       throw new AppError(
         'grant_required',
         `${doing} puts an SSH key on your own account, which needs your ${scope} grant ("${grantCatalogue[scope].title.toLowerCase()}"): give it at ${url} or with PUT /v1/user/grants/${scope}, and revoke it there on its own whenever you like.`,
         `Open ${url}, or call PUT ${publicUrl}/v1/user/grants/${scope}.`,
-        { extra: { grant: scope, grant_url: url, allows: grantCatalogue[scope].allows } },
+        { extra: { grant: scope, grant_url: url, allows: grantCatalogue[scope].allows, ...(project === undefined ? {} : { project }) } },
       );
     },
   };

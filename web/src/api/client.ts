@@ -1,16 +1,18 @@
 // The console's only way to the server: Keysmith's native /v1 API, signed in with the session cookie.
 // Every change carries the session's CSRF token; every error arrives in the native shape and becomes
 // one ApiError whose message is the server's own sentence.
-import type { GrantScope } from '../../../src/modules/grants/grants.catalogue.ts';
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly code?: string,
     readonly remedy?: string,
-    /** For grant_required: the console page where the grant is given. */
+    /** For grant_required: the console page where the grant is given (the server's grant_url). */
     readonly grantUrl?: string,
+    /** For grant_required: the grant the request needs. */
+    readonly grant?: string,
+    /** The request field the error is about, when the server names one. */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -44,18 +46,15 @@ export interface Answer<T> {
 
 /** The one error shape the console meets: the native /v1 one. */
 interface ErrorBody {
-  error?: { code?: string; message?: string; remedy?: string };
+  error?: { code?: string; message?: string; remedy?: string; field?: string; grant?: string; grant_url?: string };
 }
-
-// The only grant there is, and the only one a console action (a user checkout key) can need.
-const checkoutGrant: GrantScope = 'write:public_key';
-
-/** Where a person gives the missing grant: Settings → Permissions with it selected. */
-const grantPage = (code: string | undefined): string | undefined => (code === 'grant_required' ? `/settings/permissions?grant=${checkoutGrant}` : undefined);
 
 function toApiError(status: number, body: ErrorBody | null): ApiError {
   const error = body?.error;
-  if (error?.message) return new ApiError(status, error.message, error.code, error.remedy, grantPage(error.code));
+  if (error?.message) {
+    const grantUrl = error.code === 'grant_required' ? error.grant_url : undefined;
+    return new ApiError(status, error.message, error.code, error.remedy, grantUrl, grantUrl ? error.grant : undefined, error.field);
+  }
   return new ApiError(status, `Keysmith answered ${status} without an explanation. Try again; if it keeps happening, ask your administrator to check the server log.`);
 }
 

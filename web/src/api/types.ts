@@ -59,6 +59,11 @@ export interface SshKey {
   last_used_at: string | null;
 }
 
+/** GET /v1/projects/{vcs}/{account}/{name}/deploy-keys */
+export interface DeployKey extends SshKey {
+  added_by: string | null;
+}
+
 export interface GrantKey {
   fingerprint: string;
   fingerprint_sha256: string;

@@ -6,7 +6,7 @@ import type { ApiKey, Created, Scope, ServiceKey, ServiceRole } from '../api/typ
 import { useAction } from '../use-load.ts';
 import type { ApiError } from '../api/client.ts';
 import { ConfirmButton } from './confirm.tsx';
-import { roleName } from '../format.ts';
+import { roleDescription, roleName } from '../format.ts';
 import { ErrorNotice } from './notices.tsx';
 import { When } from './when.tsx';
 import { ActionsHeader } from './actions-header.tsx';
@@ -36,6 +36,9 @@ export interface NewKey {
   role?: ServiceRole;
   projects?: string[];
 }
+
+/** Today in UTC as the date input writes it: the earliest day a key may expire (at its end). */
+const todayUtc = (): string => new Date().toISOString().slice(0, 10);
 
 function expiresAt(choice: string, date: string): string | undefined {
   if (choice === 'never') return undefined;
@@ -79,6 +82,7 @@ export function NewKeyForm({
   const [date, setDate] = useState('');
   const [scopes, setScopes] = useState<Scope[]>([]);
   const [role, setRole] = useState<ServiceRole | ''>('');
+  const [dateRefused, setDateRefused] = useState<string | undefined>();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -108,7 +112,7 @@ export function NewKeyForm({
       {roles && (
         <div className="field">
           <label htmlFor="key-role">Role</label>
-          <select id="key-role" required value={role} onChange={(e) => setRole(e.target.value as ServiceRole)}>
+          <select id="key-role" required value={role} onChange={(e) => setRole(e.target.value as ServiceRole)} aria-describedby="key-role-hint">
             <option value="">Choose a role…</option>
             {roles.map((r) => (
               <option key={r} value={r}>
@@ -116,6 +120,13 @@ export function NewKeyForm({
               </option>
             ))}
           </select>
+          <ul className="hint role-list" id="key-role-hint" aria-label="What each role can do">
+            {roles.map((r) => (
+              <li key={r}>
+                <code>{roleName(r)}</code>: {roleDescription(r)}
+              </li>
+            ))}
+          </ul>
         </div>
       )}
       {roles && roleExtras?.(role)}
@@ -132,7 +143,38 @@ export function NewKeyForm({
       {expiry === 'date' && (
         <div className="field">
           <label htmlFor="key-expiry-date">Expiry date (the key stops working at the end of this day, UTC)</label>
-          <input id="key-expiry-date" type="date" required value={date} onChange={(e) => setDate(e.target.value)} />
+          <input
+            id="key-expiry-date"
+            type="date"
+            required
+            min={todayUtc()}
+            value={date}
+            aria-describedby="key-expiry-date-hint"
+            aria-invalid={dateRefused ? true : undefined}
+            onChange={(e) => {
+              setDate(e.target.value);
+              setDateRefused(undefined);
+            }}
+            onInvalid={(e) => {
+              // The browser refuses the form; say why in words on the page, not only in its bubble.
+              e.preventDefault();
+              const validity = e.currentTarget.validity;
+              setDateRefused(
+                validity.rangeUnderflow
+                  ? `The expiry date must be today (${todayUtc()}, UTC) or later: a key cannot expire in the past.`
+                  : 'Choose the day the key stops working, or another expiry above.',
+              );
+              e.currentTarget.focus();
+            }}
+          />
+          <p className="hint" id="key-expiry-date-hint">
+            Today ({todayUtc()}, UTC) or a later day.
+          </p>
+          {dateRefused && (
+            <p className="notice error" role="alert">
+              {dateRefused}
+            </p>
+          )}
         </div>
       )}
       <fieldset>

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from 'react';
 import { Link, useLocation } from 'react-router';
 import type { ApiError } from '../api/client.ts';
+import { grantCatalogue, isGrantScope } from '../../../src/modules/grants/grants.catalogue.ts';
 
 /** A same-origin URL as a path the router can open; undefined for another origin. */
 function localPath(url: string): string | undefined {
@@ -14,14 +15,31 @@ function localPath(url: string): string | undefined {
   }
 }
 
+/**
+ * A grant the request lacks, in the console's words: the API's own message and remedy speak to API
+ * clients (a URL and a PUT to call), a person here gets a sentence and the link.
+ */
+function grantSentence(grant: string | undefined): string {
+  const title = grant !== undefined && isGrantScope(grant) ? grantCatalogue[grant].title : undefined;
+  return title
+    ? `This needs your permission “${title}”, which you have not given. Give it in Settings → Permissions (you can revoke it there at any time), then try again.`
+    : 'This needs a permission you have not given. Give it in Settings → Permissions, then try again.';
+}
+
 export function ErrorNotice({ error }: { error: ApiError | undefined }) {
   const here = useLocation();
   if (!error) return null;
   const grantPath = error.grantUrl ? localPath(error.grantUrl) : undefined;
   return (
     <div className="notice error" role="alert">
-      <p>{error.message}</p>
-      {error.remedy && <p>{error.remedy}</p>}
+      {error.grantUrl ? (
+        <p>{grantSentence(error.grant)}</p>
+      ) : (
+        <>
+          <p>{error.message}</p>
+          {error.remedy && <p>{error.remedy}</p>}
+        </>
+      )}
       {error.grantUrl &&
         (grantPath ? (
           <p>

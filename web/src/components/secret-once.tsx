@@ -2,7 +2,8 @@
 // shown again (Keysmith keeps only its hash).
 import { useEffect, useRef, useState } from 'react';
 
-async function copy(text: string, field: HTMLInputElement | null): Promise<boolean> {
+/** Copies text to the clipboard from a click; false if the browser would not. */
+export async function copyText(text: string, field: HTMLInputElement | HTMLTextAreaElement | null): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;
@@ -27,7 +28,7 @@ export function SecretOnce({ name, secret, onDone }: { name: string; secret: str
       <label htmlFor="new-secret">Your new API key</label>
       <div className="copy-row">
         <input id="new-secret" ref={field} readOnly value={secret} spellCheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
-        <button type="button" onClick={async () => setCopied((await copy(secret, field.current)) ? 'yes' : 'no')}>
+        <button type="button" onClick={async () => setCopied((await copyText(secret, field.current)) ? 'yes' : 'no')}>
           Copy
         </button>
       </div>

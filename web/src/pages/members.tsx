@@ -1,12 +1,12 @@
 // Account → Members: who belongs to the account and with which role. Owners and admins add people,
 // change roles (only owners make or unmake owners) and remove them; the server decides and says why not.
 import { useEffect, useState, type FormEvent } from 'react';
-import { useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { del, get, put, seg } from '../api/client.ts';
 import type { Member, MemberRole } from '../api/types.ts';
 import { memberRoles } from '../../../src/modules/access/roles.ts';
 import { ConfirmButton } from '../components/confirm.tsx';
-import { roleName } from '../format.ts';
+import { roleDescription, roleName } from '../format.ts';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
@@ -28,10 +28,18 @@ export function MembersPage() {
   const change = useAction(putMember);
   const addMember = useAction(putMember);
 
+  // The login an add was refused for because no such user exists: a site admin is offered to create it.
+  const [unknownLogin, setUnknownLogin] = useState<string | undefined>();
+
   const add = async (e: FormEvent) => {
     e.preventDefault();
-    const result = await addMember.run(login.trim(), role);
-    if (!result.ok) return;
+    const tried = login.trim();
+    setUnknownLogin(undefined);
+    const result = await addMember.run(tried, role);
+    if (!result.ok) {
+      if (result.error.code === 'not_found' && result.error.field === 'login') setUnknownLogin(tried);
+      return;
+    }
     setDone(`${result.value.login} is now ${roleName(result.value.role)} in ${account}.`);
     setLogin('');
     members.reload();
@@ -123,15 +131,27 @@ export function MembersPage() {
             </div>
             <div className="field">
               <label htmlFor="member-role">Role</label>
-              <select id="member-role" value={role} onChange={(e) => setRole(e.target.value as MemberRole)}>
+              <select id="member-role" value={role} onChange={(e) => setRole(e.target.value as MemberRole)} aria-describedby="member-role-hint">
                 {memberRoles.map((r) => (
                   <option key={r} value={r}>
                     {roleName(r)}
                   </option>
                 ))}
               </select>
+              <ul className="hint role-list" id="member-role-hint" aria-label="What each role can do">
+                {memberRoles.map((r) => (
+                  <li key={r}>
+                    <code>{roleName(r)}</code>: {roleDescription(r)}
+                  </li>
+                ))}
+              </ul>
             </div>
             <ErrorNotice error={addMember.error} />
+            {unknownLogin && addMember.error && user.site_admin && (
+              <p>
+                As a site admin you can <Link to={`/admin/users?create=${encodeURIComponent(unknownLogin)}`}>create the user “{unknownLogin}”</Link>, then add them here.
+              </p>
+            )}
             <button type="submit" className="primary" disabled={addMember.busy}>
               Add member
             </button>

@@ -1,20 +1,36 @@
 // Settings → Permissions: the user's grants (README: grants). Each is given and revoked on its own;
-// revoking offers to remove the keys made under it. A grant_url (?grant=write:public_key) opens this
-// page with that grant selected.
+// revoking offers to remove the keys made under it. A grant_url (?grant=write:public_key&project=…)
+// opens this page with that grant selected and says which project asked — once the API confirms the
+// project is one the user can see, so a crafted link cannot put a name of its choosing on the page.
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router';
-import { del, get, put, seg } from '../api/client.ts';
-import type { Grant } from '../api/types.ts';
+import { ApiError, del, get, put, seg } from '../api/client.ts';
+import type { Grant, Project } from '../api/types.ts';
+import { projectPath } from './projects.tsx';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 
+/** The project a grant_url names (<vcs>/<account>/<name>), as the API knows it; undefined if it is not one the user can see. */
+async function askingProject(slug: string | null): Promise<Project | undefined> {
+  const parts = slug?.split('/') ?? [];
+  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
+  const [vcs, account, name] = parts as [string, string, string];
+  try {
+    return await get<Project>(`/v1/projects/${seg(vcs)}/${seg(account)}/${seg(name)}`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
 export function PermissionsPage() {
   const grants = useLoad(() => get<Grant[]>('/v1/user/grants'), []);
   const [params] = useSearchParams();
   const selected = params.get('grant');
+  const asking = useLoad(() => askingProject(params.get('project')), [params.get('project')]);
   const back = (useLocation().state as { back?: string } | null)?.back;
   const [done, setDone] = useState<string | undefined>();
   const unknown = selected && grants.data && !grants.data.some((g) => g.scope === selected);
@@ -39,6 +55,7 @@ export function PermissionsPage() {
           key={grant.scope}
           grant={grant}
           selected={grant.scope === selected}
+          asking={asking.data}
           onChanged={(message) => {
             setDone(message);
             grants.reload();
@@ -49,7 +66,7 @@ export function PermissionsPage() {
   );
 }
 
-function GrantCard({ grant, selected, onChanged }: { grant: Grant; selected: boolean; onChanged: (message: string) => void }) {
+function GrantCard({ grant, selected, asking, onChanged }: { grant: Grant; selected: boolean; asking: Project | undefined; onChanged: (message: string) => void }) {
   const give = useAction(() => put<Grant>(`/v1/user/grants/${seg(grant.scope)}`));
   const [removeKeys, setRemoveKeys] = useState(false);
   const card = useRef<HTMLElement>(null);
@@ -63,7 +80,20 @@ function GrantCard({ grant, selected, onChanged }: { grant: Grant; selected: boo
   return (
     <article ref={card} className={selected ? 'card selected' : 'card'} aria-labelledby={headingId} aria-current={selected ? 'true' : undefined}>
       <h2 id={headingId}>{grant.title}</h2>
-      {selected && !grant.granted && <p className="notice info">A project asked for this permission. Give it below, then try again there.</p>}
+      {selected &&
+        !grant.granted &&
+        (asking ? (
+          <p className="notice info">
+            The project <Link to={projectPath(asking)}>{asking.slug}</Link> asked for this permission. Give it below, then try again there.
+          </p>
+        ) : (
+          <p className="notice info">A project asked for this permission. Give it below, then try again there.</p>
+        ))}
+      {selected && grant.granted && asking && (
+        <p>
+          The project <Link to={projectPath(asking)}>{asking.slug}</Link> asked for it: try again there now.
+        </p>
+      )}
       <p>
         <strong>What it allows:</strong> {grant.allows}
       </p>

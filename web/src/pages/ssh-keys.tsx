@@ -56,6 +56,7 @@ export function SshKeysPage() {
                 <th scope="col">Title</th>
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Added</th>
+                <th scope="col">Last used</th>
                 <ActionsHeader />
               </tr>
             </thead>
@@ -70,6 +71,9 @@ export function SshKeysPage() {
                   </td>
                   <td data-label="Added">
                     <When iso={k.created_at} />
+                  </td>
+                  <td data-label="Last used">
+                    <When iso={k.last_used_at} never="Never" />
                   </td>
                   <td data-label="Actions">
                     <ConfirmButton
