@@ -15,7 +15,7 @@ forEachDatabase('CircleCI-compatible keys and grants', (kind) => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, 'grant_required');
     assert.equal(refused.body.grant, 'write:public_key');
-    assert.equal(refused.body.grant_url, `${app.url}/settings/permissions?grant=write:public_key`);
+    assert.equal(refused.body.grant_url, `${app.url}/settings/permissions?grant=write:public_key&project=gh/acme/web`, 'the grant_url names the project that asked');
     assert.match(refused.body.message!, /^Creating a user checkout key puts an SSH key on your own account, which needs your write:public_key grant .*PUT \/v1\/user\/grants\/write:public_key.*\.$/);
     assert.ok(!refused.body.message!.includes('{'), 'one plain sentence, not nested JSON');
     const v2Refused = await refusal(v2(app, alice.key).createCheckoutKey('user-key' as never));

@@ -30,20 +30,21 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByRole('heading', { level: 1, name: 'GitHub project acme/web' }).waitFor();
     await page.getByText('No checkout keys yet.').waitFor();
 
-    // The refusal: the server's own plain sentence, on the page, with the way to fix it.
+    // The refusal: a sentence for a person (the API's text, with its PUT, is for API clients), with the way to fix it.
     const refusal = (await app.request({ method: 'POST', url: '/v1/projects/gh/acme/web/checkout-keys', headers: bearer(alice.key), payload: { type: 'user' } })).json().error;
     assert.equal(refusal.code, 'grant_required');
     ui.expectHttpError(403, '/v1/projects/gh/acme/web/checkout-keys');
     await page.getByRole('button', { name: 'Add user key' }).click();
-    const alert = page.getByRole('alert').filter({ hasText: refusal.message });
+    const alert = page.getByRole('alert').filter({ hasText: 'This needs your permission “Projects may put SSH keys on my account”' });
     await alert.waitFor();
+    assert.doesNotMatch(await alert.innerText(), /PUT|\/v1\//, 'no API text on the page');
     await ui.checkPage('project-grant-required');
     await alert.getByRole('link', { name: 'Give this permission in Settings → Permissions' }).click();
 
-    await page.waitForURL(/\/settings\/permissions\?grant=write:public_key$/);
+    await page.waitForURL(/\/settings\/permissions\?grant=write:public_key&project=gh\/acme\/web$/);
     const card = page.getByRole('article', { name: 'Projects may put SSH keys on my account' });
     assert.equal(await card.getAttribute('aria-current'), 'true', 'the grant is selected');
-    await card.getByText('A project asked for this permission.').waitFor();
+    await card.getByText('The project gh/acme/web asked for this permission.').waitFor();
     await card.getByText('Not given').waitFor();
     await ui.checkPage('permissions-grant-selected');
     await card.getByRole('button', { name: 'Give this permission' }).click();
@@ -96,7 +97,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByRole('link', { name: 'Projects' }).click();
     await page.getByRole('link', { name: 'web', exact: true }).click();
     const deployRow = page.getByRole('row', { name: /Deploy key/ });
-    await deployRow.getByRole('button').click();
+    await deployRow.getByRole('button', { name: /^Delete checkout key/ }).click();
     await page.getByRole('dialog', { name: 'Delete this checkout key?' }).getByRole('button', { name: 'Delete checkout key' }).click();
     await page.getByText('No checkout keys yet.').waitFor();
     assert.deepEqual(await checkoutKeysOf(app, alice.key, 'gh/acme/web'), []);
@@ -115,7 +116,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     const { page } = ui;
     await addProject(app, alice.key, 'acme', 'web');
     const grantUrl = (await app.request({ method: 'POST', url: '/api/v1.1/project/gh/acme/web/checkout-key', headers: bearer(alice.key), payload: { type: 'github-user-key' } })).json().grant_url;
-    assert.equal(grantUrl, `${app.url}/settings/permissions?grant=write:public_key`);
+    assert.equal(grantUrl, `${app.url}/settings/permissions?grant=write:public_key&project=gh/acme/web`);
     await page.goto(grantUrl);
     await page.waitForURL(/\/sign-in\?next=/);
     await signIn(ui, 'alice', alice.password, 'Permissions');
@@ -152,7 +153,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await page.getByLabel('Role of bob', { exact: true }).selectOption('read_only');
     assert.deepEqual(await members(), ['alice:owner', 'bob:admin', 'carol:read_write']);
     await page.getByRole('button', { name: 'Change role of bob' }).click();
-    await page.getByRole('status').filter({ hasText: 'bob is now read-only in acme.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'bob is now read_only in acme.' }).waitFor();
     assert.deepEqual(await members(), ['alice:owner', 'bob:read_only', 'carol:read_write']);
 
     // Refusals are the server's sentences: the last owner cannot step down.
@@ -231,7 +232,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     await signIn(ui, 'dan', password);
 
     const menu = page.getByRole('navigation', { name: 'Settings' });
-    await menu.getByText('Your role here: read-only').waitFor();
+    await menu.getByText('Your role here: read_only').waitFor();
     for (const offered of ['Members', 'Projects']) assert.equal(await menu.getByRole('link', { name: offered, exact: true }).count(), 1, offered);
     for (const hidden of ['Service API keys', 'Audit log']) assert.equal(await menu.getByRole('link', { name: hidden }).count(), 0, hidden);
 
