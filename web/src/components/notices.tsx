@@ -1,5 +1,6 @@
-// How the console says what happened: the server's own sentence for an error (with its remedy, and a
-// link to the page that fixes it where there is one), and a short line for a change that worked.
+// How the console says what happened: the server's own sentence for an error (with its remedy), or for
+// a missing grant the console's own sentence with the link to the server's grant_url (the API's text
+// names a PUT, for API clients); and a short line for a change that worked.
 import { useEffect, useRef } from 'react';
 import { Link, useLocation } from 'react-router';
 import type { ApiError } from '../api/client.ts';
