@@ -1,9 +1,9 @@
-// One project: its checkout keys and its per-host SSH keys, under /v1/projects/{vcs}/{account}/{name}.
-// Private halves never reach the console.
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+// One project: its checkout keys, deploy keys and per-host SSH keys, under /v1/projects/{vcs}/{account}/{name}.
+// Private halves never reach the console; public halves are shown in full, to copy.
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
-import { call, del, get, pageInfo, post, seg } from '../api/client.ts';
-import type { CheckoutKey, DeployKey, Grant, HostKey } from '../api/types.ts';
+import { del, get, post, seg } from '../api/client.ts';
+import type { CheckoutKey, Grant, HostKey } from '../api/types.ts';
 import { grantCatalogue } from '../../../src/modules/grants/grants.catalogue.ts';
 import { PublicKey } from '../components/public-key.tsx';
 import { ConfirmButton } from '../components/confirm.tsx';
@@ -11,7 +11,8 @@ import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
 import { useAccountRole, useSignedIn } from '../session.tsx';
-import { useAction, useLoad, type Loaded } from '../use-load.ts';
+import { useAction, useLoad } from '../use-load.ts';
+import { allDeployKeys, DeployKeys } from './project-deploy-keys.tsx';
 import { vcsName } from '../format.ts';
 import { ActionsHeader } from '../components/actions-header.tsx';
 
@@ -43,16 +44,6 @@ function useUserKeyGrant() {
   return { given: grants.data?.find((g) => g.scope === userKeyGrant)?.granted, reload };
 }
 
-/** Every deploy key of the project, following the pages. */
-async function allDeployKeys(base: string): Promise<DeployKey[]> {
-  const keys: DeployKey[] = [];
-  for (let page = 1; ; page++) {
-    const { data, headers } = await call<DeployKey[]>('GET', `${base}/deploy-keys`, { query: { per_page: 100, page } });
-    keys.push(...data);
-    if (!pageInfo(headers).hasNext) return keys;
-  }
-}
-
 export function ProjectPage() {
   const { account = '', vcs = '', project = '' } = useParams();
   const slug = `${vcs}/${account}/${project}`;
@@ -74,11 +65,6 @@ export function ProjectPage() {
     if (grantRefused && grant.given) clearCheckoutError();
   }, [grantRefused, grant.given, clearCheckoutError]);
 
-  const [deployTitle, setDeployTitle] = useState('');
-  const [deployKey, setDeployKey] = useState('');
-  const [deployWrites, setDeployWrites] = useState(false);
-  const addDeployKey = useAction((body: { title?: string; key: string; read_only: boolean }) => post<DeployKey>(`${base}/deploy-keys`, body));
-
   const [hostname, setHostname] = useState('');
   const [privateKey, setPrivateKey] = useState('');
   const addHostKey = useAction((body: { hostname: string; private_key: string }) => post<HostKey>(`${base}/ssh-keys`, body));
@@ -91,21 +77,6 @@ export function ProjectPage() {
     }
     setDone(`Added a ${typeName(result.value.type).toLowerCase()} (${result.value.fingerprint_md5}).`);
     checkoutKeys.reload();
-    deployKeys.reload();
-  };
-
-  const submitDeployKey = async (e: FormEvent) => {
-    e.preventDefault();
-    const result = await addDeployKey.run({ key: deployKey.trim(), read_only: !deployWrites, ...(deployTitle.trim() ? { title: deployTitle.trim() } : {}) });
-    if (!result.ok) {
-      // A private key pasted by mistake does not stay on the screen.
-      if (result.error.code === 'key_is_private') setDeployKey('');
-      return;
-    }
-    setDone(`Added the deploy key “${result.value.title}” (${result.value.fingerprint_sha256}).`);
-    setDeployTitle('');
-    setDeployKey('');
-    setDeployWrites(false);
     deployKeys.reload();
   };
 
@@ -227,44 +198,18 @@ export function ProjectPage() {
         )}
       </Section>
 
-      <DeployKeysSection
+      <DeployKeys
         slug={slug}
         base={base}
         writes={writes}
         keys={deployKeys}
         checkoutFingerprints={new Set(checkoutKeys.data?.map((k) => k.fingerprint_sha256))}
-        onDeleted={(message) => {
+        onChanged={(message) => {
           setDone(message);
           deployKeys.reload();
           checkoutKeys.reload();
         }}
-      >
-        <h3>Add an existing public key as a deploy key</h3>
-        <form className="stack" onSubmit={submitDeployKey}>
-          <div className="field">
-            <label htmlFor="deploy-title">Title (optional)</label>
-            <input id="deploy-title" maxLength={255} value={deployTitle} onChange={(e) => setDeployTitle(e.target.value)} aria-describedby="deploy-title-hint" />
-            <p className="hint" id="deploy-title-hint">
-              Defaults to the key's comment.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor="deploy-key">Public key</label>
-            <textarea id="deploy-key" required rows={4} spellCheck={false} autoComplete="off" value={deployKey} onChange={(e) => setDeployKey(e.target.value)} aria-describedby="deploy-key-hint" />
-            <p className="hint" id="deploy-key-hint">
-              Paste the contents of a <code>.pub</code> file. Only the public half: the private key stays with whoever uses it.
-            </p>
-          </div>
-          <div className="check">
-            <input type="checkbox" id="deploy-writes" checked={deployWrites} onChange={(e) => setDeployWrites(e.target.checked)} />
-            <label htmlFor="deploy-writes">Allow pushing with this key (unticked, it can only read)</label>
-          </div>
-          <ErrorNotice error={addDeployKey.error} />
-          <button type="submit" className="primary" disabled={addDeployKey.busy}>
-            Add public key
-          </button>
-        </form>
-      </DeployKeysSection>
+      />
 
       <Section title="Per-host SSH keys">
         <p>Private keys that CI jobs use to reach a deployment host. Only the account's runner service keys can fetch them.</p>
@@ -354,94 +299,5 @@ export function ProjectPage() {
         )}
       </Section>
     </Page>
-  );
-}
-
-/**
- * The project's deploy keys: the public keys that may reach its repository. A deploy checkout key's
- * public half is one of them; a writer may also paste an existing public key (children: the form).
- */
-function DeployKeysSection({
-  slug,
-  base,
-  writes,
-  keys,
-  checkoutFingerprints,
-  onDeleted,
-  children,
-}: {
-  slug: string;
-  base: string;
-  writes: boolean;
-  keys: Loaded<DeployKey[]>;
-  checkoutFingerprints: ReadonlySet<string>;
-  onDeleted: (message: string) => void;
-  children: ReactNode;
-}) {
-  return (
-    <Section title="Deploy keys">
-      <p>
-        Public keys that may reach <code>{slug}</code>, each read-only unless it was added to push. A checkout key of type deploy is listed here too.
-      </p>
-      {keys.loading && !keys.data && <Loading what="deploy keys" />}
-      <ErrorNotice error={keys.error} />
-      {keys.data?.length === 0 && <p>No deploy keys yet.</p>}
-      {keys.data && keys.data.length > 0 && (
-        <table>
-          <caption>Deploy keys of {slug}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Fingerprint and public key</th>
-              <th scope="col">Access</th>
-              <th scope="col">Added</th>
-              <th scope="col">Last used</th>
-              {writes && <ActionsHeader />}
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.map((k) => (
-              <tr key={k.id}>
-                <td data-label="Title">
-                  {k.title}
-                  {checkoutFingerprints.has(k.fingerprint_sha256) && <span className="hint"> (a checkout key)</span>}
-                  {k.added_by && <span className="hint"> added by {k.added_by}</span>}
-                </td>
-                <td data-label="Fingerprint and public key">
-                  <code className="fingerprint">{k.fingerprint_sha256}</code>
-                  <PublicKey value={k.key} label={`Public key of the deploy key ${k.title}`} />
-                </td>
-                <td data-label="Access">{k.read_only ? 'read only' : 'read and push'}</td>
-                <td data-label="Added">
-                  <When iso={k.created_at} />
-                </td>
-                <td data-label="Last used">
-                  <When iso={k.last_used_at} never="Never" />
-                </td>
-                {writes && (
-                  <td data-label="Actions">
-                    <ConfirmButton
-                      label="Delete"
-                      labelFor={`the deploy key ${k.title}`}
-                      title={`Delete the deploy key “${k.title}”?`}
-                      confirmLabel="Delete the deploy key"
-                      onConfirm={async () => {
-                        await del(`${base}/deploy-keys/${k.id}`);
-                        onDeleted(`Deleted the deploy key “${k.title}”.`);
-                      }}
-                    >
-                      <p>
-                        Anything using <code>{k.fingerprint_sha256}</code> can no longer reach {slug}.{checkoutFingerprints.has(k.fingerprint_sha256) && ' The checkout key made from it goes too.'}
-                      </p>
-                    </ConfirmButton>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {writes && children}
-    </Section>
   );
 }
