@@ -129,7 +129,7 @@ export function ServiceKeysPage() {
             roles={roles}
             busy={newKey.busy}
             error={newKey.error}
-            roleExtras={(role) => role === 'runner' && <RunnerProjects account={account} limited={limited} setLimited={setLimited} picked={picked} setPicked={setPicked} />}
+            roleExtras={(role) => (role === 'runner' ? <RunnerProjects account={account} limited={limited} setLimited={setLimited} picked={picked} setPicked={setPicked} /> : null)}
             onCreate={(body) => newKey.onCreate(body.role === 'runner' && limited ? { ...body, projects: picked } : body)}
           />
         </Section>
