@@ -163,14 +163,36 @@ function checkPrincipals(principals: readonly string[]): string[] {
   return [...principals];
 }
 
+/** The address as a number (IPv4 or IPv6, an IPv4 tail allowed), or undefined when it is not one. */
+function addressBits(address: string): { value: bigint; width: number } | undefined {
+  const family = isIP(address);
+  if (family === 0 || address.includes('%')) return undefined;
+  const v4 = (text: string): bigint => text.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(octet), 0n);
+  if (family === 4) return { value: v4(address), width: 32 };
+  // An IPv4 tail (::ffff:192.0.2.1) becomes its two hex groups.
+  const lastColon = address.lastIndexOf(':');
+  const ip4 = address.includes('.') ? v4(address.slice(lastColon + 1)) : undefined;
+  const text = ip4 === undefined ? address : `${address.slice(0, lastColon + 1)}${(ip4 >> 16n).toString(16)}:${(ip4 & 0xffffn).toString(16)}`;
+  const [head = '', rest] = text.split('::');
+  const groups = (part: string): bigint[] => (part === '' ? [] : part.split(':').map((g) => BigInt(`0x${g}`)));
+  const front = groups(head);
+  const back = rest === undefined ? [] : groups(rest);
+  const middle = Array.from({ length: 8 - front.length - back.length }, () => 0n);
+  return { value: [...front, ...middle, ...back].reduce((acc, g) => (acc << 16n) | g, 0n), width: 128 };
+}
+
 function checkSourceAddress(list: string): void {
   for (const entry of list.split(',')) {
     const [address = '', bits, extra] = entry.split('/');
-    const family = isIP(address);
-    const maxBits = family === 4 ? 32 : 128;
-    const bitsOk = bits === undefined || (/^(?:0|[1-9][0-9]{0,2})$/.test(bits) && Number(bits) <= maxBits);
-    if (family === 0 || !bitsOk || extra !== undefined) {
-      invalid('source-address must be a comma-separated list of addresses or CIDR blocks, such as 192.0.2.0/24,2001:db8::/32.');
+    const parsed = addressBits(address);
+    const prefix = bits === undefined ? parsed?.width : /^(?:0|[1-9][0-9]{0,2})$/.test(bits) ? Number(bits) : -1;
+    if (parsed === undefined || prefix === undefined || prefix < 0 || prefix > parsed.width || extra !== undefined) {
+      invalid('The source-address must be a comma-separated list of addresses or CIDR blocks, such as 192.0.2.0/24,2001:db8::/32.');
+    }
+    // sshd refuses a block whose address has bits set past its prefix (ssh-keygen: "Inconsistent mask length").
+    const hostBits = BigInt(parsed.width - prefix);
+    if ((parsed.value & ((1n << hostBits) - 1n)) !== 0n) {
+      invalid(`The source-address block ${entry} has bits set past its /${prefix} prefix; write the network address (for example 192.0.2.0/24).`);
     }
   }
 }
