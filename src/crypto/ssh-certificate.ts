@@ -148,17 +148,18 @@ function checkText(text: unknown, what: string, maxBytes: number): string {
   return text;
 }
 
-function checkPrincipals(principals: readonly string[]): string[] {
-  if (!Array.isArray(principals)) invalid('The principals must be a list of names.');
-  if (principals.length === 0) invalid('A certificate needs at least one principal: without any, sshd would accept it for every user.');
-  if (principals.length > MAX_PRINCIPALS) invalid(`A certificate may name at most ${MAX_PRINCIPALS} principals (OpenSSH refuses more); this one names ${principals.length}.`);
-  const seen = new Set<string>();
-  for (const principal of principals) {
-    checkText(principal, 'principal', MAX_PRINCIPAL_BYTES);
+function checkPrincipals(input: unknown): string[] {
+  if (!Array.isArray(input)) invalid('The principals must be a list of names.');
+  const list = input as unknown[];
+  if (list.length === 0) invalid('A certificate needs at least one principal: without any, sshd would accept it for every user.');
+  if (list.length > MAX_PRINCIPALS) invalid(`A certificate may name at most ${MAX_PRINCIPALS} principals (OpenSSH refuses more); this one names ${list.length}.`);
+  const principals = new Set<string>();
+  for (const item of list) {
+    const principal = checkText(item, 'principal', MAX_PRINCIPAL_BYTES);
     if (principal === '') invalid('A principal must not be empty.');
     if (PRINCIPAL_FORBIDDEN.test(principal)) invalid('A principal must not contain spaces, commas or control characters (sshd matches it against a login or host name).');
-    if (seen.has(principal)) invalid('Each principal may appear only once.');
-    seen.add(principal);
+    if (principals.has(principal)) invalid('Each principal may appear only once.');
+    principals.add(principal);
   }
   return [...principals];
 }
@@ -199,7 +200,7 @@ function checkSourceAddress(list: string): void {
 
 function checkOptions(options: CertificateOptions | undefined, critical: boolean, kind: SshCertificateKind): CertificateOptions {
   if (options === undefined) return new Map();
-  if (!(options instanceof Map)) invalid(`The ${critical ? 'critical options' : 'extensions'} must be a Map of names to values.`);
+  if (!((options as unknown) instanceof Map)) invalid(`The ${critical ? 'critical options' : 'extensions'} must be a Map of names to values.`);
   const what = critical ? 'critical option' : 'extension';
   if (options.size > MAX_OPTIONS) invalid(`A certificate may carry at most ${MAX_OPTIONS} ${what}s.`);
   for (const [name, value] of options) {

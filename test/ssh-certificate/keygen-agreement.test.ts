@@ -66,7 +66,15 @@ test('options, host certificates and the edges of serial and validity print as m
     },
     { kind: 'user', serial: 0n, keyId: 'k', principals: ['a'], validAfter: 0n, validBefore: NOW },
     { kind: 'user', serial: 1n, keyId: 'k', principals: ['a'], validAfter: NOW, validBefore: CERT_FOREVER },
-    { kind: 'host', serial: 7n, keyId: 'host:git.example.com', principals: ['git.example.com', '192.0.2.7'], validAfter: NOW, validBefore: NOW + 1n, extensions: new Map([['note@keysmith.dev', 'x']]) },
+    {
+      kind: 'host',
+      serial: 7n,
+      keyId: 'host:git.example.com',
+      principals: ['git.example.com', '192.0.2.7'],
+      validAfter: NOW,
+      validBefore: NOW + 1n,
+      extensions: new Map([['note@keysmith.dev', 'x']]),
+    },
   ];
   for (const fields of cases) {
     const ours = signSshCertificate(subject.key, ca.privateKey, fields);

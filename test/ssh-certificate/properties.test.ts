@@ -54,9 +54,7 @@ function address(r: Random): string {
   const random = width === 32 ? r.u64() & 0xffffffffn : (r.u64() << 64n) | r.u64();
   const value = random & (((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - prefix)) - 1n));
   const text =
-    width === 32
-      ? [24n, 16n, 8n, 0n].map((shift) => (value >> shift) & 0xffn).join('.')
-      : Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':');
+    width === 32 ? [24n, 16n, 8n, 0n].map((shift) => (value >> shift) & 0xffn).join('.') : Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':');
   return prefix === width && r.chance(0.5) ? text : `${text}/${prefix}`;
 }
 
