@@ -74,7 +74,7 @@ function bitmapSection(serials: bigint[]): Buffer {
  * The serial subsections for sorted, unique serials. Clusters (neighbours at most CLUSTER_GAP apart)
  * become the cheapest of: one range (a contiguous run), one bitmap, or entries of the shared list.
  */
-export function serialSections(serials: readonly bigint[]): Buffer[] {
+function serialSections(serials: readonly bigint[]): Buffer[] {
   const out: Buffer[] = [];
   const listed: bigint[] = [];
   const flush = (cluster: bigint[]): void => {
