@@ -125,7 +125,7 @@ const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
 /** True when the string survives a UTF-8 round trip (no lone surrogates). */
 const isWellFormed = (text: string): boolean => Buffer.from(text, 'utf8').toString('utf8') === text;
 
-export function sortedOptionNames(options: CertificateOptions): string[] {
+function sortedOptionNames(options: CertificateOptions): string[] {
   // Byte order of the UTF-8 names, as OpenSSH's strcmp (the names are ASCII anyway).
   return [...options.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
