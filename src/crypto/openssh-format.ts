@@ -21,9 +21,15 @@ export function sshString(value: string | Uint8Array): Buffer {
   return Buffer.concat([length, bytes]);
 }
 
-function uint32(value: number): Buffer {
+export function uint32(value: number): Buffer {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(value);
+  return out;
+}
+
+export function uint64(value: bigint): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(value);
   return out;
 }
 

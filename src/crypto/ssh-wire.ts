@@ -45,6 +45,14 @@ export class WireReader {
     return value;
   }
 
+  /** A uint64 field (certificate serials and times, KRL headers) as a bigint; undefined when cut short. */
+  uint64(): bigint | undefined {
+    if (this.#pos + 8 > this.#buf.length) return undefined;
+    const value = this.#buf.readBigUInt64BE(this.#pos);
+    this.#pos += 8;
+    return value;
+  }
+
   /** Whatever has not been read yet (the padding that ends an OpenSSH private section). */
   rest(): Buffer {
     const rest = this.#buf.subarray(this.#pos);
