@@ -20,7 +20,7 @@ export const POSTGRES_URL = process.env.KEYSMITH_TEST_POSTGRES_URL ?? 'postgres:
 const IN_CI = process.env.CI === 'true';
 
 async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 20_000 }); // a refused port fails at once; a loaded machine may be slow to answer
   try {
     await client.connect();
     await client.query('select 1');
