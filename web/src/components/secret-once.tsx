@@ -1,18 +1,7 @@
 // A new API key's secret: shown this once, with a copy button, and a plain warning that it cannot be
 // shown again (Keysmith keeps only its hash).
 import { useEffect, useRef, useState } from 'react';
-
-async function copy(text: string, field: HTMLInputElement | null): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // No clipboard API (a plain-http address that is not localhost): select the text and use the
-    // older command, which still works from a click.
-    field?.select();
-    return document.execCommand('copy');
-  }
-}
+import { copyText } from './copy.tsx';
 
 export function SecretOnce({ name, secret, onDone }: { name: string; secret: string; onDone: () => void }) {
   const field = useRef<HTMLInputElement>(null);
@@ -27,7 +16,7 @@ export function SecretOnce({ name, secret, onDone }: { name: string; secret: str
       <label htmlFor="new-secret">Your new API key</label>
       <div className="copy-row">
         <input id="new-secret" ref={field} readOnly value={secret} spellCheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
-        <button type="button" onClick={async () => setCopied((await copy(secret, field.current)) ? 'yes' : 'no')}>
+        <button type="button" onClick={async () => setCopied((await copyText(secret, field.current)) ? 'yes' : 'no')}>
           Copy
         </button>
       </div>

@@ -1,0 +1,34 @@
+// Copying a value the page shows once or that a person passes on (a new key, a set-password link).
+import { useRef, useState } from 'react';
+
+export async function copyText(text: string, field: HTMLInputElement | null): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // No clipboard API (a plain-http address that is not localhost): select the text and use the
+    // older command, which still works from a click.
+    field?.select();
+    return document.execCommand('copy');
+  }
+}
+
+/** A read-only field with a Copy button and a status line saying whether the copy worked. */
+export function CopyField({ id, label, value }: { id: string; label: string; value: string }) {
+  const field = useRef<HTMLInputElement>(null);
+  const [copied, setCopied] = useState<'yes' | 'no' | undefined>();
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <div className="copy-row">
+        <input id={id} ref={field} readOnly value={value} spellCheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" onClick={async () => setCopied((await copyText(value, field.current)) ? 'yes' : 'no')}>
+          Copy
+        </button>
+      </div>
+      <p role="status" className="copy-status">
+        {copied === 'yes' ? 'Copied to the clipboard.' : copied === 'no' ? 'Could not copy: select the text and copy it yourself.' : ''}
+      </p>
+    </>
+  );
+}
