@@ -10,6 +10,7 @@ import { Page, Section } from '../components/page.tsx';
 import { Pager } from '../components/pager.tsx';
 import { PasswordLinkPanel } from '../components/password-link.tsx';
 import { When } from '../components/when.tsx';
+import { useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 
 const PER_PAGE = 25;
@@ -34,6 +35,7 @@ export function UserBadges({ user }: { user: User }) {
 export function AdminUsersPage() {
   const [params, setParams] = useSearchParams();
   const location = useLocation();
+  const { user } = useSignedIn();
   const prefix = params.get('login') ?? '';
   const page = Math.max(1, Number(params.get('page')) || 1);
   const [filter, setFilter] = useState(prefix);
@@ -109,15 +111,18 @@ export function AdminUsersPage() {
           <Pager label="Pages of users" page={page} perPage={PER_PAGE} total={users.data.total} hasNext={users.data.hasNext} onPage={(p) => show({ page: p })} />
         )}
       </Section>
-      <Section title="Create a user">
-        <CreateUser
-          initialLogin={params.get('create') ?? ''}
-          onCreated={(login) => {
-            setDone(`Created the user ${login}.`);
-            users.reload();
-          }}
-        />
-      </Section>
+      {/* Anyone else has the server's refusal above, and nothing to fill in. */}
+      {user.site_admin && (
+        <Section title="Create a user">
+          <CreateUser
+            initialLogin={params.get('create') ?? ''}
+            onCreated={(login) => {
+              setDone(`Created the user ${login}.`);
+              users.reload();
+            }}
+          />
+        </Section>
+      )}
     </Page>
   );
 }
