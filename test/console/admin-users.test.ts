@@ -31,7 +31,7 @@ forEachDatabase('console: site admin, users', (kind) => {
     await page.getByLabel('Email (optional)').fill('bob@example.com');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.getByRole('heading', { name: 'Set-password link for bob' }).waitFor();
-    const link = await page.getByLabel('Set-password link').inputValue();
+    const link = await page.getByRole('textbox', { name: 'Set-password link' }).inputValue();
     assert.match(link, new RegExp(`^${app.url}/set-password\\?token=[^&\\s]+$`));
     const expires = await page.getByRole('region', { name: 'Set-password link for bob' }).locator('time').getAttribute('datetime');
     const hours = (Date.parse(expires ?? '') - Date.now()) / 3_600_000;
@@ -125,6 +125,10 @@ forEachDatabase('console: site admin, users', (kind) => {
     // Every credential of bob's stops at once: the key over HTTP, the checkout key for the runner, the session.
     assert.ok([401, 403].includes(await bobsKeyStatus()), 'the API key is refused');
     assert.notEqual(await credentials(), bobsCheckoutKey, "the runner no longer gets bob's user key");
+    // Bob's open page is told at his next click; a reload finds him signed out.
+    asBob.expectHttpError(403, '/v1/user/ssh-keys');
+    await asBob.page.getByRole('link', { name: 'SSH keys' }).click();
+    await asBob.page.getByRole('alert').filter({ hasText: 'The user bob is disabled' }).waitFor();
     await asBob.page.reload();
     await asBob.page.getByRole('heading', { level: 1, name: 'Sign in to Keysmith' }).waitFor();
     const refusal = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'bob', password: BOB_PASSWORD } });
@@ -142,7 +146,8 @@ forEachDatabase('console: site admin, users', (kind) => {
     await page.getByRole('status').filter({ hasText: 'Enabled bob' }).waitFor();
     assert.equal(await bobsKeyStatus(), 200);
     assert.equal(await credentials(), bobsCheckoutKey);
-    await signIn(asBob, 'bob', BOB_PASSWORD);
+    // Back to the page he was on when he was let go.
+    await signIn(asBob, 'bob', BOB_PASSWORD, 'SSH keys');
     await ui.finish();
     await asBob.finish();
   });
@@ -177,10 +182,10 @@ forEachDatabase('console: site admin, users', (kind) => {
     // A new set-password link for bob voids the older one.
     await page.goto('/admin/users/bob');
     await page.getByRole('button', { name: 'New set-password link' }).click();
-    const first = await page.getByLabel('Set-password link').inputValue();
+    const first = await page.getByRole('textbox', { name: 'Set-password link' }).inputValue();
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('button', { name: 'New set-password link' }).click();
-    const second = await page.getByLabel('Set-password link').inputValue();
+    const second = await page.getByRole('textbox', { name: 'Set-password link' }).inputValue();
     assert.notEqual(first, second);
     const check = (url: string) => app.request({ method: 'POST', url: '/v1/set-password/check', payload: { token: new URL(url).searchParams.get('token') } });
     assert.equal((await check(first)).statusCode, 400, 'the older link is void');
