@@ -63,7 +63,8 @@ forEachDatabase('console: sign-in security', (kind) => {
     await page.getByRole('heading', { level: 1, name: 'Site audit log' }).waitFor();
     await page.getByLabel('Action').selectOption('auth.refused');
     await page.waitForURL(/\/admin\/audit-log\?action=auth\.refused$/);
-    const rows = page.locator('tbody tr', { hasText: ATTACKER });
+    // The filtered list, not the unfiltered one it replaces.
+    const rows = page.getByRole('table', { name: /: auth\.refused$/ }).locator('tbody tr', { hasText: ATTACKER });
     await rows.first().waitFor();
     assert.equal(await rows.count(), refusals.length);
     for (const [i, e] of refusals.entries()) {
@@ -82,7 +83,7 @@ forEachDatabase('console: sign-in security', (kind) => {
       .first()
       .waitFor();
     await asBob.page.getByLabel('Action').selectOption('auth.refused');
-    const own = asBob.page.locator('tbody tr', { hasText: ATTACKER });
+    const own = asBob.page.getByRole('table', { name: /: auth\.refused$/ }).locator('tbody tr', { hasText: ATTACKER });
     await own.first().waitFor();
     assert.equal(await own.count(), refusals.length);
     assert.match((await own.first().textContent()) ?? '', /Refused sign-in as bob/);

@@ -75,7 +75,7 @@ export function AuditTrail({ path, account, caption, what }: { path: string; acc
       <ErrorNotice error={events.error} />
       {events.data?.items.length === 0 && <p>No events{action ? ` with the action ${action}` : ''}.</p>}
       {events.data && events.data.items.length > 0 && (
-        <table>
+        <table className="audit">
           <caption>
             {caption}
             {action ? `: ${action}` : ''}
