@@ -12,6 +12,7 @@ import { Page, Section } from '../components/page.tsx';
 import { PasswordLinkPanel } from '../components/password-link.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, useLoad } from '../use-load.ts';
+import { useSignedIn } from '../session.tsx';
 import { UserBadges } from './admin-users.tsx';
 
 export function AdminUserPage() {
@@ -29,9 +30,12 @@ export function AdminUserPage() {
     user.reload();
   });
   const run = (work: () => Promise<string | undefined>) => void action.run(work);
+  const me = useSignedIn().user;
   const change = (body: { disabled?: boolean; site_admin?: boolean }, message: string) =>
     run(async () => {
       await patch<User>(path, body);
+      // A site admin who changed themselves is no longer who the page was drawn for: start again.
+      if (login.toLowerCase() === me.login.toLowerCase()) window.location.reload();
       return message;
     });
 
@@ -75,6 +79,7 @@ export function AdminUserPage() {
                   confirmLabel="Disable user"
                   onConfirm={async () => {
                     await patch<User>(path, { disabled: true });
+                    if (login.toLowerCase() === me.login.toLowerCase()) window.location.reload();
                     setDone(`Disabled ${login}: their sessions, API keys, SSH keys, checkout keys and grants stopped working.`);
                     user.reload();
                   }}
