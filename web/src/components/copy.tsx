@@ -1,17 +1,6 @@
-// Copying a value the page shows once or that a person passes on (a new key, a set-password link).
+// A value a person copies to pass on (a set-password link), with a Copy button.
 import { useRef, useState } from 'react';
-
-export async function copyText(text: string, field: HTMLInputElement | null): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // No clipboard API (a plain-http address that is not localhost): select the text and use the
-    // older command, which still works from a click.
-    field?.select();
-    return document.execCommand('copy');
-  }
-}
+import { copyText } from './secret-once.tsx';
 
 /** A read-only field with a Copy button and a status line saying whether the copy worked. */
 export function CopyField({ id, label, value }: { id: string; label: string; value: string }) {

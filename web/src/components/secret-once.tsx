@@ -1,7 +1,19 @@
 // A new API key's secret: shown this once, with a copy button, and a plain warning that it cannot be
 // shown again (Keysmith keeps only its hash).
 import { useEffect, useRef, useState } from 'react';
-import { copyText } from './copy.tsx';
+
+/** Copies text to the clipboard from a click; false if the browser would not. */
+export async function copyText(text: string, field: HTMLInputElement | HTMLTextAreaElement | null): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // No clipboard API (a plain-http address that is not localhost): select the text and use the
+    // older command, which still works from a click.
+    field?.select();
+    return document.execCommand('copy');
+  }
+}
 
 export function SecretOnce({ name, secret, onDone }: { name: string; secret: string; onDone: () => void }) {
   const field = useRef<HTMLInputElement>(null);
