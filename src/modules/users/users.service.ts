@@ -74,6 +74,16 @@ const lastSiteAdmin = (login: string, change: string) =>
     'Make another user a site admin first (PATCH /v1/admin/users/<login> with {"site_admin": true}, or keysmith users make-admin <login>).',
   );
 
+// The API's schemas check these too; the CLI reaches the service without them.
+function assertProfile(input: { name?: string | null | undefined; email?: string | null | undefined }): void {
+  if (input.name != null && (input.name.length > 255 || /[\u0000-\u001f\u007f]/.test(input.name))) {
+    throw new AppError('validation_failed', 'The name must be at most 255 characters, without control characters.', undefined, { field: 'name' });
+  }
+  if (input.email != null && (input.email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.email))) {
+    throw new AppError('validation_failed', `The email "${input.email.slice(0, 254)}" is not an email address such as alice@example.com.`, undefined, { field: 'email' });
+  }
+}
+
 const noSuchUser = (login: string) => new AppError('not_found', `There is no user with the login "${login.slice(0, 39)}".`, 'Check the spelling of the login; GET /v1/admin/users lists them.');
 
 export function createUserService({ db, audit, clock, credentials, ownership, checkoutKeys }: Deps) {
@@ -89,6 +99,7 @@ export function createUserService({ db, audit, clock, credentials, ownership, ch
     /** Validates, hashes the password outside the transaction, then claims the login and writes the user. */
     async prepare(input: NewUser) {
       assertOwnerName('login', input.login);
+      assertProfile(input);
       if (input.password != null && input.password.length < MIN_PASSWORD_LENGTH) {
         throw new AppError('validation_failed', `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, undefined, { field: 'password' });
       }
@@ -147,6 +158,7 @@ export function createUserService({ db, audit, clock, credentials, ownership, ch
      */
     async update(origin: AuditOrigin, login: string, changes: UserChanges) {
       requireSiteAdmin(origin, 'changing users', 'Only a site admin can change users.');
+      assertProfile(changes);
       const updated = await db.transaction().execute(async (trx) => {
         const user = await existing(trx, login);
         const activeAdmins = await repo.lockUserAndActiveSiteAdmins(trx, user.id);
