@@ -176,7 +176,7 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
   // Each door gets only the services it calls.
-  await app.register(userRoutes, { services: { users: services.users } });
+  await app.register(userRoutes, { services: { users: services.users, passwords: services.passwords }, publicUrl: config.publicUrl });
   await app.register(accountRoutes, { services: { accounts: services.accounts } });
   await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
   await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys } });

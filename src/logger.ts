@@ -1,4 +1,5 @@
-// pino with the request serialiser narrowed: the URL loses any circle-token query parameter, and no
+// pino with the request serialiser narrowed: the URL loses any circle-token query parameter (and the
+// whole query of /set-password and /v1/set-password*, which carries a one-time token), and no
 // header (Authorization, Circle-Token, Cookie) is ever logged. `pretty` formats the same, already
 // serialised lines for a person at a terminal (in this process, not in a worker thread).
 import pino, { type Logger } from 'pino';
@@ -8,7 +9,12 @@ import type { LogFormat } from './config.ts';
 // Any parameter whose name decodes to circle-token (circle%2Dtoken too), since that is what Fastify reads.
 const QUERY_PARAM = /([?&])([^=&#]*)=([^&#]*)/g;
 
+// The set-password page and API carry a one-time token in the query: the whole query goes.
+const SET_PASSWORD_PATH = /^\/(?:v1\/)?set-password(?:\/[^?#]*)?(?=[?#])/;
+
 export function redactUrl(url: string): string {
+  const setPassword = SET_PASSWORD_PATH.exec(url);
+  if (setPassword) return `${setPassword[0]}?[redacted]`;
   return url.replace(QUERY_PARAM, (whole, sep: string, name: string) => {
     let decoded = name;
     try {

@@ -9,7 +9,7 @@ import { createHostKeyService, hostKeySealedValues } from './modules/host-keys/h
 import { createHerokuService, herokuSealedValues } from './modules/integrations/heroku.service.ts';
 import type { Db } from './db/schema.ts';
 import { createAccessService } from './modules/access/access.service.ts';
-import { createAccountService, createMembershipLookup } from './modules/accounts/accounts.service.ts';
+import { createAccountService, createMembershipLookup, ownershipLookup } from './modules/accounts/accounts.service.ts';
 import { createApiKeyService, type CachedCredential } from './modules/api-keys/api-keys.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
 import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
@@ -17,8 +17,9 @@ import { createAuditReader, createAuditService } from './modules/audit/audit.ser
 import { createProjectService } from './modules/projects/projects.service.ts';
 import { createSshKeyService } from './modules/ssh-keys/ssh-keys.service.ts';
 import { createSshAccessService } from './modules/ssh-access/ssh-access.service.ts';
-import { createSessionService } from './modules/sessions/sessions.service.ts';
+import { createSessionService, sessionTerminator } from './modules/sessions/sessions.service.ts';
 import { createUserService } from './modules/users/users.service.ts';
+import { createPasswordService } from './modules/users/passwords.service.ts';
 
 export interface Clock {
   now(): Date;
@@ -40,10 +41,6 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const access = createAccessService({ memberships: createMembershipLookup(db), publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
   const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
-  const users = createUserService({ db, audit, clock });
-  const projects = createProjectService({ db, access, audit, clock });
-  const hostKeys = createHostKeyService({ db, ring, projects, audit, clock });
-
   // Two pairs of modules need each other, so one edge of each is bound late, through `checkoutKeys`
   // (created below; the closures are only called once a request arrives):
   // - checkout keys write their public halves through sshKeys, and deleting an SSH key tells
@@ -55,6 +52,13 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     listUserKeys: (...args: Parameters<CheckoutKeyService['listUserKeys']>) => late().listUserKeys(...args),
     removeKeys: (...args: Parameters<CheckoutKeyService['removeKeys']>) => late().removeKeys(...args),
   };
+  // Deleting a user removes their user checkout keys (late-bound like the above); disabling one
+  // forgets their cached API keys at once.
+  const forgetUser = (userId: number) => credentials.evict((c) => c.actor.type === 'user' && c.actor.userId === userId);
+  const users = createUserService({ db, audit, clock, credentials: { forgetUser }, ownership: ownershipLookup, checkoutKeys: userKeyRemoval });
+  const projects = createProjectService({ db, access, audit, clock });
+  const hostKeys = createHostKeyService({ db, ring, projects, audit, clock });
+
   const sshKeys = createSshKeyService({ db, projects, users, checkoutKeys: { beforeSshKeyRemoved: (...args) => late().beforeSshKeyRemoved(...args) }, audit, clock });
   const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
   const apiKeys = createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock });
@@ -66,6 +70,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     lastUsed,
     auditLog: createAuditReader({ db, access }),
     users,
+    passwords: createPasswordService({ db, audit, clock, publicUrl: config.publicUrl, sessions: sessionTerminator }),
     accounts: createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }),
     projects,
     sshKeys,

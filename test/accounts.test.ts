@@ -98,7 +98,10 @@ forEachDatabase('accounts and members', (kind) => {
       payload: { login: 'zoe', email: 'zoe@example.com', name: 'Zoe', password: 'a long enough password' },
     });
     assert.equal(res.statusCode, 201);
-    assert.deepEqual({ ...(res.json() as Record<string, unknown>), id: 0, created_at: '' }, { id: 0, login: 'zoe', email: 'zoe@example.com', name: 'Zoe', site_admin: false, created_at: '' });
+    assert.deepEqual(
+      { ...(res.json() as Record<string, unknown>), id: 0, created_at: '' },
+      { id: 0, login: 'zoe', email: 'zoe@example.com', name: 'Zoe', site_admin: false, disabled: false, has_password: true, created_at: '' },
+    );
     assert.ok(!res.body.includes('a long enough password'));
     const short = await app.request({ method: 'POST', url: '/v1/admin/users', headers: bearer(alice.key), payload: { login: 'yan', password: 'short' } });
     assert.equal(short.statusCode, 400);

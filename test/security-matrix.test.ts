@@ -104,6 +104,32 @@ interface Row {
 const rows: Row[] = [
   { method: 'GET', route: '/v1/user', rule: 'any', account: 'none', url: () => '/v1/user' },
   { method: 'POST', route: '/v1/admin/users', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users', body: (w) => ({ login: `newbie${++w.counter}` }) },
+  { method: 'GET', route: '/v1/admin/users', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users', ok: 200 },
+  { method: 'GET', route: '/v1/admin/users/{login}', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users/dan', ok: 200 },
+  { method: 'PATCH', route: '/v1/admin/users/{login}', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users/frank', body: () => ({ name: 'Frank' }), ok: 200 },
+  {
+    method: 'DELETE',
+    route: '/v1/admin/users/{login}',
+    rule: 'site_admin',
+    account: 'none',
+    url: async (w) => {
+      const login = `leaving${++w.counter}`;
+      await addUser(w.t, login);
+      return `/v1/admin/users/${login}`;
+    },
+    ok: 204,
+  },
+  { method: 'POST', route: '/v1/admin/users/{login}/password-reset', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users/frank/password-reset' },
+  // The same password again: alice's (the owner's) stays what buildWorld signed in with; the others have none yet.
+  {
+    method: 'PUT',
+    route: '/v1/user/password',
+    rule: 'users',
+    account: 'none',
+    url: () => '/v1/user/password',
+    body: () => ({ current_password: 'correct horse battery staple', new_password: 'correct horse battery staple' }),
+    ok: 204,
+  },
   { method: 'DELETE', route: '/v1/admin/users/{login}/sign-in-throttle', rule: 'site_admin', account: 'none', url: () => '/v1/admin/users/dan/sign-in-throttle', ok: 204 },
   { method: 'GET', route: '/v1/admin/audit-events', rule: 'site_admin', account: 'none', url: () => '/v1/admin/audit-events', ok: 200 },
   { method: 'GET', route: '/v1/accounts', rule: 'any', account: 'none', url: () => '/v1/accounts' },
@@ -383,7 +409,17 @@ function expectedScoped(row: Row): { status: number; code?: string } | undefined
 }
 
 /** Routes that take no credential at all. */
-const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys', 'GET /{login}.keys'];
+const publicRoutes = [
+  'GET /healthz',
+  'POST /v1/session',
+  'GET /v1/session',
+  'POST /v1/set-password',
+  'POST /v1/set-password/check',
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /api/v3/users/{username}/keys',
+  'GET /{login}.keys',
+];
 
 function expected(row: Row, who: Who): { status: number; code?: string } {
   const want = expectedStatus(row, who);

@@ -9,9 +9,10 @@ import { masterKeyFrom } from '../crypto/envelope.ts';
 import { loadKeyRing, loadMasterKey } from '../crypto/master-key.ts';
 import { rotateMasterKey } from '../modules/master-key/rotate.service.ts';
 import type { KeyImportReport } from '../modules/ssh-keys/ssh-keys.service.ts';
-import { createLogger } from '../logger.ts';
-import { createServices, type Services } from '../services.ts';
+import { isAppError } from '../errors.ts';
 import { initialise } from './init.ts';
+import { describeDatabase, readStdin, UsageError, withServices } from './shared.ts';
+import { USERS_USAGE, usersCommand } from './users.ts';
 
 const USAGE = `Usage: keysmith <command> [options]
 
@@ -28,33 +29,10 @@ Commands:
                              Add to <login>'s SSH keys every key of an authorized_keys file (or the text
                              of https://github.com/<login>.keys; - reads standard input), reporting each
                              line refused and each duplicate
+${USERS_USAGE}
 
 Configuration comes from the environment: KEYSMITH_DATABASE_URL, KEYSMITH_HOST, KEYSMITH_PORT,
 KEYSMITH_PUBLIC_URL, KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE (see README.md).`;
-
-class UsageError extends Error {}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-}
-
-async function withServices<T>(config: Config, run: (services: Services) => Promise<T>): Promise<T> {
-  const handle = connectDatabase(config.databaseUrl);
-  try {
-    await migrateToLatest(handle.db);
-    const { ring } = loadKeyRing(config);
-    const services = createServices({ db: handle.db, ring, config, logger: createLogger('warn', process.stderr as never) });
-    const result = await run(services);
-    await services.flush();
-    return result;
-  } finally {
-    await handle.close();
-  }
-}
 
 async function init(args: string[], config: Config): Promise<void> {
   const { values } = parseArgs({
@@ -72,12 +50,13 @@ async function init(args: string[], config: Config): Promise<void> {
   const password = values['password-stdin'] ? await readStdin() : undefined;
   const { user, account, key } = await withServices(config, (services) => initialise(services, { login: values.login!, account: values.account!, email: values.email, password }));
   if (values.json) {
-    process.stdout.write(JSON.stringify({ user: { login: user.login }, account: { name: account.name }, api_key: key.key }) + '\n');
+    process.stdout.write(JSON.stringify({ user: { login: user.login }, account: { name: account.name }, api_key: key.key, database: describeDatabase(config.databaseUrl) }) + '\n');
     return;
   }
   process.stdout.write(
     [
-      `Created user ${user.login} (site admin), account ${account.name} (owner: ${user.login}), and a user API key:`,
+      `Created user ${user.login} (site admin), account ${account.name} (owner: ${user.login}), and a user API key`,
+      `in ${describeDatabase(config.databaseUrl)}:`,
       '',
       `  ${key.key}`,
       '',
@@ -184,6 +163,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'import':
         return await importKeys(rest, config);
+      case 'users':
+        return await usersCommand(rest, config);
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
@@ -192,7 +173,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`keysmith: ${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`keysmith: ${(err as Error).message.split('\n')[0]}\n`);
+    // A refusal of the domain's says what to do next too, still on one line.
+    const remedy = isAppError(err) && err.remedy ? ` ${err.remedy}` : '';
+    process.stderr.write(`keysmith: ${(err as Error).message.split('\n')[0]}${remedy}\n`);
     return 1;
   }
 }

@@ -160,6 +160,16 @@ export interface GrantsTable {
   created_at: string;
 }
 
+/** A set-password link: the SHA-256 of its token, single use, until expires_at. */
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: number;
+  created_by: number | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
   owner_names: OwnerNamesTable;
   users: UsersTable;
@@ -175,6 +185,7 @@ export interface Database {
   host_keys: HostKeysTable;
   heroku_keys: HerokuKeysTable;
   grants: GrantsTable;
+  password_resets: PasswordResetsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -88,7 +88,10 @@ export function registerAuth(app: FastifyInstance, services: Pick<Services, 'api
     services.audit.refusedAuthentication({ reason, scheme, remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null, login });
 
   async function viaSession(request: FastifyRequest, sessionId: string): Promise<void> {
-    const session = await services.sessions.authenticate(sessionId);
+    const session = await services.sessions.authenticate(sessionId).catch((err: unknown) => {
+      if (err instanceof RefusedCredential) refused(request, String(err.details.extra?.reason ?? err.code), 'cookie');
+      throw err;
+    });
     if (!session) {
       refused(request, 'session_unknown_or_expired', 'cookie');
       throw new AppError('token_invalid', 'Your console session has ended.', 'Sign in again.');

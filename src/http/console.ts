@@ -1,5 +1,5 @@
 // The web console: the static files Vite builds into web/dist, served at `/`. The console's own
-// addresses (/sign-in, /settings/…, /accounts/…) all answer with its index.html, so a link such as a
+// addresses (/sign-in, /set-password, /settings/…, /accounts/…, /admin/…) all answer with its index.html, so a link such as a
 // grant_url opens the right page; every other unknown path keeps the API's JSON 404.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 export const CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
 /** The console's client-side addresses; each serves index.html and the page picks itself. */
-const PAGES = ['/', '/sign-in', '/settings', '/settings/*', '/accounts', '/accounts/*'];
+const PAGES = ['/', '/sign-in', '/set-password', '/settings', '/settings/*', '/accounts', '/accounts/*', '/admin', '/admin/*'];
 
 // The console loads nothing but its own files and talks to nothing but this server.
 const CONTENT_SECURITY_POLICY = [

@@ -300,7 +300,7 @@ forEachDatabase('console: permissions and account settings', (kind) => {
     const ui = await openConsole(t, app, kind);
     const { page } = ui;
     await signIn(ui, 'alice', alice.password);
-    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Audit log of acme' }).waitFor();
     await ui.checkPage('audit-log');
 

@@ -13,7 +13,7 @@ forEachDatabase('console serving', (kind) => {
   test('console pages answer with index.html and a strict Content-Security-Policy; assets are immutable', async (t) => {
     const app = await appFor(t, kind);
     const index = readFileSync(path.join(CONSOLE_DIR, 'index.html'), 'utf8');
-    for (const url of ['/', '/sign-in', '/settings/permissions?grant=write:public_key', '/accounts/acme/projects/gh/web', '/settings']) {
+    for (const url of ['/', '/sign-in', '/settings/permissions?grant=write:public_key', '/accounts/acme/projects/gh/web', '/settings', '/admin/users', '/admin', '/set-password?token=abc']) {
       // A credential, even a broken one, is not looked at: the page itself carries no data.
       const res = await app.request({ method: 'GET', url, headers: { authorization: 'Bearer not-a-key' } });
       assert.equal(res.statusCode, 200, url);

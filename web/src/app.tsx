@@ -5,14 +5,21 @@ import { BrowserRouter, Navigate, Outlet, Route, Routes, useParams } from 'react
 import { RequireSession } from './components/layout.tsx';
 import { Loading } from './components/notices.tsx';
 import { Page } from './components/page.tsx';
+import { AccountsPage } from './pages/accounts.tsx';
+import { AdminAuditLogPage } from './pages/admin-audit-log.tsx';
+import { AdminUserPage } from './pages/admin-user.tsx';
+import { AdminUsersPage } from './pages/admin-users.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { IntegrationsPage } from './pages/integrations.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { PermissionsPage } from './pages/permissions.tsx';
+import { PasswordPage } from './pages/password.tsx';
 import { ProjectPage } from './pages/project.tsx';
 import { ProjectsPage } from './pages/projects.tsx';
+import { SecurityLogPage } from './pages/security-log.tsx';
 import { ServiceKeysPage } from './pages/service-keys.tsx';
+import { SetPasswordPage } from './pages/set-password.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SshKeysPage } from './pages/ssh-keys.tsx';
 import { SessionProvider, useSignedIn } from './session.tsx';
@@ -20,7 +27,7 @@ import { SessionProvider, useSignedIn } from './session.tsx';
 function FirstAccount() {
   const { accounts } = useSignedIn();
   const first = accounts[0];
-  return first ? <Navigate to={`/accounts/${encodeURIComponent(first.name)}/members`} replace /> : <Navigate to="/settings/api-keys" replace />;
+  return first ? <Navigate to={`/accounts/${encodeURIComponent(first.name)}/members`} replace /> : <Navigate to="/settings/accounts" replace />;
 }
 
 /**
@@ -75,6 +82,7 @@ export function App() {
       <SessionProvider>
         <Routes>
           <Route path="/sign-in" element={<SignInPage />} />
+          <Route path="/set-password" element={<SetPasswordPage />} />
           <Route element={<RequireSession />}>
             <Route index element={<Navigate to="/settings/api-keys" replace />} />
             <Route path="settings" element={<Navigate to="/settings/api-keys" replace />} />
@@ -82,6 +90,13 @@ export function App() {
             <Route path="settings/ssh-keys" element={<SshKeysPage />} />
             <Route path="settings/permissions" element={<PermissionsPage />} />
             <Route path="settings/integrations" element={<IntegrationsPage />} />
+            <Route path="settings/password" element={<PasswordPage />} />
+            <Route path="settings/security-log" element={<SecurityLogPage />} />
+            <Route path="settings/accounts" element={<AccountsPage />} />
+            <Route path="admin" element={<Navigate to="/admin/users" replace />} />
+            <Route path="admin/users" element={<AdminUsersPage />} />
+            <Route path="admin/users/:login" element={<AdminUserPage />} />
+            <Route path="admin/audit-log" element={<AdminAuditLogPage />} />
             <Route path="accounts" element={<FirstAccount />} />
             <Route path="accounts/:account" element={<AccountScope />}>
               <Route index element={<Navigate to="members" replace />} />

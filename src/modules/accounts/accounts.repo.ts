@@ -70,3 +70,19 @@ export async function countOwners(db: Executor, accountId: number): Promise<numb
 export async function lockAccount(db: Executor, id: number): Promise<void> {
   await db.selectFrom('accounts').select('id').where('id', '=', id).forUpdate().execute();
 }
+
+/** The accounts this user is the only owner of, their rows locked (so no owner leaves meanwhile). */
+export async function listSoleOwnedAccounts(db: Executor, userId: number): Promise<string[]> {
+  const owned = await db
+    .selectFrom('accounts')
+    .innerJoin('memberships', 'memberships.account_id', 'accounts.id')
+    .select(['accounts.id', 'accounts.name'])
+    .where('memberships.user_id', '=', userId)
+    .where('memberships.role', '=', 'owner')
+    .orderBy('accounts.name_lower')
+    .forUpdate()
+    .execute();
+  const sole: string[] = [];
+  for (const account of owned) if ((await countOwners(db, account.id)) <= 1) sole.push(account.name);
+  return sole;
+}

@@ -31,6 +31,13 @@ export function createMembershipLookup(db: Db): MembershipLookup {
   };
 }
 
+/** What deleting a user asks of the accounts module: the accounts they alone own (read in the caller's transaction). */
+export interface OwnershipLookup {
+  soleOwnedAccounts(trx: Executor, userId: number): Promise<string[]>;
+}
+
+export const ownershipLookup: OwnershipLookup = { soleOwnedAccounts: (trx, userId) => repo.listSoleOwnedAccounts(trx, userId) };
+
 export function createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }: Deps) {
   const lastOwner = (accountName: string) => new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
 

@@ -38,6 +38,7 @@ export async function findKeyByHash(db: Executor, tokenHash: string) {
       'users.email as user_email',
       'users.created_at as user_created_at',
       'users.is_site_admin',
+      'users.disabled_at as user_disabled_at',
       'accounts.name as account_name',
     ])
     .where('api_keys.token_hash', '=', tokenHash)

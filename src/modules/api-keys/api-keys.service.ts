@@ -49,6 +49,8 @@ export interface CachedCredential {
   expiresAtMs: number | null;
   /** Shared by every request of this key; never mutated. */
   actor: Actor;
+  /** Set while a site admin has disabled the key's user: the key is refused, and works again once enabled. */
+  disabledLogin: string | null;
 }
 
 /** Names are unique per owner (the console lists keys by name). */
@@ -75,11 +77,24 @@ function toCredential(row: repo.CredentialRow): CachedCredential {
           role: row.role as ServiceRole,
           scopes,
         };
-  return { keyId: row.id, name: row.name, expiresAt: row.expires_at, expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at), actor };
+  return {
+    keyId: row.id,
+    name: row.name,
+    expiresAt: row.expires_at,
+    expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at),
+    actor,
+    disabledLogin: row.kind === 'user' && row.user_disabled_at !== null ? row.login : null,
+  };
 }
 
 /** Why a credential was refused; the message is safe to show and never repeats the credential. */
 export class RefusedCredential extends AppError {}
+
+/** The one refusal for every credential of a disabled user. */
+export const userDisabled = (login: string): RefusedCredential =>
+  new RefusedCredential('user_disabled', `The user ${login} is disabled; a site admin can enable them again.`, 'Ask a site admin of this Keysmith instance to enable the user.', {
+    extra: { reason: 'user_disabled' },
+  });
 
 export function createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock }: Deps) {
   /** The projects a new runner key is limited to, checked against the key's own account; null: not limited. */
@@ -180,6 +195,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
   });
 
   function accept(credential: CachedCredential): Actor {
+    if (credential.disabledLogin !== null) throw userDisabled(credential.disabledLogin);
     if (credential.expiresAtMs !== null && credential.expiresAtMs <= clock.now().getTime()) {
       throw new RefusedCredential('token_expired', `The API key "${credential.name}" expired on ${credential.expiresAt}.`, 'Create a new API key.', {
         extra: { reason: 'expired', expired_at: credential.expiresAt },

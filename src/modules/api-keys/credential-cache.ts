@@ -9,6 +9,8 @@ export interface CredentialCache<T> {
   generation(): number;
   set(hash: string, value: T, readAt: number): void;
   clear(): void;
+  /** Forgets the entries `matches` picks (a disabled user's keys), and any look-up in flight. */
+  evict(matches: (value: T) => boolean): void;
 }
 
 export function createCredentialCache<T>({ clock, ttlMs, maxEntries }: { clock: { now(): Date }; ttlMs: number; maxEntries: number }): CredentialCache<T> {
@@ -35,6 +37,10 @@ export function createCredentialCache<T>({ clock, ttlMs, maxEntries }: { clock: 
     clear() {
       generation++;
       entries.clear();
+    },
+    evict(matches) {
+      generation++;
+      for (const [hash, entry] of entries) if (matches(entry.value)) entries.delete(hash);
     },
   };
 }

@@ -25,6 +25,19 @@ export async function listForProject(db: Executor, projectId: number) {
   return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).orderBy('id', 'desc').execute();
 }
 
+/** The project's user checkout keys whose user a site admin has disabled: not handed to runners meanwhile. */
+export async function listDisabledUsersKeyIds(db: Executor, projectId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('checkout_keys')
+    .innerJoin('users', 'users.id', 'checkout_keys.user_id')
+    .select('checkout_keys.id')
+    .where('checkout_keys.project_id', '=', projectId)
+    .where('checkout_keys.kind', '=', 'user')
+    .where('users.disabled_at', 'is not', null)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 export async function findByFingerprint(db: Executor, projectId: number, fingerprint: string) {
   const column = fingerprintColumn(fingerprint);
   return db.selectFrom('checkout_keys').select(listed).where('project_id', '=', projectId).where(column, '=', fingerprintValue(fingerprint)).executeTakeFirst();

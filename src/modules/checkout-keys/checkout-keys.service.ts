@@ -7,7 +7,7 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { requireScope, type AccessService } from '../access/access.service.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
-import type { AuditService } from '../audit/audit.service.ts';
+import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import type { GrantService } from '../grants/grants.service.ts';
 import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import type { HostKeyService } from '../host-keys/host-keys.service.ts';
@@ -41,12 +41,12 @@ function withPreferred(rows: repo.CheckoutKeyRow[]): ListedCheckoutKey[] {
 export type UserCheckoutKey = repo.UserCheckoutKeyRow;
 
 /** Why user checkout keys were removed on someone else's behalf; recorded in each audit row. */
-export type RemovalReason = 'grant revoked' | 'member removed';
+export type RemovalReason = 'grant revoked' | 'member removed' | 'user deleted';
 
 /** What grants and accounts need: a user's checkout keys, and removing them (each audited). */
 export interface UserKeyRemoval {
   listUserKeys(trx: Executor, userId: number, accountId?: number): Promise<UserCheckoutKey[]>;
-  removeKeys(trx: Executor, ctx: RequestContext, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void>;
+  removeKeys(trx: Executor, origin: AuditOrigin, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void>;
 }
 
 /** The checkout keys' sealed private halves, for master-key rotation. */
@@ -87,7 +87,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
     listUserKeys: (trx: Executor, userId: number, accountId?: number) => repo.listUserKeys(trx, userId, accountId),
 
     /** Removes checkout keys (public half and private half) inside the caller's transaction, auditing each. */
-    async removeKeys(trx: Executor, ctx: RequestContext, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void> {
+    async removeKeys(trx: Executor, ctx: AuditOrigin, keys: UserCheckoutKey[], reason: RemovalReason): Promise<void> {
       await publicHalves.removePublicHalves(
         trx,
         keys.map((k) => k.ssh_key_id),
@@ -205,7 +205,10 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
       const { project, access: acc } = await projects.find(ctx, ref, 'credentials.fetch');
       // A runner key limited to other projects is told what it would be told of a project it cannot see.
       if (!(await runnerLimits.mayReadProjectSecrets(ctx.actor, project.id))) throw notFound(`Project ${ref.vcs}/${ref.account}/${ref.name}`);
-      const preferred = withPreferred(await repo.listForProject(db, project.id)).find((k) => k.preferred);
+      // A disabled user's checkout key acts as them, so it is passed over (the deploy key, if any, serves) until they are enabled.
+      const disabled = new Set(await repo.listDisabledUsersKeyIds(db, project.id));
+      const usable = (await repo.listForProject(db, project.id)).filter((k) => !disabled.has(k.id));
+      const preferred = withPreferred(usable).find((k) => k.preferred);
       const hosts = await hostKeys.openAll(project.id);
       const sealedCheckout = preferred ? await repo.findSealed(db, preferred.id) : undefined;
       const checkoutKey =

@@ -9,10 +9,11 @@ export async function findSession(db: Executor, idHash: string) {
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['sessions.user_id', 'sessions.csrf_hash', 'sessions.expires_at', 'users.login', 'users.name', 'users.email', 'users.created_at', 'users.is_site_admin'])
+    .select(['sessions.user_id', 'sessions.csrf_hash', 'sessions.expires_at', 'users.login', 'users.name', 'users.email', 'users.created_at', 'users.is_site_admin', 'users.disabled_at'])
+    .select((eb) => eb('users.password_hash', 'is not', null).as('has_password'))
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
-  return row && { ...row, is_site_admin: readBool(row.is_site_admin) };
+  return row && { ...row, is_site_admin: readBool(row.is_site_admin), has_password: readBool(row.has_password) };
 }
 
 export async function deleteSession(db: Executor, idHash: string): Promise<void> {
@@ -21,4 +22,12 @@ export async function deleteSession(db: Executor, idHash: string): Promise<void>
 
 export async function deleteExpiredSessions(db: Executor, now: string): Promise<void> {
   await db.deleteFrom('sessions').where('expires_at', '<', now).execute();
+}
+
+/** Ends every session of the user but the one whose hash is `keepIdHash`, if given. */
+export async function deleteSessionsOf(db: Executor, userId: number, keepIdHash?: string): Promise<number> {
+  let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+  if (keepIdHash !== undefined) query = query.where('id_hash', '!=', keepIdHash);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -62,6 +62,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services,
         if (sessionId) reply.header('set-cookie', cookie('', 0));
         return { user: null, csrf_token: null };
       }
+      if (current.disabled) return { user: null, csrf_token: null };
       return { user: toUserView(current.user), csrf_token: current.csrfToken };
     },
   );

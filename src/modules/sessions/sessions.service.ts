@@ -1,13 +1,14 @@
 // Console sign-in: a random session id in an HttpOnly cookie (stored hashed) plus a CSRF token
 // that every cookie-authenticated change must echo in X-CSRF-Token.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../../db/schema.ts';
+import type { Db, Executor } from '../../db/schema.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../crypto/password.ts';
 import { randomSecret, sha256Hex } from '../../crypto/random.ts';
 import { AppError } from '../../errors.ts';
 import { requireUnrestricted } from '../access/access.service.ts';
 import type { RequestContext, UserActor } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import { userDisabled } from '../api-keys/api-keys.service.ts';
 import type { UserService } from '../users/users.service.ts';
 import * as repo from './sessions.repo.ts';
 import { createSignInLimiter } from './sign-in-limiter.ts';
@@ -93,6 +94,11 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
         throw new AppError('login_failed', 'The login or password is wrong.', 'Check both and try again; a site admin can reset a forgotten password.');
       }
       limiter.succeed(login, address);
+      // Said only after the right password, so the refusal tells a stranger nothing about the account.
+      if (user.disabled_at !== null) {
+        audit.refusedAuthentication({ reason: 'user_disabled', scheme: 'password', login, ...origin });
+        throw new AppError('user_disabled', 'This account is disabled; ask a site admin.', 'A site admin of this Keysmith instance can enable it again.');
+      }
       const sessionId = randomSecret();
       const csrfToken = csrfTokenOf(sessionId);
       const now = clock.now();
@@ -110,10 +116,14 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
       return { user, sessionId, csrfToken, maxAgeSeconds: ttlSeconds };
     },
 
-    /** The actor behind a session cookie, and a check for the CSRF token; undefined when the session is gone. */
+    /**
+     * The actor behind a session cookie, and a check for the CSRF token; undefined when the session is
+     * gone. A disabled user's session is refused (RefusedCredential) but kept, for when they are enabled.
+     */
     async authenticate(sessionId: string) {
       const row = await findLive(sessionId);
       if (!row) return undefined;
+      if (row.disabled_at !== null) throw userDisabled(row.login);
       const actor = sessionActor(row);
       const csrfMatches = (token: string): boolean => {
         const a = Buffer.from(sha256Hex(token), 'hex');
@@ -130,12 +140,14 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
       if (!sessionId) return undefined;
       const row = await findLive(sessionId);
       if (!row) return undefined;
+      // Signed out as far as the console can tell, but the cookie is kept: enabling the user brings it back.
+      if (row.disabled_at !== null) return { disabled: true as const };
       // A session whose stored token is not the derived one (made before tokens were derived) cannot
       // hand its token out again: to the console it is over, and signing in again mends it.
       const csrfToken = csrfTokenOf(sessionId);
       if (sha256Hex(csrfToken) !== row.csrf_hash) return undefined;
-      const { user_id: id, login, name, email, is_site_admin, created_at } = row;
-      return { user: { id, login, name, email, is_site_admin, created_at }, csrfToken };
+      const { user_id: id, login, name, email, is_site_admin, created_at, has_password } = row;
+      return { disabled: false as const, user: { id, login, name, email, is_site_admin, created_at, disabled_at: null, has_password }, csrfToken };
     },
 
     /** Ends the console session the request came with. */
@@ -172,3 +184,13 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
+
+/** What ending a user's sessions needs (users.service, for passwords): one call inside the caller's transaction. */
+export interface SessionTerminator {
+  /** Ends the user's sessions, except the one with cookie value `keepSessionId`; returns how many ended. */
+  endSessionsOf(trx: Executor, userId: number, keepSessionId?: string): Promise<number>;
+}
+
+export const sessionTerminator: SessionTerminator = {
+  endSessionsOf: (trx, userId, keepSessionId) => repo.deleteSessionsOf(trx, userId, keepSessionId === undefined ? undefined : sha256Hex(keepSessionId)),
+};

@@ -66,7 +66,7 @@ function parse(text: string): unknown {
   }
 }
 
-export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: RequestOptions = {}): Promise<Answer<T>> {
+export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options: RequestOptions = {}): Promise<Answer<T>> {
   const url = new URL(path, window.location.origin);
   for (const [name, value] of Object.entries(options.query ?? {})) {
     if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
@@ -100,6 +100,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: s
 export const get = async <T>(path: string, options?: RequestOptions): Promise<T> => (await call<T>('GET', path, options)).data;
 export const post = async <T>(path: string, body?: unknown, options?: RequestOptions): Promise<T> => (await call<T>('POST', path, { ...options, body })).data;
 export const put = async <T>(path: string, body?: unknown, options?: RequestOptions): Promise<T> => (await call<T>('PUT', path, { ...options, body })).data;
+export const patch = async <T>(path: string, body?: unknown, options?: RequestOptions): Promise<T> => (await call<T>('PATCH', path, { ...options, body })).data;
 export const del = async <T = void>(path: string, options?: RequestOptions): Promise<T> => (await call<T>('DELETE', path, options)).data;
 
 /** A path segment, escaped. */

@@ -9,7 +9,17 @@ export interface User {
   name: string | null;
   email: string | null;
   site_admin: boolean;
+  /** A disabled user's sessions, keys and grants do not work until a site admin enables them again. */
+  disabled: boolean;
+  /** Whether a console password is set (changing it then needs the current one). */
+  has_password: boolean;
   created_at: string;
+}
+
+/** POST /v1/admin/users/{login}/password-reset: a one-time link to set a password. */
+export interface PasswordLink {
+  url: string;
+  expires_at: string;
 }
 
 export interface Account {
@@ -116,6 +126,9 @@ export interface HostKey {
 export interface AuditEvent {
   id: number;
   occurred_at: string;
+  /** How many identical events the row stands for (refused sign-ins are counted); 1 otherwise. */
+  count: number;
+  last_occurred_at: string | null;
   action: string;
   actor: { type: string; id: number | null; label: string | null };
   target: { type: string; id: string | null; label: string | null } | null;

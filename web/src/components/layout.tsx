@@ -14,6 +14,14 @@ const userPages = [
   ['ssh-keys', 'SSH keys'],
   ['permissions', 'Permissions'],
   ['integrations', 'Integrations'],
+  ['password', 'Password'],
+  ['security-log', 'Security log'],
+] as const;
+
+// The site administration pages, offered to site admins only (the server refuses anyone else).
+const adminPages = [
+  ['users', 'Users'],
+  ['audit-log', 'Site audit log'],
 ] as const;
 
 // Each account page, and the permission it needs: a page the role cannot use is not offered.
@@ -64,6 +72,7 @@ function Layout() {
         <Link to="/" className="brand">
           Keysmith
         </Link>
+        <a href="/docs">API docs</a>
         <span className="who">
           Signed in as <strong>{user.login}</strong>
         </span>
@@ -106,7 +115,24 @@ function Layout() {
               </ul>
             </>
           ) : (
-            <p className="hint">You do not belong to any account yet. An account's owner or admin can add you.</p>
+            <p className="hint">You do not belong to any account yet. An account's owner or admin can add you, or create your own.</p>
+          )}
+          <ul>
+            <li>
+              <NavLink to="/settings/accounts">Create an account</NavLink>
+            </li>
+          </ul>
+          {user.site_admin && (
+            <>
+              <h2>Site administration</h2>
+              <ul>
+                {adminPages.map(([path, label]) => (
+                  <li key={path}>
+                    <NavLink to={`/admin/${path}`}>{label}</NavLink>
+                  </li>
+                ))}
+              </ul>
+            </>
           )}
         </nav>
         <main id="main" tabIndex={-1}>

@@ -1,6 +1,6 @@
 // Sign in with login and password; afterwards, back to the page that asked for it (a grant_url, say).
 import { useState, type FormEvent } from 'react';
-import { Navigate, useSearchParams } from 'react-router';
+import { Navigate, useLocation, useSearchParams } from 'react-router';
 import { ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page } from '../components/page.tsx';
 import { useSession } from '../session.tsx';
@@ -24,7 +24,9 @@ export function safeNext(next: string | null): string {
 export function SignInPage() {
   const { state, signIn } = useSession();
   const [params] = useSearchParams();
-  const [login, setLogin] = useState('');
+  // The set-password page comes here with what it did and whose password it set.
+  const arrived = (useLocation().state ?? {}) as { notice?: string; login?: string };
+  const [login, setLogin] = useState(arrived.login ?? '');
   const [password, setPassword] = useState('');
   const action = useAction(signIn);
 
@@ -39,9 +41,9 @@ export function SignInPage() {
   return (
     <main id="main" className="sign-in">
       <Page title="Sign in to Keysmith">
-        {state.notice && !action.error && (
+        {(arrived.notice ?? state.notice) && !action.error && (
           <p className="notice done" role="status">
-            {state.notice}
+            {arrived.notice ?? state.notice}
           </p>
         )}
         <form onSubmit={submit} className="stack">
@@ -58,7 +60,7 @@ export function SignInPage() {
             {action.busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
-        <p className="hint">No password yet? A site admin sets one when creating your user. Scripts and CI use API keys instead.</p>
+        <p className="hint">No password yet, or forgot it? Ask a site admin for a set-password link. Scripts and CI use API keys instead.</p>
       </Page>
     </main>
   );
