@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
+import { describeDatabase } from '../src/cli/shared.ts';
 import { freshDatabase, keysmith } from './cli-helpers.ts';
 import { databases } from './harness.ts';
 
@@ -33,6 +34,12 @@ function refused(result: { code: number | null; stdout: string; stderr: string }
   assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
   assert.match(result.stderr, pattern);
 }
+
+test('the database init names loses a PostgreSQL password; a SQLite file is named by its absolute path', () => {
+  assert.equal(describeDatabase('postgres://keysmith:s3cret@db.internal:5432/keysmith?sslmode=require'), 'postgres://keysmith@db.internal:5432/keysmith?sslmode=require');
+  assert.equal(describeDatabase('postgresql://db.internal/keysmith'), 'postgresql://db.internal/keysmith');
+  assert.equal(describeDatabase('sqlite:data/keysmith.db'), `sqlite:${path.resolve('data/keysmith.db')}`);
+});
 
 for (const kind of databases) {
   test(`keysmith users on ${kind}: create, list, disable, enable, make-admin, set-password, delete, with the API's rules`, async (t) => {
