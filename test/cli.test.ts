@@ -17,8 +17,9 @@ for (const kind of databases) {
     const env = { KEYSMITH_DATABASE_URL: db.url, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64') };
     const first = keysmith(['init', '--login', 'alice', '--account', 'acme', '--email', 'alice@example.com', '--password-stdin', '--json'], env, dir, 'a very long password\n');
     assert.equal(first.code, 0, first.stderr);
-    const out = JSON.parse(first.stdout) as { user: { login: string }; account: { name: string }; api_key: string };
-    assert.deepEqual(Object.keys(out), ['user', 'account', 'api_key']);
+    const out = JSON.parse(first.stdout) as { user: { login: string }; account: { name: string }; api_key: string; database: string };
+    assert.deepEqual(Object.keys(out), ['user', 'account', 'api_key', 'database']);
+    assert.ok(!out.database.includes('@') || !/:[^/@]+@/.test(out.database), 'no password in the database it names');
     assert.deepEqual(out.user, { login: 'alice' });
     assert.deepEqual(out.account, { name: 'acme' });
     assert.match(out.api_key, /^ksu_[0-9A-Za-z]{36}$/);

@@ -160,8 +160,11 @@ export function createUserService({ db, audit, clock, credentials, ownership, ch
       requireSiteAdmin(origin, 'changing users', 'Only a site admin can change users.');
       assertProfile(changes);
       const updated = await db.transaction().execute(async (trx) => {
-        const user = await existing(trx, login);
-        const activeAdmins = await repo.lockUserAndActiveSiteAdmins(trx, user.id);
+        const found = await existing(trx, login);
+        const activeAdmins = await repo.lockUserAndActiveSiteAdmins(trx, found.id);
+        // Read again under the lock: a change committed while this one waited is seen.
+        const user = await repo.findUserById(trx, found.id);
+        if (!user) throw noSuchUser(login);
         const wasDisabled = user.disabled_at !== null;
         const siteAdmin = changes.siteAdmin ?? user.is_site_admin;
         const disabled = changes.disabled ?? wasDisabled;
@@ -205,8 +208,11 @@ export function createUserService({ db, audit, clock, credentials, ownership, ch
     async remove(origin: AuditOrigin, login: string): Promise<void> {
       requireSiteAdmin(origin, 'deleting users', 'Only a site admin can delete users.');
       const userId = await db.transaction().execute(async (trx) => {
-        const user = await existing(trx, login);
-        const activeAdmins = await repo.lockUserAndActiveSiteAdmins(trx, user.id);
+        const found = await existing(trx, login);
+        const activeAdmins = await repo.lockUserAndActiveSiteAdmins(trx, found.id);
+        // Read again under the lock: a change committed while this one waited is seen.
+        const user = await repo.findUserById(trx, found.id);
+        if (!user) throw noSuchUser(login);
         if (user.is_site_admin && user.disabled_at === null && activeAdmins.length <= 1) throw lastSiteAdmin(user.login, 'deleted');
         const sole = await ownership.soleOwnedAccounts(trx, user.id);
         if (sole.length > 0) {
