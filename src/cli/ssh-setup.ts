@@ -196,9 +196,14 @@ export function sshSetup(options: SshSetupOptions): string {
   checkTokenFile(tokenFile, commandUser);
   if (options.mode === 'git' && gitUser && gitUser.uid !== commandUser.uid) checkTokenFile(tokenFile, gitUser);
 
-  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const realDir = fs.realpathSync(dir);
-  checkHelperDirectory(realDir);
+  // The nearest existing directory is checked before anything is created below it.
+  let existing = dir;
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  checkHelperDirectory(fs.realpathSync(existing));
+  if (existing !== dir) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    checkHelperDirectory(fs.realpathSync(dir));
+  }
 
   const lookup = path.join(dir, AUTHORIZED_KEYS_HELPER);
   const forcedCommand = path.join(dir, GIT_SERVE_HELPER);
