@@ -311,6 +311,8 @@ export async function startKeysmith(database: DatabaseTarget, settings: BenchSet
 export interface LoadTarget {
   server: ServerHandle;
   path: string;
+  /** Paths each connection cycles through instead of `path` alone (so that no cache answers them all). */
+  paths?: string[];
   headers: Record<string, string>;
 }
 
@@ -336,6 +338,7 @@ export async function measureInterleaved<T extends LoadTarget[]>(targets: [...T]
   const optionsOf = (target: LoadTarget) => ({
     url: `${target.server.url}${target.path}`,
     headers: target.headers,
+    ...(target.paths ? { requests: target.paths.map((p) => ({ path: p })) } : {}),
     connections: settings.connections,
     pipelining: settings.pipelining,
   });

@@ -65,8 +65,8 @@ async function withPasswdLock(file: string, args: string[]): Promise<void> {
 }
 
 /** A root-owned working directory sshd accepts helpers in (not /tmp: it is world-writable). */
-export function rootOwnedDir(): string {
-  const dir = fs.mkdtempSync('/var/lib/keysmith-test-');
+export function rootOwnedDir(prefix = 'keysmith-test-'): string {
+  const dir = fs.mkdtempSync(path.join('/var/lib', prefix));
   fs.chmodSync(dir, 0o755);
   return dir;
 }
@@ -112,22 +112,29 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
+export interface SshdOptions {
+  /** Names the config and pid files, so that several sshd can share `dir` (default: sshd). */
+  name?: string;
+  /** The benchmark's file baselines; by default there is none, and only Keysmith says who may log in. */
+  authorizedKeysFile?: string;
+}
+
 /** sshd -D on 127.0.0.1:<free port> with its own host key and pid file, and `extra` (ssh-setup's lines) last. */
-export async function startSshd(dir: string, extra: string): Promise<Sshd> {
+export async function startSshd(dir: string, extra: string, options: SshdOptions = {}): Promise<Sshd> {
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKey = path.join(dir, 'host_ed25519');
   if (!fs.existsSync(hostKey)) await must('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
   const port = await freePort();
-  const config = path.join(dir, 'sshd_config');
+  const name = options.name ?? 'sshd';
+  const config = path.join(dir, `${name}_config`);
   fs.writeFileSync(
     config,
     [
       'ListenAddress 127.0.0.1',
       `HostKey ${hostKey}`,
-      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `PidFile ${path.join(dir, `${name}.pid`)}`,
       'UsePAM no',
-      // Only Keysmith says who may log in.
-      'AuthorizedKeysFile none',
+      `AuthorizedKeysFile ${options.authorizedKeysFile ?? 'none'}`,
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'PermitRootLogin no',

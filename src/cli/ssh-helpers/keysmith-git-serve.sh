@@ -107,15 +107,27 @@ case $status in
 esac
 body=${response%???}
 code=${response#"$body"}
-[ "$code" = 200 ] || refuse "Access to $path cannot be checked: Keysmith answered HTTP $code. Tell the server's administrator."
 
+# The sentence Keysmith wrote for a person (a refusal's, or an error's), JSON escapes undone.
+message_of() {
+  printf '%s' "$1" | sed -n 's/.*"message":"\(\([^"\\]\|\\.\)*\)".*/\1/p' | sed 's/\\\(["\\/]\)/\1/g'
+}
+
+case $code in
+  200) ;;
+  400)
+    message=$(message_of "$body")
+    refuse "${message:-Keysmith refused the request for $path (HTTP 400).}"
+    ;;
+  *) refuse "Access to $path cannot be checked: Keysmith answered HTTP $code. Tell the server's administrator." ;;
+esac
 case $body in
   *'"allowed":true'*)
     # exec: git's exit status is the session's; the path is one argument, never re-split.
     exec git "$git_command" "$repository"
     ;;
   *'"allowed":false'*)
-    message=$(printf '%s' "$body" | sed -n 's/.*"message":"\(\([^"\\]\|\\.\)*\)".*/\1/p' | sed 's/\\\(["\\/]\)/\1/g')
+    message=$(message_of "$body")
     refuse "${message:-Access to $path is refused.}"
     ;;
   *) refuse "Access to $path cannot be checked: Keysmith's answer was not understood. Tell the server's administrator." ;;
