@@ -22,6 +22,7 @@ import { githubDialect } from './dialects/github/github.plugin.ts';
 import { checkoutKeyRoutes } from './modules/checkout-keys/checkout-keys.routes.ts';
 import { hostKeyRoutes } from './modules/host-keys/host-keys.routes.ts';
 import { sshKeyRoutes } from './modules/ssh-keys/ssh-keys.routes.ts';
+import { sshAccessRoutes } from './modules/ssh-access/ssh-access.routes.ts';
 import { grantRoutes } from './modules/grants/grants.routes.ts';
 import { herokuRoutes } from './modules/integrations/heroku.routes.ts';
 import { accountRoutes } from './modules/accounts/accounts.routes.ts';
@@ -37,11 +38,23 @@ export const BODY_LIMIT = 64 * 1024;
 // Raw or percent-encoded C0 controls and DEL.
 const CONTROL_IN_PATH = /[\u0000-\u001f\u007f]|%(?:[01][0-9a-f]|7f)/i;
 
-/** A route's URL pattern (`/v1/projects/:vcs/:account/:name`, `/docs/*`) as a regex over request paths. */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A route's URL pattern (`/v1/projects/:vcs/:account/:name`, `/docs/*`, `/:login.keys`) as a regex over
+ * request paths. A parameter may share its segment with static text (`:login.keys`), which must match too.
+ */
 function routePattern(url: string): RegExp {
   const source = url
     .split('/')
-    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((segment) =>
+      segment === '*'
+        ? '.*'
+        : segment
+            .split(/(:[A-Za-z0-9_]+)/)
+            .map((part) => (part.startsWith(':') ? '[^/]+' : escapeRegExp(part)))
+            .join(''),
+    )
     .join('/');
   return new RegExp(`^${source}$`);
 }
@@ -174,6 +187,7 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, publicUrl: config.publicUrl });
   await app.register(checkoutKeyRoutes, { checkoutKeys: services.checkoutKeys, publicUrl: config.publicUrl });
   await app.register(hostKeyRoutes, { hostKeys: services.hostKeys });
+  await app.register(sshAccessRoutes, { sshAccess: services.sshAccess });
   await app.register(githubDialect, { prefix: '/api/v3', services: { sshKeys: services.sshKeys }, publicUrl: config.publicUrl });
   await app.register(circleciV1, { prefix: '/api/v1.1', services: { checkoutKeys: services.checkoutKeys, hostKeys: services.hostKeys, heroku: services.heroku } });
   await app.register(circleciV2, { prefix: '/api/v2', services: { checkoutKeys: services.checkoutKeys } });

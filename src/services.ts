@@ -16,6 +16,7 @@ import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
 import { createAuditReader, createAuditService } from './modules/audit/audit.service.ts';
 import { createProjectService } from './modules/projects/projects.service.ts';
 import { createSshKeyService } from './modules/ssh-keys/ssh-keys.service.ts';
+import { createSshAccessService } from './modules/ssh-access/ssh-access.service.ts';
 import { createSessionService } from './modules/sessions/sessions.service.ts';
 import { createUserService } from './modules/users/users.service.ts';
 
@@ -71,6 +72,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     grants,
     checkoutKeys,
     hostKeys,
+    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, audit }),
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
@@ -79,7 +81,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */
     async flush(): Promise<void> {
-      await Promise.all([lastUsed.flush(), audit.flush()]);
+      await Promise.all([lastUsed.flush(), sshKeys.flushUses(), audit.flush()]);
     },
   };
 }

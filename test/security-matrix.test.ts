@@ -11,9 +11,9 @@ import { addServiceKey, addUser, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, testClock, type TestApp } from './harness.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
 
-type Who = 'owner' | 'admin' | 'read_write' | 'read_only' | 'svc_admin' | 'svc_read_write' | 'svc_read_only' | 'svc_runner' | 'outsider' | 'foreign_service';
+type Who = 'owner' | 'admin' | 'read_write' | 'read_only' | 'svc_admin' | 'svc_read_write' | 'svc_read_only' | 'svc_runner' | 'svc_ssh_server' | 'outsider' | 'foreign_service';
 // Owner last: some rows (deleting the account) succeed once.
-const everyone: Who[] = ['outsider', 'foreign_service', 'read_only', 'svc_read_only', 'svc_runner', 'read_write', 'svc_read_write', 'svc_admin', 'admin', 'owner'];
+const everyone: Who[] = ['outsider', 'foreign_service', 'read_only', 'svc_read_only', 'svc_runner', 'svc_ssh_server', 'read_write', 'svc_read_write', 'svc_admin', 'admin', 'owner'];
 const roleOf: Partial<Record<Who, Role>> = {
   owner: 'owner',
   admin: 'admin',
@@ -23,6 +23,7 @@ const roleOf: Partial<Record<Who, Role>> = {
   svc_read_write: 'read_write',
   svc_read_only: 'read_only',
   svc_runner: 'runner',
+  svc_ssh_server: 'ssh_server',
 };
 const isService = (who: Who) => who.startsWith('svc_') || who === 'foreign_service';
 // API key names are unique per owner: each key a row creates gets its own.
@@ -53,6 +54,7 @@ const contractTable: Record<Permission, Role[]> = {
   'service_key.manage': ['admin', 'owner'],
   'runner_key.manage': ['owner'],
   'audit.read': ['admin', 'owner'],
+  'ssh.lookup': ['ssh_server'],
 };
 
 // The scope a scope-limited key needs for each permission (README: Scopes), written out the same way.
@@ -68,6 +70,7 @@ const contractScopes: Record<Permission, string> = {
   'service_key.manage': 'admin:account',
   'runner_key.manage': 'admin:account',
   'audit.read': 'admin:account',
+  'ssh.lookup': 'read:public_key',
 };
 /** The scope-limited caller: the owner's own key, created with `scopes: [SCOPED_TO]`. */
 const SCOPED_TO = 'read:project';
@@ -184,6 +187,15 @@ const rows: Row[] = [
   { method: 'GET', route: '/v1/audit-events', rule: 'audit.read', account: 'header', url: () => '/v1/audit-events' },
   { method: 'GET', route: '/v1/user/audit-events', rule: 'any', account: 'none', url: () => '/v1/user/audit-events' },
   { method: 'DELETE', route: '/v1/session', rule: 'session_cookie', account: 'none', url: () => '/v1/session' },
+  // An SSH server's questions: its service key's own account, no person.
+  {
+    method: 'GET',
+    route: '/v1/ssh/authorized-keys',
+    rule: 'ssh.lookup',
+    account: 'none',
+    url: () => `/v1/ssh/authorized-keys?user=alice&fingerprint=${encodeURIComponent('SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s')}&mode=git&command=/usr/local/bin/keysmith-git-serve`,
+  },
+  { method: 'POST', route: '/v1/ssh/authorize', rule: 'ssh.lookup', account: 'none', url: () => '/v1/ssh/authorize', body: () => ({ key: 'key-1', project: 'gh/acme/web', access: 'read' }), ok: 200 },
 
   // GitHub-compatible (/api/v3): same rules, GitHub's error shape.
   { method: 'GET', route: '/api/v3/user', rule: 'users', account: 'none', url: () => '/api/v3/user' },
@@ -371,7 +383,7 @@ function expectedScoped(row: Row): { status: number; code?: string } | undefined
 }
 
 /** Routes that take no credential at all. */
-const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys'];
+const publicRoutes = ['GET /healthz', 'POST /v1/session', 'GET /v1/session', 'GET /openapi.json', 'GET /docs', 'GET /api/v3/users/{username}/keys', 'GET /{login}.keys'];
 
 function expected(row: Row, who: Who): { status: number; code?: string } {
   const want = expectedStatus(row, who);
@@ -392,6 +404,8 @@ function expectedStatus(row: Row, who: Who): { status: number; code?: string } {
     case 'immutable':
       return { status: 405, code: 'method_not_allowed' };
   }
+  // A route in the caller's own account (an SSH server's): the role decides, for people too.
+  if (row.account === 'none') return contractTable[row.rule].includes(roleOf[who]!) ? { status: 200 } : { status: 403, code: 'role_required' };
   if (who === 'outsider') return { status: 404, code: 'not_found' };
   if (who === 'foreign_service') return row.account === 'header' ? { status: 403, code: 'account_mismatch' } : { status: 404, code: 'not_found' };
   const allowed = contractTable[row.rule].includes(roleOf[who]!);
@@ -417,7 +431,7 @@ async function buildWorld(t: TestApp): Promise<World> {
   assert.equal(evecorp.statusCode, 201);
   world.keys.outsider = eve.key;
   world.keys.foreign_service = (await addServiceKey(t, eve.key, 'evecorp', 'admin')).key;
-  for (const role of ['admin', 'read_write', 'read_only', 'runner'] as const) {
+  for (const role of ['admin', 'read_write', 'read_only', 'runner', 'ssh_server'] as const) {
     world.keys[`svc_${role}`] = (await addServiceKey(t, alice.key, 'acme', role)).key;
   }
   await addUser(t, 'frank');
@@ -517,6 +531,7 @@ forEachDatabase('security matrix', (kind) => {
     assert.equal((await app.request({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
     const keys = await app.request({ method: 'GET', url: '/api/v3/users/nobody/keys' });
     assert.equal(keys.statusCode, 404, 'public, so an unknown user is a 404 rather than a 401');
+    assert.equal((await app.request({ method: 'GET', url: '/nobody.keys' })).statusCode, 404, 'GET /<login>.keys is public too');
     const docs = await app.request({ method: 'GET', url: '/docs' });
     assert.ok(docs.statusCode === 200 || docs.statusCode === 302, `docs: ${docs.statusCode}`);
     const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'nobody', password: 'wrong' } });

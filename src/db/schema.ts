@@ -49,7 +49,7 @@ export interface ApiKeysTable {
   user_id: number | null;
   account_id: number | null;
   name: string;
-  role: 'admin' | 'read_write' | 'read_only' | 'runner' | null;
+  role: 'admin' | 'read_write' | 'read_only' | 'runner' | 'ssh_server' | null;
   token_hash: string;
   start: string;
   /** JSON array of scope names, or null for an unrestricted key. */

@@ -6,6 +6,7 @@ import { AppError, errorDocsUrl, isAppError } from '../errors.ts';
 import { OWNER_NAME_PATTERN, OWNER_NAME_RULE } from '../modules/users/owner-names.ts';
 import { PROJECT_NAME_PATTERN } from '../modules/projects/projects.service.ts';
 import { PLAIN_TEXT_PATTERN } from './schemas.ts';
+import * as ssh from '../modules/ssh-access/ssh-access.schemas.ts';
 
 interface AjvError {
   keyword: string;
@@ -19,6 +20,10 @@ const patternRules: ReadonlyMap<string, string> = new Map([
   [OWNER_NAME_PATTERN, OWNER_NAME_RULE],
   [PROJECT_NAME_PATTERN, '1 to 100 letters, digits, dots, hyphens or underscores'],
   [PLAIN_TEXT_PATTERN, 'text without control characters (no NUL, tab or line breaks)'],
+  [ssh.FINGERPRINT_PATTERN, ssh.FINGERPRINT_RULE],
+  [ssh.COMMAND_PATTERN, ssh.COMMAND_RULE],
+  [ssh.KEY_REF_PATTERN, ssh.KEY_REF_RULE],
+  [ssh.PROJECT_SLUG_PATTERN, ssh.PROJECT_SLUG_RULE],
 ]);
 
 const where: ReadonlyMap<string, string> = new Map([

@@ -1,7 +1,7 @@
 // Which account a request acts in, with which role, and whether that role (and the key's scopes)
 // allow what it asks. Every route that touches an account goes through here.
 import { AppError, notFound } from '../../errors.ts';
-import { actorScopes, type Actor, type UserActor } from './actor.ts';
+import { actorScopes, type Actor, type ServiceActor, type UserActor } from './actor.ts';
 import { describeRoles, memberRoles, permissions, scopeSatisfies, type Permission, type Role, type Scope } from './roles.ts';
 
 export interface AccountAccess {
@@ -32,26 +32,55 @@ const doing: Record<Permission, string> = {
   'service_key.manage': 'Managing service API keys',
   'runner_key.manage': 'Creating or deleting a runner service API key',
   'audit.read': "Reading the account's audit log",
+  'ssh.lookup': 'Asking who an SSH key belongs to',
 };
 
 /** Refusals that need their reason said, not just the roles that would do. */
 const refusalReasons = new Map<Permission, string>([['runner_key.manage', "only an owner can, because a runner key reads projects' private keys (checkout and per-host SSH keys)"]]);
 
 export function createAccessService({ memberships, publicUrl }: { memberships: MembershipLookup; publicUrl: string }) {
+  /** A service key acts in its own account: a path naming another is a 404, a header naming another a 403. */
+  function ownAccount(actor: ServiceActor, selector: AccountSelector): AccountAccess {
+    const named = selector.from === 'none' ? undefined : selector.name;
+    if (named !== undefined && named.toLowerCase() !== actor.accountName.toLowerCase()) {
+      if (selector.from === 'path') throw notFound(`Account ${named}`);
+      throw new AppError(
+        'account_mismatch',
+        `This service API key belongs to account ${actor.accountName}, but the X-Keysmith-Account header names ${named}.`,
+        `Drop the X-Keysmith-Account header, or use a key of account ${named}.`,
+      );
+    }
+    return { accountId: actor.accountId, accountName: actor.accountName, role: actor.role };
+  }
+
+  /** Throws unless the role holds the permission and a restricted key holds its scope. */
+  function authorize(actor: Actor, access: AccountAccess, permission: Permission): void {
+    const rule = permissions[permission];
+    if (!(rule.roles as readonly Role[]).includes(access.role)) {
+      const reason = refusalReasons.get(permission);
+      if (reason !== undefined) {
+        throw new AppError(
+          'role_required',
+          `${doing[permission]} in account ${access.accountName}: ${reason}; ${actor.type === 'service' ? 'this service API key has' : 'you have'} the ${access.role} role.`,
+          `Ask an owner of ${access.accountName} to do it.`,
+        );
+      }
+      throw new AppError(
+        'role_required',
+        `${doing[permission]} needs ${describeRoles(rule.roles)} in account ${access.accountName}; ${actor.type === 'service' ? 'this service API key has' : 'you have'} the ${access.role} role.`,
+        actor.type === 'service'
+          ? `Use a service API key with ${describeRoles(rule.roles)}, created by an admin of ${access.accountName}.`
+          : !(rule.roles as readonly Role[]).some((r) => (memberRoles as readonly Role[]).includes(r))
+            ? `No person can hold ${describeRoles(rule.roles)}: use a service API key with it, which an owner of ${access.accountName} creates with POST /v1/service-api-keys {"name": "ci", "role": "${rule.roles[0]}"}.`
+            : `Ask an owner or admin of ${access.accountName} to change your role.`,
+      );
+    }
+    requireScope(actor, rule.scope, doing[permission]);
+  }
+
   return {
     async resolve(actor: Actor, selector: AccountSelector): Promise<AccountAccess> {
-      if (actor.type === 'service') {
-        const named = selector.from === 'none' ? undefined : selector.name;
-        if (named !== undefined && named.toLowerCase() !== actor.accountName.toLowerCase()) {
-          if (selector.from === 'path') throw notFound(`Account ${named}`);
-          throw new AppError(
-            'account_mismatch',
-            `This service API key belongs to account ${actor.accountName}, but the X-Keysmith-Account header names ${named}.`,
-            `Drop the X-Keysmith-Account header, or use a key of account ${named}.`,
-          );
-        }
-        return { accountId: actor.accountId, accountName: actor.accountName, role: actor.role };
-      }
+      if (actor.type === 'service') return ownAccount(actor, selector);
       if (selector.from !== 'none') {
         const row = await memberships.findAccountWithRole(selector.name, actor.userId);
         if (!row) throw notFound(`Account ${selector.name}`);
@@ -71,29 +100,25 @@ export function createAccessService({ memberships, publicUrl }: { memberships: M
       );
     },
 
-    /** Throws unless the role holds the permission and a restricted key holds its scope. */
-    authorize(actor: Actor, access: AccountAccess, permission: Permission): void {
+    authorize,
+
+    /**
+     * For routes where a service key acts in its own account and no person may call (an SSH server's
+     * questions): the key's account, checked like any other; a person's credential is refused with
+     * the same code, saying which key would do.
+     */
+    authorizeServiceKey(actor: Actor, selector: AccountSelector, permission: Permission): AccountAccess {
       const rule = permissions[permission];
-      if (!(rule.roles as readonly Role[]).includes(access.role)) {
-        const reason = refusalReasons.get(permission);
-        if (reason !== undefined) {
-          throw new AppError(
-            'role_required',
-            `${doing[permission]} in account ${access.accountName}: ${reason}; ${actor.type === 'service' ? 'this service API key has' : 'you have'} the ${access.role} role.`,
-            `Ask an owner of ${access.accountName} to do it.`,
-          );
-        }
+      if (actor.type !== 'service') {
         throw new AppError(
           'role_required',
-          `${doing[permission]} needs ${describeRoles(rule.roles)} in account ${access.accountName}; ${actor.type === 'service' ? 'this service API key has' : 'you have'} the ${access.role} role.`,
-          actor.type === 'service'
-            ? `Use a service API key with ${describeRoles(rule.roles)}, created by an admin of ${access.accountName}.`
-            : !(rule.roles as readonly Role[]).some((r) => (memberRoles as readonly Role[]).includes(r))
-              ? `No person can hold ${describeRoles(rule.roles)}: use a service API key with it, which an owner of ${access.accountName} creates with POST /v1/service-api-keys {"name": "ci", "role": "${rule.roles[0]}"}.`
-              : `Ask an owner or admin of ${access.accountName} to change your role.`,
+          `${doing[permission]} needs a service API key with ${describeRoles(rule.roles)}; this is a person's credential, and no person can hold that role.`,
+          `An owner or admin of the account creates such a key with POST ${publicUrl}/v1/service-api-keys {"name": "bastion", "role": "${rule.roles[0]}"} (or in the console, under Service API keys) and gives it to the server.`,
         );
       }
-      requireScope(actor, rule.scope, doing[permission]);
+      const access = ownAccount(actor, selector);
+      authorize(actor, access, permission);
+      return access;
     },
   };
 }

@@ -4,7 +4,7 @@
 export const memberRoles = ['owner', 'admin', 'read_write', 'read_only'] as const;
 export type MemberRole = (typeof memberRoles)[number];
 
-export const serviceRoles = ['admin', 'read_write', 'read_only', 'runner'] as const;
+export const serviceRoles = ['admin', 'read_write', 'read_only', 'runner', 'ssh_server'] as const;
 export type ServiceRole = (typeof serviceRoles)[number];
 
 /** A role in an account: a member's, or a service key's own. */
@@ -39,8 +39,13 @@ export const permissions = {
   // A runner key reads projects' private keys, so only an owner may mint or revoke one.
   'runner_key.manage': { roles: ['owner'], scope: 'admin:account' },
   'audit.read': { roles: admins, scope: 'admin:account' },
+  // An SSH server asks who a presented key belongs to and whether it may reach a project; no person does.
+  'ssh.lookup': { roles: ['ssh_server'], scope: 'read:public_key' },
 } as const satisfies Record<string, { roles: readonly Role[]; scope: Scope }>;
 export type Permission = keyof typeof permissions;
+
+/** Git over SSH with a member's own key: every member clones the account's repositories; writers push. */
+export const gitAccessRoles = { read: humans, write: writers } as const satisfies Record<'read' | 'write', readonly Role[]>;
 
 /** Plain words for error messages: "needs the admin or owner role". */
 export function describeRoles(roles: readonly Role[]): string {

@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import { Nullable, OwnerName, Timestamp } from '../../http/schemas.ts';
-import { memberRoles } from '../access/roles.ts';
+import { memberRoles, serviceRoles } from '../access/roles.ts';
 
-const AnyRole = Type.Enum([...memberRoles, 'runner'] as const);
+const AnyRole = Type.Enum([...new Set([...memberRoles, ...serviceRoles])]);
 
 export const Account = Type.Object({ name: Type.String(), role: AnyRole, created_at: Nullable(Timestamp) });
 export const NewAccountBody = Type.Object({ name: OwnerName('The account name') }, { additionalProperties: false });

@@ -41,7 +41,7 @@ export const NewUserApiKeyBody = Type.Object(newKeyFields, { additionalPropertie
 export const NewServiceApiKeyBody = Type.Object(
   {
     ...newKeyFields,
-    role: Type.Enum(serviceRoles, { description: 'admin, read_write, read_only or runner (only an owner may create a runner key)' }),
+    role: Type.Enum(serviceRoles, { description: 'admin, read_write, read_only, runner (only an owner may create a runner key) or ssh_server (for an SSH server asking who may log in)' }),
     projects: Type.Optional(
       Nullable(
         Type.Array(PlainText(200, { minLength: 1 }), {

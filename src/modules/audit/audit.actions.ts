@@ -29,6 +29,7 @@ export const auditActions = [
   'grant.give',
   'grant.revoke',
   'credentials.fetch',
+  'ssh.access',
   'master_key.rotate',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

@@ -101,3 +101,13 @@ export async function deleteKey(db: Executor, id: number): Promise<void> {
 export async function deleteKeys(db: Executor, ids: number[]): Promise<void> {
   if (ids.length > 0) await db.deleteFrom('ssh_keys').where('id', 'in', ids).execute();
 }
+
+/** A key's last use, never moved backwards (two nodes may flush out of order). */
+export async function touchLastUsed(db: Executor, id: number, at: string): Promise<void> {
+  await db
+    .updateTable('ssh_keys')
+    .set({ last_used_at: at })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+    .execute();
+}

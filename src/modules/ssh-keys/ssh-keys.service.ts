@@ -4,6 +4,7 @@ import type { Insertable } from 'kysely';
 import { parseSshPublicKey, SshKeyError, type ParsedSshKey } from '../../crypto/ssh-public-key.ts';
 import type { Db, Executor, SshKeysTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
+import { createLastUsedBuffer } from '../../db/last-used-buffer.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { requireScope, requireUser } from '../access/access.service.ts';
 import type { RequestContext } from '../access/actor.ts';
@@ -57,9 +58,16 @@ export function parseKeyField(text: string): ParsedSshKey {
   }
 }
 
+/** An SSH key's use is written at most once a minute: a login costs no write (README: Use Keysmith from sshd). */
+export const KEY_USE_INTERVAL_MS = 60_000;
+
 const defaultTitle = (parsed: ParsedSshKey): string => (parsed.comment ? parsed.comment.slice(0, 255) : `${parsed.type} ${parsed.fingerprintSha256}`);
 
 export function createSshKeyService({ db, projects, users, checkoutKeys, audit, clock }: Deps) {
+  const uses = createLastUsedBuffer({ db, clock, write: repo.touchLastUsed, minIntervalMs: KEY_USE_INTERVAL_MS });
+  /** Rows as the doors see them: `last_used_at` includes a use not yet written. */
+  const withUse = <R extends { id: number; last_used_at: string | null }>(row: R): R => ({ ...row, last_used_at: uses.merge(row.id, row.last_used_at) });
+
   function row(parsed: ParsedSshKey, title: string | null | undefined, owner: repo.KeyOwner, addedBy: number | null, readOnly: boolean): Insertable<SshKeysTable> {
     return {
       kind: owner.kind,
@@ -130,6 +138,14 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
   }
 
   return {
+    /** An SSH server matched this key (ssh-access): noted in memory, written by flushUses. */
+    noteUse(id: number, stored: string | null): void {
+      uses.touch(id, stored);
+    },
+
+    /** Writes the noted uses (every few seconds, and at shutdown). */
+    flushUses: () => uses.flush(),
+
     /**
      * The public half of a checkout key, written by the checkout-keys module inside its own
      * transaction; the caller has made the pair, so no parsing and no duplicate check here.
@@ -148,7 +164,7 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
       requireScope(ctx.actor, 'read:public_key', 'Listing your SSH keys');
       const owner = { kind: 'user' as const, userId: user.userId };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
-      return { rows, total };
+      return { rows: rows.map(withUse), total };
     },
 
     async getUserKey(ctx: RequestContext, id: number) {
@@ -156,7 +172,7 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
       requireScope(ctx.actor, 'read:public_key', 'Reading your SSH keys');
       const key = await repo.findOwnedKey(db, { kind: 'user', userId: user.userId }, id);
       if (!key) throw notFound(`SSH key ${id}`);
-      return key;
+      return withUse(key);
     },
 
     async addUserKey(ctx: RequestContext, input: NewSshKey) {
@@ -185,21 +201,21 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
       if (!user) throw notFound(`User ${login}`);
       const owner = { kind: 'user' as const, userId: user.id };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
-      return { rows, total };
+      return { rows: rows.map(withUse), total };
     },
 
     async listDeployKeys(ctx: RequestContext, ref: ProjectRef, limit: number, offset: number) {
       const { project } = await projects.find(ctx, ref, 'project.read');
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const [rows, total] = await Promise.all([repo.listKeys(db, owner, limit, offset), repo.countKeys(db, owner)]);
-      return { rows, total };
+      return { rows: rows.map(withUse), total };
     },
 
     async getDeployKey(ctx: RequestContext, ref: ProjectRef, id: number) {
       const { project } = await projects.find(ctx, ref, 'project.read');
       const key = await repo.findOwnedKey(db, { kind: 'deploy', projectId: project.id }, id);
       if (!key) throw notFound(`Deploy key ${id}`);
-      return key;
+      return withUse(key);
     },
 
     async addDeployKey(ctx: RequestContext, ref: ProjectRef, input: NewSshKey & { readOnly?: boolean | undefined }) {
