@@ -161,7 +161,6 @@ forEachDatabase('keysmith-git-serve asks Keysmith and runs git on the mapped rep
       ["git-upload-pack '/acme/web.git'", 'read'],
       ['git-upload-pack acme/web', 'read'],
       ["git-upload-pack 'gh/acme/web.git'", 'read'],
-      ["git-upload-archive '/gh/acme/web'", 'read'],
     ] as const) {
       const result = await serve(helpers, original, `key-${keyId}`);
       // The repository does not exist on disk, so git itself says which path it was given.
@@ -169,6 +168,11 @@ forEachDatabase('keysmith-git-serve asks Keysmith and runs git on the mapped rep
       const last = (await accessEvents(app, alice.key))[0]!;
       assert.deepEqual({ project: last.details.project, access: last.details.access, allowed: last.details.allowed }, { project: 'gh/acme/web', access, allowed: true }, original);
     }
+    // git upload-archive says less about a missing repository, but it is git that answers.
+    const archive = await serve(helpers, "git-upload-archive '/gh/acme/web'", `key-${keyId}`);
+    assert.match(archive.stderr, /git upload-archive: archiver died/);
+    const archived = (await accessEvents(app, alice.key))[0]!;
+    assert.deepEqual({ project: archived.details.project, access: archived.details.access, allowed: archived.details.allowed }, { project: 'gh/acme/web', access: 'read', allowed: true });
 
     const push = await serve(helpers, "git-receive-pack 'acme/web.git'", `key-${keyId}`);
     assert.equal(push.code, 1);

@@ -146,11 +146,11 @@ if (!skip) {
     });
 
     test('a read_write member clones and pushes', async () => {
-      const cloned = await clone(keys.get('dave')!, '/acme/web');
+      const cloned = await clone(keys.get('dave')!, 'acme/web');
       assert.equal(cloned.code, 0, cloned.stderr);
       decisions.push({ identity: `user ${logins.get('dave')}`, project: 'gh/acme/web', access: 'read', allowed: true });
       const pushed = await commitAndPush(keys.get('dave')!, cloned.work, 'from-dave');
-      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.equal(pushed.code, 0, `${pushed.stderr}\n${sshd.log().slice(-3000)}`);
       assert.equal(await head('acme/web.git'), pushed.commit, 'the pushed commit is on main in the repository');
       decisions.push({ identity: `user ${logins.get('dave')}`, project: 'gh/acme/web', access: 'write', allowed: true });
     });
