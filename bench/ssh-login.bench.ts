@@ -81,6 +81,8 @@ async function bulkInsertSqlite(url: string, userId: number, blobs: string[]): P
   const db = new Database(url.slice('sqlite:'.length));
   try {
     db.pragma('busy_timeout = 10000');
+    // Room for the whole unique index while it grows (random fingerprints touch every page).
+    db.pragma('cache_size = -400000');
     const insert = db.prepare(
       `insert into ssh_keys (kind, user_id, project_id, title, key_type, public_key, fingerprint_sha256, fingerprint_md5, bits, read_only, added_by, created_at)
        values ('user', ?, null, ?, 'ssh-ed25519', ?, ?, ?, 256, 0, null, ?)`,
@@ -123,7 +125,22 @@ async function bulkInsertPostgres(url: string, userId: number, count: number): P
   }
 }
 
-async function startKeysmithWithKeys(database: DatabaseTarget, login: UnixUser, publicLine: string, blobs: string[], base: string, lookupUser: UnixUser, settings: BenchSettings): Promise<Keysmith> {
+/** What was started, so that a failure part-way still stops all of it. */
+interface Started {
+  sshds: Sshd[];
+  servers: ServerHandle[];
+}
+
+async function startKeysmithWithKeys(
+  database: DatabaseTarget,
+  login: UnixUser,
+  publicLine: string,
+  blobs: string[],
+  base: string,
+  lookupUser: UnixUser,
+  settings: BenchSettings,
+  started: Started,
+): Promise<Keysmith> {
   const env: NodeJS.ProcessEnv = { KEYSMITH_DATABASE_URL: database.url, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64'), KEYSMITH_LOG_LEVEL: 'warn' };
   const printed = await runNode(['bin/keysmith.mjs', 'init', '--login', login.name, '--account', 'acme', '--json'], env);
   const apiKey = (JSON.parse(printed) as { api_key: string }).api_key;
@@ -135,14 +152,17 @@ async function startKeysmithWithKeys(database: DatabaseTarget, login: UnixUser, 
     env: { ...env, KEYSMITH_HOST: '127.0.0.1', KEYSMITH_PORT: String(port) },
     port,
   });
-  const user = await api(server, apiKey, 'GET', '/v1/user');
+  started.servers.push(server);
+  const caller = await api(server, apiKey, 'GET', '/v1/user');
+  const userId = Number((caller.user as { id?: unknown } | undefined)?.id);
+  if (!Number.isInteger(userId)) throw new Error(`GET /v1/user named no user id: ${JSON.stringify(caller)}`);
   await api(server, apiKey, 'POST', '/v1/user/ssh-keys', { title: 'bench', key: publicLine });
   const sshServerKey = String((await api(server, apiKey, 'POST', '/v1/service-api-keys', { name: 'bench sshd', role: 'ssh_server' })).key);
 
   console.log(`${database.label}: inserting ${formatNumber(KEYS - 1)} keys…`);
-  const started = process.hrtime.bigint();
-  const sample = database.kind === 'sqlite' ? await bulkInsertSqlite(database.url, Number(user.id), blobs) : await bulkInsertPostgres(database.url, Number(user.id), KEYS - 1);
-  const insertSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const insertStart = process.hrtime.bigint();
+  const sample = database.kind === 'sqlite' ? await bulkInsertSqlite(database.url, userId, blobs) : await bulkInsertPostgres(database.url, userId, KEYS - 1);
+  const insertSeconds = Number(process.hrtime.bigint() - insertStart) / 1e9;
   console.log(`${database.label}: ${formatNumber(KEYS)} keys stored (bulk insert ${insertSeconds.toFixed(1)} s)`);
 
   const dir = path.join(base, `keysmith-${database.kind}`);
@@ -150,6 +170,13 @@ async function startKeysmithWithKeys(database: DatabaseTarget, login: UnixUser, 
   const token = tokenFile(dir, sshServerKey, lookupUser);
   const lines = sshSetup({ mode: 'login', url: server.url, tokenFile: token, dir: path.join(dir, 'bin'), commandUser: lookupUser.name });
   const sshd = await startSshd(base, lines, { name: `sshd-${database.kind}` });
+  started.sshds.push(sshd);
+  // The bulk keys are really there: one of them is answered like any member's key.
+  const probe = await fetch(`${server.url}/v1/ssh/authorized-keys?user=${login.name}&fingerprint=${encodeURIComponent(sample[sample.length - 1]!)}&mode=login`, {
+    headers: { authorization: `Bearer ${sshServerKey}` },
+  });
+  const line = await probe.text();
+  if (probe.status !== 200 || !line.startsWith('ssh-ed25519 ')) throw new Error(`${database.label}: a bulk key's lookup answered ${probe.status} ${JSON.stringify(line.slice(0, 200))}`);
   return { database, server, sshServerKey, sshd, sample, insertSeconds };
 }
 
@@ -168,7 +195,8 @@ export async function sshLoginBench(settings: BenchSettings) {
   const users: UnixUser[] = [];
   const instances: Keysmith[] = [];
   const databases: DatabaseTarget[] = [];
-  const sshds: Sshd[] = [];
+  const started: Started = { sshds: [], servers: [] };
+  const sshds = started.sshds;
   try {
     fs.mkdirSync(path.join(base, 'home'), { mode: 0o755 });
     const login = await addUnixUser('ksb', path.join(base, 'home', 'login'));
@@ -204,14 +232,13 @@ export async function sshLoginBench(settings: BenchSettings) {
 
     const sqlite = await createSqliteTarget();
     databases.push(sqlite);
-    instances.push(await startKeysmithWithKeys(sqlite, login, key.publicLine, blobs, base, lookupUser, settings));
+    instances.push(await startKeysmithWithKeys(sqlite, login, key.publicLine, blobs, base, lookupUser, settings, started));
     const postgres = await createPostgresTarget(settings.postgresAdminUrl);
     if ('unavailable' in postgres) console.log(`PostgreSQL unavailable (${postgres.unavailable}); SQLite only`);
     else {
       databases.push(postgres);
-      instances.push(await startKeysmithWithKeys(postgres, login, key.publicLine, blobs, base, lookupUser, settings));
+      instances.push(await startKeysmithWithKeys(postgres, login, key.publicLine, blobs, base, lookupUser, settings, started));
     }
-    for (const k of instances) sshds.push(k.sshd);
 
     const setups = [
       { label: '(a) authorized_keys, 1 key', sshd: fileA },
@@ -273,7 +300,7 @@ export async function sshLoginBench(settings: BenchSettings) {
     };
   } finally {
     for (const s of sshds) await s.stop().catch(() => undefined);
-    for (const k of instances) await k.server.stop().catch(() => undefined);
+    for (const server of started.servers) await server.stop().catch(() => undefined);
     for (const d of databases) await d.dispose().catch(() => undefined);
     for (const u of users) await removeUnixUser(u);
     fs.rmSync(base, { recursive: true, force: true });
