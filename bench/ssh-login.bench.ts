@@ -150,6 +150,8 @@ async function startKeysmithWithKeys(
     name: `Keysmith (${database.label})`,
     args: [...profiling, 'bin/keysmith.mjs', 'serve'],
     env: { ...env, KEYSMITH_HOST: '127.0.0.1', KEYSMITH_PORT: String(port) },
+    // Beside 1M keys in memory and other work on a shared machine, a start can take longer than usual.
+    startupTimeoutMs: 120_000,
     port,
   });
   started.servers.push(server);

@@ -16,7 +16,9 @@ import { renderAuthorizedKeysHelper, renderGitServeHelper, type HelperSettings }
 import { addProject, addServiceKey, addUser, seed } from '../factories.ts';
 import { bearer, createTestApp, forEachDatabase, freePort, type TestApp } from '../harness.ts';
 import { ed25519Line } from '../ssh-fixtures.ts';
-import { run } from './sshd.ts';
+import { helpersUnavailable, run } from './sshd.ts';
+
+const skip = helpersUnavailable('ssh helper tests');
 
 const USAGE = 'This server only serves git: use git clone, fetch, push or archive with a path such as <account>/<name>.git.';
 const BAD_PATH = `The repository path must be <account>/<name>.git of letters, digits, '.', '_', '-' and '/' only (no '..'): ${USAGE}`;
@@ -58,7 +60,7 @@ const accessEvents = async (app: TestApp, ownerKey: string) =>
 /** How many requests Keysmith received for a path (its request log). */
 const requestsTo = (app: TestApp, url: string) => app.logs.filter((line) => line.includes('"incoming request"') && line.includes(`"url":"${url}`)).length;
 
-describe('keysmith-git-serve refuses every hostile SSH_ORIGINAL_COMMAND before asking Keysmith', () => {
+describe('keysmith-git-serve refuses every hostile SSH_ORIGINAL_COMMAND before asking Keysmith', { skip }, () => {
   let app: TestApp;
   let helpers: Installed;
   let canary: string;
@@ -144,7 +146,7 @@ describe('keysmith-git-serve refuses every hostile SSH_ORIGINAL_COMMAND before a
 });
 
 forEachDatabase('keysmith-git-serve asks Keysmith and runs git on the mapped repository', (kind) => {
-  test('read and write of gh/<account>/<name> in each spelling; another vcs maps below its own directory', async (t) => {
+  test('read and write of gh/<account>/<name> in each spelling; another vcs maps below its own directory', { skip }, async (t) => {
     const app = await createTestApp(kind, { listen: true });
     t.after(() => app.close());
     const alice = await seed(app);
@@ -189,7 +191,7 @@ forEachDatabase('keysmith-git-serve asks Keysmith and runs git on the mapped rep
   });
 });
 
-describe('both helpers fail closed: no key, one line on stderr, a non-zero exit', () => {
+describe('both helpers fail closed: no key, one line on stderr, a non-zero exit', { skip }, () => {
   let app: TestApp;
   let ownerKey: string;
   let sshServer: string;

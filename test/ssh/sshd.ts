@@ -14,18 +14,29 @@ const BINARIES = ['/usr/sbin/sshd', '/usr/bin/ssh', '/usr/bin/ssh-keygen', '/usr
 
 function whyNot(): string | undefined {
   if (process.getuid?.() !== 0) return 'they need root (sshd, useradd)';
-  const missing = BINARIES.filter((b) => !fs.existsSync(b));
-  if (missing.length) return `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install openssh-server openssh-client git curl)`;
-  return undefined;
+  return missingBinaries(BINARIES);
 }
 
-/** Why the real-sshd tests cannot run here, or undefined when they can. Under CI=true they must. */
-export function sshdUnavailable(suite: string): string | undefined {
-  const reason = whyNot();
+function missingBinaries(binaries: string[]): string | undefined {
+  const missing = binaries.filter((b) => !fs.existsSync(b));
+  return missing.length ? `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed (apt-get install openssh-server openssh-client git curl)` : undefined;
+}
+
+/** Why the helpers cannot run here (they need sh, curl and git, not root), or undefined. Under CI=true they must. */
+export function helpersUnavailable(suite: string): string | undefined {
+  return loudly(suite, missingBinaries(['/bin/sh', '/usr/bin/curl', '/usr/bin/git', '/usr/bin/sed']));
+}
+
+function loudly(suite: string, reason: string | undefined): string | undefined {
   if (!reason) return undefined;
   if (IN_CI) throw new Error(`${suite}: ${reason}, and CI=true, so the run fails.`);
   process.stderr.write(`\n*** ${suite}: SKIPPED, ${reason} ***\n\n`);
   return reason;
+}
+
+/** Why the real-sshd tests cannot run here, or undefined when they can. Under CI=true they must. */
+export function sshdUnavailable(suite: string): string | undefined {
+  return loudly(suite, whyNot());
 }
 
 export interface Run {

@@ -39,10 +39,11 @@ case $token in
   *[!A-Za-z0-9_]*) fail "$TOKEN_FILE holds more than one service key (kss_...) on its first line" ;;
 esac
 
-# The key goes to curl on standard input (its --config), never in argv, where ps would show it.
+# The key goes to curl on standard input (its --config), never in argv, where ps would show it;
+# --disable (first) keeps a ~/.curlrc from changing the request.
 response=$(
   printf 'header = "Authorization: Bearer %s"\n' "$token" |
-    curl --config - --silent --max-time 5 --proto =http,https --get \
+    curl --disable --config - --silent --max-time 5 --proto =http,https --get \
       --data-urlencode "user=$user" --data-urlencode "fingerprint=$fingerprint" \
       --data-urlencode "mode=$MODE" ${FORCED_COMMAND:+--data-urlencode "command=$FORCED_COMMAND"} \
       --write-out '%{http_code}' "$KEYSMITH_URL/v1/ssh/authorized-keys" 2>/dev/null

@@ -94,7 +94,7 @@ esac
 # Every value below matched [A-Za-z0-9._-] above, so the JSON needs no escaping.
 response=$(
   printf 'header = "Authorization: Bearer %s"\n' "$token" |
-    curl --config - --silent --max-time 5 --proto =http,https \
+    curl --disable --config - --silent --max-time 5 --proto =http,https \
       -H 'Content-Type: application/json' \
       --data-binary "{\"key\":\"$identity\",\"project\":\"$vcs/$account/$name\",\"access\":\"$access\"}" \
       --write-out '%{http_code}' "$KEYSMITH_URL/v1/ssh/authorize" 2>/dev/null
