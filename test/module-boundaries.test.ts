@@ -45,3 +45,24 @@ test("the scan sees a foreign repository import, and allows the module's own", (
   assert.deepEqual(foreignRepoImports(file, "import * as checkoutRepo from '../checkout-keys/checkout-keys.repo.ts';"), ['grants/grants.service.ts imports ../checkout-keys/checkout-keys.repo.ts']);
   assert.deepEqual(foreignRepoImports(file, "import {\n  a,\n  type B,\n} from '../users/users.repo.ts';"), ['grants/grants.service.ts imports ../users/users.repo.ts']);
 });
+
+test('each table is written by one module, from its repository; reading modules (ssh-access) write none', () => {
+  const writers = new Map<string, Set<string>>();
+  const outsideRepos: string[] = [];
+  for (const file of filesUnder(modulesDir)) {
+    const source = fs.readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/\.(?:insertInto|updateTable|deleteFrom)\(\s*['"]([a-z_]+)['"]/g)) {
+      const relative = path.relative(modulesDir, file);
+      if (!file.endsWith('.repo.ts')) outsideRepos.push(`${relative} writes ${m[1]}`);
+      const owners = writers.get(m[1]!) ?? new Set<string>();
+      owners.add(relative.split(path.sep)[0]!);
+      writers.set(m[1]!, owners);
+    }
+  }
+  assert.ok(writers.size > 10, 'the scan found the writes');
+  assert.deepEqual(outsideRepos, [], 'writes happen in repositories only');
+  const shared = [...writers].filter(([, owners]) => owners.size > 1).map(([table, owners]) => `${table}: ${[...owners].join(', ')}`);
+  assert.deepEqual(shared, [], 'tables written by more than one module');
+  assert.equal(writers.get('ssh_keys')?.has('ssh-keys'), true, "ssh-keys owns ssh_keys, including last_used_at (the lookups' uses go through its service)");
+  assert.ok(![...writers.values()].some((owners) => owners.has('ssh-access')), 'ssh-access only reads');
+});

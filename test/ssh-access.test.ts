@@ -190,7 +190,7 @@ forEachDatabase('SSH lookups', (kind) => {
     assert.equal(foreign.allowed, false);
     assert.equal(foreign.message.replace('gh/evecorp/site', '<project>'), absent.message.replace('gh/evecorp/nothing', '<project>'));
     assert.equal(foreign.message.replace('gh/evecorp/site', '<project>'), absentHere.message.replace('gh/acme/nothing', '<project>'));
-    assert.match(foreign.message, /^There is no repository gh\/evecorp\/site that this key can reach: check the path/);
+    assert.match(foreign.message, /^There is no repository gh\/evecorp\/site that this key can reach: check the repository path in the clone URL/);
     const eveAsked = await authorize(app, w.eveServer, alices.id, 'gh/acme/web', 'read');
     assert.equal(eveAsked.allowed, false, 'evecorp’s server does not know acme’s keys');
     assert.equal(eveAsked.identity, null);

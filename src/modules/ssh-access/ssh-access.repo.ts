@@ -32,8 +32,11 @@ export type KeyWithOwner = NonNullable<Awaited<ReturnType<typeof findKeyByFinger
 
 const normalised = <R extends { read_only: boolean | number }>(row: R | undefined) => row && { ...row, read_only: readBool(row.read_only) };
 
+/** The login-time read, as a query (its plan is checked by a test: index searches only, no scan). */
+export const keyByFingerprint = (db: Executor, accountId: number, fingerprintSha256: string) => keysWithOwners(db, accountId).where('ssh_keys.fingerprint_sha256', '=', fingerprintSha256);
+
 export async function findKeyByFingerprint(db: Executor, accountId: number, fingerprintSha256: string) {
-  return normalised(await keysWithOwners(db, accountId).where('ssh_keys.fingerprint_sha256', '=', fingerprintSha256).executeTakeFirst());
+  return normalised(await keyByFingerprint(db, accountId, fingerprintSha256).executeTakeFirst());
 }
 
 export async function findKeyById(db: Executor, accountId: number, id: number) {

@@ -107,7 +107,7 @@ export function createSshAccessService({ db, access, projects, keyUses, audit }:
   }
 
   async function decide(acc: AccountAccess, id: number, wanted: ReturnType<typeof parseProject>, kind: 'read' | 'write'): Promise<AccessDecision & { projectId: number | null }> {
-    const absent = `There is no repository ${wanted.slug} that this key can reach: check the path in the clone URL (<account>/<name>, such as ${acc.accountName}/web), or ask an admin of the account to create the project.`;
+    const absent = `There is no repository ${wanted.slug} that this key can reach: check the repository path in the clone URL (<account>/<name>, as in git@<host>:${acc.accountName}/<name>.git), or ask an admin of ${acc.accountName} to create the project.`;
     const key = await repo.findKeyById(db, acc.accountId, id);
     if (!key || !liveIn(key, acc.accountId)) {
       return {

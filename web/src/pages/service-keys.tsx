@@ -129,7 +129,15 @@ export function ServiceKeysPage() {
             roles={roles}
             busy={newKey.busy}
             error={newKey.error}
-            roleExtras={(role) => role === 'runner' && <RunnerProjects account={account} limited={limited} setLimited={setLimited} picked={picked} setPicked={setPicked} />}
+            roleExtras={(role) =>
+              role === 'runner' ? (
+                <RunnerProjects account={account} limited={limited} setLimited={setLimited} picked={picked} setPicked={setPicked} />
+              ) : (
+                role === 'ssh_server' && (
+                  <p className="hint">For sshd on a bastion, build host or git server: it asks Keysmith which SSH keys of {account} may log in or reach a repository, and reads no private key.</p>
+                )
+              )
+            }
             onCreate={(body) => newKey.onCreate(body.role === 'runner' && limited ? { ...body, projects: picked } : body)}
           />
         </Section>
