@@ -14,6 +14,8 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     title?: string;
+    /** Each connection sends these in turn (a path replaces the url's). */
+    requests?: Array<{ path?: string; method?: string }>;
   }
 
   export interface Histogram {

@@ -139,7 +139,7 @@ export interface ServerHandle {
 const OUTPUT_LIMIT = 16 * 1024;
 
 /** Spawns `node <args>` and resolves once GET /healthz answers 200. */
-export async function startServer(options: { name: string; args: string[]; env: NodeJS.ProcessEnv; port: number }): Promise<ServerHandle> {
+export async function startServer(options: { name: string; args: string[]; env: NodeJS.ProcessEnv; port: number; startupTimeoutMs?: number }): Promise<ServerHandle> {
   const child = spawn(process.execPath, options.args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
@@ -182,7 +182,7 @@ export async function startServer(options: { name: string; args: string[]; env: 
   };
 
   try {
-    await waitForHealth(handle);
+    await waitForHealth(handle, options.startupTimeoutMs);
   } catch (err) {
     await handle.stop();
     throw err;
@@ -311,6 +311,8 @@ export async function startKeysmith(database: DatabaseTarget, settings: BenchSet
 export interface LoadTarget {
   server: ServerHandle;
   path: string;
+  /** Paths each connection cycles through instead of `path` alone (so that no cache answers them all). */
+  paths?: string[];
   headers: Record<string, string>;
 }
 
@@ -336,6 +338,7 @@ export async function measureInterleaved<T extends LoadTarget[]>(targets: [...T]
   const optionsOf = (target: LoadTarget) => ({
     url: `${target.server.url}${target.path}`,
     headers: target.headers,
+    ...(target.paths ? { requests: target.paths.map((p) => ({ path: p })) } : {}),
     connections: settings.connections,
     pipelining: settings.pipelining,
   });

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { benchSettings, installExitHandlers, wasInterrupted, writeResults, type BenchSettings } from './lib.ts';
 import { sshKeysBench } from './ssh-keys.bench.ts';
+import { sshLoginBench } from './ssh-login.bench.ts';
 import { userEndpointBench } from './user-endpoint.bench.ts';
 
 interface Benchmark {
@@ -19,6 +20,8 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   { name: 'user', run: userEndpointBench },
   { name: 'ssh-keys', run: sshKeysBench },
+  // Needs root: a real sshd and a Unix user (see bench/ssh-login.bench.ts).
+  { name: 'ssh-login', run: sshLoginBench },
 ];
 
 async function main(): Promise<number> {

@@ -13,6 +13,7 @@ import { isAppError } from '../errors.ts';
 import { initialise } from './init.ts';
 import { describeDatabase, readStdin, UsageError, withServices } from './shared.ts';
 import { USERS_USAGE, usersCommand } from './users.ts';
+import { sshSetup, type SshSetupMode } from './ssh-setup.ts';
 
 const USAGE = `Usage: keysmith <command> [options]
 
@@ -30,6 +31,10 @@ Commands:
                              of https://github.com/<login>.keys; - reads standard input), reporting each
                              line refused and each duplicate
 ${USERS_USAGE}
+  ssh-setup --mode login|git --url <url> --token-file <file> --dir <dir> --command-user <user>
+            [--git-user <user>] [--git-root <dir>]
+                             Write sshd's helpers (they ask Keysmith who may log in) into <dir> and
+                             print the sshd_config lines that use them: ssh-setup … >> /etc/ssh/sshd_config
 
 Configuration comes from the environment: KEYSMITH_DATABASE_URL, KEYSMITH_HOST, KEYSMITH_PORT,
 KEYSMITH_PUBLIC_URL, KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE (see README.md).`;
@@ -131,12 +136,48 @@ async function importKeys(args: string[], config: Config): Promise<number> {
   return 1;
 }
 
+/** `keysmith ssh-setup`: needs no database or configuration, only the options. */
+function setUpSsh(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: {
+      mode: { type: 'string' },
+      url: { type: 'string' },
+      'token-file': { type: 'string' },
+      dir: { type: 'string' },
+      'command-user': { type: 'string' },
+      'git-user': { type: 'string' },
+      'git-root': { type: 'string' },
+    },
+    strict: true,
+  });
+  const mode = values.mode;
+  if (mode !== 'login' && mode !== 'git') throw new UsageError('ssh-setup needs --mode login (a bastion or build host) or --mode git (a git server).');
+  const missing = (['url', 'token-file', 'dir', 'command-user'] as const).filter((name) => !values[name]);
+  if (missing.length) throw new UsageError(`ssh-setup needs ${missing.map((name) => `--${name}`).join(', ')}.`);
+  if (mode === 'login' && (values['git-user'] || values['git-root'])) throw new UsageError('--git-user and --git-root belong to --mode git.');
+  const lines = sshSetup({
+    mode: mode satisfies SshSetupMode,
+    url: values.url!,
+    tokenFile: values['token-file']!,
+    dir: values.dir!,
+    commandUser: values['command-user']!,
+    gitUser: values['git-user'],
+    gitRoot: values['git-root'],
+  });
+  process.stdout.write(lines);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (!command || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE + '\n');
       return command ? 0 : 2;
+    }
+    if (command === 'ssh-setup') {
+      setUpSsh(rest);
+      return 0;
     }
     const config = loadConfig();
     switch (command) {

@@ -1,0 +1,218 @@
+// `keysmith ssh-setup`: writes sshd's helpers (POSIX sh + curl, templates in ./ssh-helpers/) into a
+// directory sshd will accept, and returns the sshd_config lines that use them. Everything sshd would
+// refuse at login time — a helper under a directory that is not root's or is writable by others, a
+// token file others can read — is refused here, with a sentence, before anything is written.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type SshSetupMode = 'login' | 'git';
+
+export interface SshSetupOptions {
+  mode: SshSetupMode;
+  /** Keysmith's public URL, as the SSH server reaches it. */
+  url: string;
+  /** Holds the ssh_server service key (kss_…), readable by the command user only. */
+  tokenFile: string;
+  /** Where the helpers are written: root's, not writable by group or others, nor any parent. */
+  dir: string;
+  /** sshd's AuthorizedKeysCommandUser. */
+  commandUser: string;
+  /** git mode: the one Unix user every git client logs in as. */
+  gitUser?: string;
+  /** git mode: where `<account>/<name>.git` repositories live (default: the git user's home). */
+  gitRoot?: string;
+}
+
+export const AUTHORIZED_KEYS_HELPER = 'keysmith-authorized-keys';
+export const GIT_SERVE_HELPER = 'keysmith-git-serve';
+
+/** What may sit between single quotes in a helper and in sshd_config without quoting: the forced command's charset. */
+const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
+const SAFE_URL = /^https?:\/\/[A-Za-z0-9._~:[\]@%/-]+$/;
+const UNIX_USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+const SERVICE_KEY = /^kss_[A-Za-z0-9_]+$/;
+
+export interface HelperSettings {
+  url: string;
+  tokenFile: string;
+  mode: SshSetupMode;
+  /** git mode: the absolute path of keysmith-git-serve, Keysmith's forced command. */
+  forcedCommand?: string;
+  gitRoot?: string;
+}
+
+function template(name: string): string {
+  return fs.readFileSync(new URL(`./ssh-helpers/${name}.sh`, import.meta.url), 'utf8');
+}
+
+function fill(text: string, values: Map<string, string>): string {
+  const out = text.replace(/@([A-Z_]+)@/g, (whole, key: string) => {
+    const value = values.get(key);
+    if (value === undefined) throw new Error(`The helper template names @${key}@, which ssh-setup does not fill.`);
+    // The value lands between single quotes: refuse anything that could end them.
+    if (/['\\\n]/.test(value)) throw new Error(`A value for ${key} contains a quote, a backslash or a newline.`);
+    return value;
+  });
+  return out;
+}
+
+/** The text of keysmith-authorized-keys for these settings. */
+export function renderAuthorizedKeysHelper(s: HelperSettings): string {
+  return fill(
+    template(AUTHORIZED_KEYS_HELPER),
+    new Map([
+      ['KEYSMITH_URL', s.url],
+      ['TOKEN_FILE', s.tokenFile],
+      ['MODE', s.mode],
+      ['FORCED_COMMAND', s.mode === 'git' ? (s.forcedCommand ?? '') : ''],
+    ]),
+  );
+}
+
+/** The text of keysmith-git-serve for these settings. */
+export function renderGitServeHelper(s: HelperSettings): string {
+  return fill(
+    template(GIT_SERVE_HELPER),
+    new Map([
+      ['KEYSMITH_URL', s.url],
+      ['TOKEN_FILE', s.tokenFile],
+      ['GIT_ROOT', s.gitRoot ?? ''],
+    ]),
+  );
+}
+
+interface UnixUser {
+  name: string;
+  uid: number;
+  gids: number[];
+  home: string;
+}
+
+function unixUser(name: string, flag: string): UnixUser {
+  if (!UNIX_USER.test(name)) throw new Error(`${flag} ${JSON.stringify(name)} is not a Unix user name.`);
+  try {
+    const entry = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!;
+    const fields = entry.split(':');
+    const gids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return { name, uid: Number(fields[2]), gids, home: fields[5] ?? '' };
+  } catch {
+    throw new Error(`There is no Unix user ${name} (${flag}); create it first, e.g. useradd --system --shell /usr/sbin/nologin ${name}.`);
+  }
+}
+
+function safePath(value: string, flag: string): string {
+  const absolute = path.resolve(value);
+  if (!SAFE_PATH.test(absolute)) throw new Error(`${flag} ${absolute} may hold only letters, digits, '.', '_', '-' and '/'; choose such a path.`);
+  return absolute;
+}
+
+function keysmithUrl(value: string): string {
+  const url = value.replace(/\/+$/, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`--url ${JSON.stringify(value)} is not an absolute URL; give Keysmith's public URL, such as https://keys.example.com.`);
+  }
+  if (!SAFE_URL.test(url) || parsed.search || parsed.hash || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    throw new Error(`--url must be Keysmith's http:// or https:// address without a query, such as https://keys.example.com; ${JSON.stringify(value)} is not.`);
+  }
+  return url;
+}
+
+const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
+
+/** sshd's rule for an AuthorizedKeysCommand (safe_path): the file and every directory above it root's, none writable by group or others. */
+function checkHelperDirectory(dir: string): void {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const stat = fs.statSync(current);
+    if (!stat.isDirectory()) throw new Error(`${current} is not a directory; --dir must be one.`);
+    if (stat.uid !== 0) {
+      throw new Error(
+        `sshd refuses a helper below ${current}: it is owned by uid ${stat.uid}, not root. Use a root-owned directory such as /usr/local/libexec/keysmith (chown root ${current} if it is yours to change).`,
+      );
+    }
+    if (stat.mode & 0o022) {
+      throw new Error(
+        `sshd refuses a helper below ${current}: it is writable by its group or by others (mode ${octal(stat.mode)}). Run chmod go-w ${current}, or use a directory such as /usr/local/libexec/keysmith.`,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
+function checkTokenFile(file: string, reader: UnixUser): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new Error(`There is no token file ${file}; put the ssh_server service key (kss_…) in it, readable only by ${reader.name}.`);
+  }
+  if (!stat.isFile()) throw new Error(`The token file ${file} is not a regular file.`);
+  if (stat.mode & 0o006) {
+    throw new Error(`The token file ${file} is readable or writable by others (mode ${octal(stat.mode)}); it holds a secret: chown ${reader.name} ${file} && chmod 0400 ${file}.`);
+  }
+  const readable = reader.uid === 0 || (stat.uid === reader.uid && stat.mode & 0o400) || (reader.gids.includes(stat.gid) && stat.mode & 0o040);
+  if (!readable) throw new Error(`The token file ${file} is not readable by ${reader.name}, who runs the lookup: chown ${reader.name} ${file} && chmod 0400 ${file}.`);
+  const first = fs.readFileSync(file, 'utf8').split('\n')[0]!.trim();
+  if (!SERVICE_KEY.test(first)) throw new Error(`The token file ${file} does not hold a Keysmith service key (kss_…) on its first line; create an ssh_server service key and put it there.`);
+}
+
+function requireProgram(name: string): void {
+  if (!['/usr/local/bin', '/usr/bin', '/bin'].some((dir) => fs.existsSync(path.join(dir, name)))) {
+    throw new Error(`The helpers need ${name}, which is not installed in /usr/local/bin, /usr/bin or /bin (on Debian: apt-get install ${name}).`);
+  }
+}
+
+/** Writes `file` in one step (a temporary file renamed over it), mode 0755. */
+function writeHelper(file: string, text: string): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(temporary, text, { mode: 0o755 });
+  fs.chmodSync(temporary, 0o755);
+  fs.renameSync(temporary, file);
+}
+
+/** Checks, writes the helpers, and returns the sshd_config lines (with their final newline). */
+export function sshSetup(options: SshSetupOptions): string {
+  const url = keysmithUrl(options.url);
+  const dir = safePath(options.dir, '--dir');
+  const tokenFile = safePath(options.tokenFile, '--token-file');
+  const commandUser = unixUser(options.commandUser, '--command-user');
+  requireProgram('curl');
+  let gitRoot: string | undefined;
+  let gitUser: UnixUser | undefined;
+  if (options.mode === 'git') {
+    requireProgram('git');
+    gitUser = unixUser(options.gitUser ?? 'git', '--git-user');
+    gitRoot = safePath(options.gitRoot ?? gitUser.home, '--git-root');
+    if (!fs.statSync(gitRoot, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new Error(`--git-root ${gitRoot} is not a directory; create it for the repositories (install -d -o ${gitUser.name} ${gitRoot}).`);
+    }
+  }
+  checkTokenFile(tokenFile, commandUser);
+  if (options.mode === 'git' && gitUser && gitUser.uid !== commandUser.uid) checkTokenFile(tokenFile, gitUser);
+
+  // The nearest existing directory is checked before anything is created below it.
+  let existing = dir;
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  checkHelperDirectory(fs.realpathSync(existing));
+  if (existing !== dir) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    checkHelperDirectory(fs.realpathSync(dir));
+  }
+
+  const lookup = path.join(dir, AUTHORIZED_KEYS_HELPER);
+  const forcedCommand = path.join(dir, GIT_SERVE_HELPER);
+  const settings: HelperSettings = { url, tokenFile, mode: options.mode, forcedCommand, gitRoot };
+  if (options.mode === 'git') writeHelper(forcedCommand, renderGitServeHelper(settings));
+  writeHelper(lookup, renderAuthorizedKeysHelper(settings));
+
+  const lines = [`AuthorizedKeysCommand ${lookup} %u %f`, `AuthorizedKeysCommandUser ${commandUser.name}`];
+  // `Match all` closes whatever Match block the file may end in, so that `>>` adds global lines.
+  if (options.mode === 'login') return ['Match all', ...lines].join('\n') + '\n';
+  return [`Match User ${gitUser!.name}`, ...lines.map((line) => `    ${line}`)].join('\n') + '\n';
+}
