@@ -55,6 +55,10 @@ const contractTable: Record<Permission, Role[]> = {
   'runner_key.manage': ['owner'],
   'audit.read': ['admin', 'owner'],
   'ssh.lookup': ['ssh_server'],
+  'ssh_ca.read': ['read_only', 'read_write', 'admin', 'owner', 'runner', 'ssh_server'],
+  'ssh_ca.manage': ['admin', 'owner'],
+  'ssh_certificate.manage': ['admin', 'owner'],
+  'checkout_certificate.issue': ['runner'],
 };
 
 // The scope a scope-limited key needs for each permission (README: Scopes), written out the same way.
@@ -71,6 +75,10 @@ const contractScopes: Record<Permission, string> = {
   'runner_key.manage': 'admin:account',
   'audit.read': 'admin:account',
   'ssh.lookup': 'read:public_key',
+  'ssh_ca.read': 'read:public_key',
+  'ssh_ca.manage': 'admin:account',
+  'ssh_certificate.manage': 'admin:account',
+  'checkout_certificate.issue': 'read:project',
 };
 /** The scope-limited caller: the owner's own key, created with `scopes: [SCOPED_TO]`. */
 const SCOPED_TO = 'read:project';

@@ -7,6 +7,7 @@ import * as runnerProjects from './migrations/2026_12_01_0002_runner_projects.ts
 import * as keyNames from './migrations/2026_12_01_0003_key_names.ts';
 import * as auditLogin from './migrations/2026_12_02_0001_audit_login.ts';
 import * as userDisabled from './migrations/2026_12_02_0002_user_disabled.ts';
+import * as sshCa from './migrations/2026_12_02_0005_ssh_ca.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_01_0003_key_names': keyNames,
   '2026_12_02_0001_audit_login': auditLogin,
   '2026_12_02_0002_user_disabled': userDisabled,
+  '2026_12_02_0005_ssh_ca': sshCa,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
