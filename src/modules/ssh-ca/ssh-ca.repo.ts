@@ -102,7 +102,11 @@ const certListed = [
 
 export type CertificateRow = Awaited<ReturnType<typeof findCertificate>> & {};
 
-const withAccount = (db: Executor) => db.selectFrom('ssh_certificates').innerJoin('accounts', 'accounts.id', 'ssh_certificates.account_id').select([...certListed, 'accounts.name as account_name']);
+const withAccount = (db: Executor) =>
+  db
+    .selectFrom('ssh_certificates')
+    .innerJoin('accounts', 'accounts.id', 'ssh_certificates.account_id')
+    .select([...certListed, 'accounts.name as account_name']);
 
 export async function findCertificate(db: Executor, accountId: number, serial: number) {
   return withAccount(db).where('ssh_certificates.account_id', '=', accountId).where('ssh_certificates.serial', '=', serial).executeTakeFirst();
@@ -143,14 +147,7 @@ export async function findForCheck(db: Executor, accountId: number, serial: numb
     .leftJoin('users', 'users.id', 'ssh_certificates.user_id')
     .leftJoin('memberships', (join) => join.onRef('memberships.user_id', '=', 'ssh_certificates.user_id').onRef('memberships.account_id', '=', 'ssh_certificates.account_id'))
     .leftJoin('projects', 'projects.id', 'ssh_certificates.project_id')
-    .select([
-      ...certListed,
-      'users.login',
-      'users.disabled_at',
-      'memberships.role as member_role',
-      'projects.vcs as project_vcs',
-      'projects.name as project_name',
-    ])
+    .select([...certListed, 'users.login', 'users.disabled_at', 'memberships.role as member_role', 'projects.vcs as project_vcs', 'projects.name as project_name'])
     .where('ssh_certificates.account_id', '=', accountId)
     .where('ssh_certificates.serial', '=', serial)
     .executeTakeFirst();

@@ -53,15 +53,31 @@ export const sshCaRoutes: FastifyPluginAsyncTypebox<{ sshCa: SshCaService }> = a
     `${base}.pub`,
     {
       config: { auth: 'none' },
-      schema: { tags, summary: 'The CA public keys sshd trusts (TrustedUserCAKeys), one per line; public', params: AccountPath, response: { 200: TextFile('CA public key lines.'), ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'The CA public keys sshd trusts (TrustedUserCAKeys), one per line; public',
+        params: AccountPath,
+        response: { 200: TextFile('CA public key lines.'), ...errorResponses },
+      },
     },
-    async (request, reply) => reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(await sshCa.publicFile(request.params.account)),
+    async (request, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .type('text/plain; charset=utf-8')
+        .send(await sshCa.publicFile(request.params.account)),
   );
 
   app.get(
     `${base}/krl`,
-    { config: { auth: 'none' }, schema: { tags, summary: 'The OpenSSH KRL of every revoked certificate of the account (for RevokedKeys); public', params: AccountPath, response: { 200: BinaryFile, ...errorResponses } } },
-    async (request, reply) => reply.header('cache-control', 'no-store').type('application/octet-stream').send((await sshCa.krl(request.params.account)) as unknown as string),
+    {
+      config: { auth: 'none' },
+      schema: { tags, summary: 'The OpenSSH KRL of every revoked certificate of the account (for RevokedKeys); public', params: AccountPath, response: { 200: BinaryFile, ...errorResponses } },
+    },
+    async (request, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .type('application/octet-stream')
+        .send((await sshCa.krl(request.params.account)) as unknown as string),
   );
 
   app.post(
@@ -82,7 +98,12 @@ export const sshCaRoutes: FastifyPluginAsyncTypebox<{ sshCa: SshCaService }> = a
   app.post(
     '/v1/user/ssh-certificates',
     {
-      schema: { tags, summary: 'A short-lived SSH certificate for one of your own SSH keys, signed by an account’s CA', body: UserCertificateBody, response: { 201: IssuedCertificate, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'A short-lived SSH certificate for one of your own SSH keys, signed by an account’s CA',
+        body: UserCertificateBody,
+        response: { 201: IssuedCertificate, ...errorResponses },
+      },
     },
     async (request, reply) => {
       const { public_key, account, ttl_seconds } = request.body;
@@ -115,13 +136,28 @@ export const sshCaRoutes: FastifyPluginAsyncTypebox<{ sshCa: SshCaService }> = a
 
   app.get(
     '/v1/accounts/:account/ssh-certificates',
-    { schema: { tags, summary: 'Every certificate the account’s CA issued, newest first (owner, admin)', params: AccountPath, querystring: ListQuery, response: { 200: Type.Array(CertificateRecord), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Every certificate the account’s CA issued, newest first (owner, admin)',
+        params: AccountPath,
+        querystring: ListQuery,
+        response: { 200: Type.Array(CertificateRecord), ...errorResponses },
+      },
+    },
     async (request) => (await sshCa.listForAccount(contextOf(request), request.params.account, request.query.limit ?? 100)).map(recordView),
   );
 
   app.delete(
     '/v1/accounts/:account/ssh-certificates/:serial',
-    { schema: { tags, summary: 'Revoke a certificate: the online check refuses it at once, and the KRL lists it (its user, owner or admin)', params: CertificatePath, response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Revoke a certificate: the online check refuses it at once, and the KRL lists it (its user, owner or admin)',
+        params: CertificatePath,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       await sshCa.revoke(contextOf(request), request.params.account, Number(request.params.serial));
       return reply.status(204).send(null);
