@@ -206,6 +206,13 @@ const rows: Row[] = [
   { method: 'POST', route: '/v1/ssh/authorize', rule: 'ssh.lookup', account: 'none', url: () => '/v1/ssh/authorize', body: () => ({ key: 'key-1', project: 'gh/acme/web', access: 'read' }), ok: 200 },
 
   // The account SSH CA and its certificates.
+  {
+    method: 'GET',
+    route: '/v1/ssh/authorized-principals',
+    rule: 'ssh.lookup',
+    account: 'none',
+    url: () => `/v1/ssh/authorized-principals?user=alice&serial=1&ca=${encodeURIComponent('SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s')}`,
+  },
   { method: 'GET', route: '/v1/accounts/{account}/ssh-ca', rule: 'ssh_ca.read', account: 'path', url: () => '/v1/accounts/acme/ssh-ca' },
   {
     method: 'POST',

@@ -2,10 +2,10 @@
 // public: sshd's TrustedUserCAKeys and RevokedKeys fetch them without a credential.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { contextOf } from '../../http/auth.ts';
+import { contextOf, headerSelector } from '../../http/auth.ts';
 import { projectPathOf, ProjectPathParams } from '../../http/native-params.ts';
 import { errorResponses } from '../../http/schemas.ts';
-import { AccountPath, CaKeys, CertificatePath, CertificateRecord, IssuedCertificate, ListQuery, RunnerCertificateBody, UserCertificateBody } from './ssh-ca.schemas.ts';
+import { AccountPath, AuthorizedPrincipalsQuery, CaKeys, CertificatePath, CertificateRecord, IssuedCertificate, ListQuery, RunnerCertificateBody, UserCertificateBody } from './ssh-ca.schemas.ts';
 import type { CaKey, CertificateRecord as Row, SshCaService } from './ssh-ca.service.ts';
 
 const keysView = (keys: CaKey[]) => ({ keys: keys.map((k) => ({ public_key: k.public_key, fingerprint_sha256: k.fingerprint_sha256, state: k.state, created_at: k.created_at })) });
@@ -78,6 +78,23 @@ export const sshCaRoutes: FastifyPluginAsyncTypebox<{ sshCa: SshCaService }> = a
         .header('cache-control', 'no-store')
         .type('application/octet-stream')
         .send((await sshCa.krl(request.params.account)) as unknown as string),
+  );
+
+  app.get(
+    '/v1/ssh/authorized-principals',
+    {
+      schema: {
+        tags,
+        summary: "sshd's AuthorizedPrincipalsCommand: the principal line of a certificate of this account that is valid now (ssh_server service keys only)",
+        querystring: AuthorizedPrincipalsQuery,
+        response: { 200: TextFile('An authorized_principals line ending in a newline, or an empty body.'), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { user, serial, ca, mode = 'login', command } = request.query;
+      const lines = await sshCa.authorizedPrincipals(contextOf(request), headerSelector(request), { user, serial: Number(serial), ca, mode, command });
+      return reply.header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(lines);
+    },
   );
 
   app.post(

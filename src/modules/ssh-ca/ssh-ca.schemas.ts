@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { CredentialQuery } from '../../http/pagination.ts';
-import { NullableTimestamp, Nullable, Timestamp } from '../../http/schemas.ts';
+import { NullableTimestamp, Nullable, PlainText, Timestamp } from '../../http/schemas.ts';
+import { COMMAND_PATTERN, FINGERPRINT_PATTERN } from '../ssh-access/ssh-access.schemas.ts';
 
 export const AccountPath = Type.Object({ account: Type.String({ minLength: 1, maxLength: 39 }) });
 export const CertificatePath = Type.Object({
@@ -64,5 +65,17 @@ export const CertificateRecord = Type.Object({
 
 export const ListQuery = Type.Object(
   { ...CredentialQuery, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Newest first; at most 1000.' })) },
+  { additionalProperties: false },
+);
+
+export const AuthorizedPrincipalsQuery = Type.Object(
+  {
+    ...CredentialQuery,
+    user: PlainText(256, { minLength: 1, description: 'The Unix user sshd is logging in (%u). In login mode it must equal the certificate user’s login.' }),
+    serial: Type.String({ maxLength: 16, pattern: '^[1-9][0-9]{0,14}$', description: 'The certificate’s serial (%s).' }),
+    ca: Type.String({ maxLength: 100, pattern: FINGERPRINT_PATTERN, description: 'The SHA256 fingerprint of the CA key that signed it (%F), URL-encoded.' }),
+    mode: Type.Optional(Type.Union([Type.Literal('login'), Type.Literal('git')], { default: 'login', description: 'login (the default) or git.' })),
+    command: Type.Optional(Type.String({ maxLength: 1024, pattern: COMMAND_PATTERN, description: 'git mode only, and required there: the forced command’s absolute path.' })),
+  },
   { additionalProperties: false },
 );

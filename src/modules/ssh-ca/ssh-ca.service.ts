@@ -12,7 +12,7 @@ import { isUniqueViolation } from '../../db/dialect.ts';
 import type { Db, Executor } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
-import { requireScope, requireUser, type AccessService, type AccountAccess } from '../access/access.service.ts';
+import { requireScope, requireUser, type AccessService, type AccountAccess, type AccountSelector } from '../access/access.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
 import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
@@ -342,6 +342,40 @@ export function createSshCaService({ db, ring, access, projects, runnerLimits, a
           details: { serial, key_id: cert.key_id },
         });
       });
+    },
+
+    /**
+     * sshd's AuthorizedPrincipalsCommand (an ssh_server key of the account): the principal line of a
+     * certificate that is known, signed by one of the account's trusted CA keys, unexpired and unrevoked,
+     * whose user is still a live member (login mode: and is `user`). Empty otherwise. Read each time, never cached.
+     */
+    async authorizedPrincipals(
+      ctx: RequestContext,
+      selector: AccountSelector,
+      query: { user: string; serial: number; ca: string; mode: 'login' | 'git'; command?: string | undefined },
+    ): Promise<string> {
+      const acc = access.authorizeServiceKey(ctx.actor, selector, 'ssh.lookup');
+      if (query.mode === 'git' && query.command === undefined) {
+        throw new AppError('validation_failed', 'In git mode the forced command is needed: add command=<absolute path of the git serve helper>.', undefined, { field: 'command' });
+      }
+      if (query.mode === 'login' && query.command !== undefined) {
+        throw new AppError('validation_failed', 'command is for git mode only; drop it, or add mode=git.', undefined, { field: 'command' });
+      }
+      const [cert, keys] = await Promise.all([repo.findForCheck(db, acc.accountId, query.serial), repo.listCaKeys(db, acc.accountId)]);
+      if (!cert || cert.revoked_at !== null || cert.ca_fingerprint_sha256 !== query.ca) return '';
+      if (!keys.some((k) => k.fingerprint_sha256 === query.ca)) return '';
+      const now = clock.now().getTime();
+      if (Date.parse(cert.valid_before) <= now || Date.parse(cert.valid_after) > now) return '';
+      const [principal] = JSON.parse(cert.principals) as string[];
+      if (principal === undefined) return '';
+      if (cert.kind === 'user') {
+        if (cert.member_role === null || cert.disabled_at !== null || cert.login === null) return '';
+        if (query.mode === 'login') return cert.login.toLowerCase() === query.user.toLowerCase() ? `${principal}\n` : '';
+      } else {
+        // A runner certificate never opens a shell, and answers only while its project exists.
+        if (query.mode === 'login' || cert.project_name === null) return '';
+      }
+      return `restrict,command="${query.command} cert-${cert.serial}" ${principal}\n`;
     },
 
     /** The account's KRL: every revoked serial, under each trusted CA key. Public. */
