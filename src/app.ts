@@ -23,6 +23,7 @@ import { checkoutKeyRoutes } from './modules/checkout-keys/checkout-keys.routes.
 import { hostKeyRoutes } from './modules/host-keys/host-keys.routes.ts';
 import { sshKeyRoutes } from './modules/ssh-keys/ssh-keys.routes.ts';
 import { sshAccessRoutes } from './modules/ssh-access/ssh-access.routes.ts';
+import { sshCaRoutes } from './modules/ssh-ca/ssh-ca.routes.ts';
 import { grantRoutes } from './modules/grants/grants.routes.ts';
 import { herokuRoutes } from './modules/integrations/heroku.routes.ts';
 import { accountRoutes } from './modules/accounts/accounts.routes.ts';
@@ -188,6 +189,7 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   await app.register(checkoutKeyRoutes, { checkoutKeys: services.checkoutKeys, publicUrl: config.publicUrl });
   await app.register(hostKeyRoutes, { hostKeys: services.hostKeys });
   await app.register(sshAccessRoutes, { sshAccess: services.sshAccess });
+  await app.register(sshCaRoutes, { sshCa: services.sshCa });
   await app.register(githubDialect, { prefix: '/api/v3', services: { sshKeys: services.sshKeys }, publicUrl: config.publicUrl });
   await app.register(circleciV1, { prefix: '/api/v1.1', services: { checkoutKeys: services.checkoutKeys, hostKeys: services.hostKeys, heroku: services.heroku } });
   await app.register(circleciV2, { prefix: '/api/v2', services: { checkoutKeys: services.checkoutKeys } });

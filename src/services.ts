@@ -17,6 +17,7 @@ import { createAuditReader, createAuditService } from './modules/audit/audit.ser
 import { createProjectService } from './modules/projects/projects.service.ts';
 import { createSshKeyService } from './modules/ssh-keys/ssh-keys.service.ts';
 import { createSshAccessService } from './modules/ssh-access/ssh-access.service.ts';
+import { createSshCaService, sshCaSealedValues } from './modules/ssh-ca/ssh-ca.service.ts';
 import { createSessionService, sessionTerminator } from './modules/sessions/sessions.service.ts';
 import { createUserService } from './modules/users/users.service.ts';
 import { createPasswordService } from './modules/users/passwords.service.ts';
@@ -78,11 +79,12 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     checkoutKeys,
     hostKeys,
     sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, audit }),
+    sshCa: createSshCaService({ db, ring, access, projects, runnerLimits: apiKeys, audit, clock }),
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
     /** Each owning module's sealed values, for master-key rotation. */
-    sealedValues: { checkout_keys: checkoutKeySealedValues(db), host_keys: hostKeySealedValues(db), heroku_keys: herokuSealedValues(db) },
+    sealedValues: { checkout_keys: checkoutKeySealedValues(db), host_keys: hostKeySealedValues(db), heroku_keys: herokuSealedValues(db), ssh_ca_keys: sshCaSealedValues(db) },
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */
     async flush(): Promise<void> {

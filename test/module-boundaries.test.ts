@@ -65,4 +65,5 @@ test('each table is written by one module, from its repository; reading modules 
   assert.deepEqual(shared, [], 'tables written by more than one module');
   assert.equal(writers.get('ssh_keys')?.has('ssh-keys'), true, "ssh-keys owns ssh_keys, including last_used_at (the lookups' uses go through its service)");
   assert.ok(![...writers.values()].some((owners) => owners.has('ssh-access')), 'ssh-access only reads');
+  for (const table of ['ssh_ca_keys', 'ssh_certificates']) assert.deepEqual([...(writers.get(table) ?? [])], ['ssh-ca'], `ssh-ca owns ${table}`);
 });

@@ -55,6 +55,10 @@ const contractTable: Record<Permission, Role[]> = {
   'runner_key.manage': ['owner'],
   'audit.read': ['admin', 'owner'],
   'ssh.lookup': ['ssh_server'],
+  'ssh_ca.read': ['read_only', 'read_write', 'admin', 'owner', 'runner', 'ssh_server'],
+  'ssh_ca.manage': ['admin', 'owner'],
+  'ssh_certificate.manage': ['admin', 'owner'],
+  'checkout_certificate.issue': ['runner'],
 };
 
 // The scope a scope-limited key needs for each permission (README: Scopes), written out the same way.
@@ -71,6 +75,10 @@ const contractScopes: Record<Permission, string> = {
   'runner_key.manage': 'admin:account',
   'audit.read': 'admin:account',
   'ssh.lookup': 'read:public_key',
+  'ssh_ca.read': 'read:public_key',
+  'ssh_ca.manage': 'admin:account',
+  'ssh_certificate.manage': 'admin:account',
+  'checkout_certificate.issue': 'read:project',
 };
 /** The scope-limited caller: the owner's own key, created with `scopes: [SCOPED_TO]`. */
 const SCOPED_TO = 'read:project';
@@ -222,6 +230,78 @@ const rows: Row[] = [
     url: () => `/v1/ssh/authorized-keys?user=alice&fingerprint=${encodeURIComponent('SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s')}&mode=git&command=/usr/local/bin/keysmith-git-serve`,
   },
   { method: 'POST', route: '/v1/ssh/authorize', rule: 'ssh.lookup', account: 'none', url: () => '/v1/ssh/authorize', body: () => ({ key: 'key-1', project: 'gh/acme/web', access: 'read' }), ok: 200 },
+
+  // The account SSH CA and its certificates.
+  {
+    method: 'GET',
+    route: '/v1/ssh/authorized-principals',
+    rule: 'ssh.lookup',
+    account: 'none',
+    url: () => `/v1/ssh/authorized-principals?user=alice&serial=1&ca=${encodeURIComponent('SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s')}`,
+  },
+  { method: 'GET', route: '/v1/accounts/{account}/ssh-ca', rule: 'ssh_ca.read', account: 'path', url: () => '/v1/accounts/acme/ssh-ca' },
+  {
+    method: 'POST',
+    route: '/v1/accounts/{account}/ssh-ca/rotate',
+    rule: 'ssh_ca.manage',
+    account: 'path',
+    url: async (w) => {
+      // Rotation refuses while a previous key is trusted: drop it first, as the owner.
+      await w.t.request({ method: 'DELETE', url: '/v1/accounts/acme/ssh-ca/previous', headers: bearer(w.keys.owner) });
+      return '/v1/accounts/acme/ssh-ca/rotate';
+    },
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/accounts/{account}/ssh-ca/previous',
+    rule: 'ssh_ca.manage',
+    account: 'path',
+    url: async (w) => {
+      await w.t.request({ method: 'DELETE', url: '/v1/accounts/acme/ssh-ca/previous', headers: bearer(w.keys.owner) });
+      const res = await w.t.request({ method: 'POST', url: '/v1/accounts/acme/ssh-ca/rotate', headers: bearer(w.keys.owner) });
+      assert.equal(res.statusCode, 201, res.body);
+      return '/v1/accounts/acme/ssh-ca/previous';
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/user/ssh-certificates',
+    rule: 'users',
+    account: 'none',
+    url: async (w, who) => {
+      w.made = ed25519Line();
+      if (!isService(who)) {
+        const res = await w.t.request({ method: 'POST', url: '/v1/user/ssh-keys', headers: bearer(w.keys[who]), payload: { key: w.made } });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      return '/v1/user/ssh-certificates';
+    },
+    body: (w) => ({ public_key: w.made! }),
+  },
+  { method: 'GET', route: '/v1/user/ssh-certificates', rule: 'users', account: 'none', url: () => '/v1/user/ssh-certificates' },
+  {
+    method: 'POST',
+    route: '/v1/projects/{vcs}/{account}/{name}/checkout-certificate',
+    rule: 'checkout_certificate.issue',
+    account: 'path',
+    url: () => '/v1/projects/gh/acme/web/checkout-certificate',
+    body: () => ({ public_key: ed25519Line() }),
+  },
+  { method: 'GET', route: '/v1/accounts/{account}/ssh-certificates', rule: 'ssh_certificate.manage', account: 'path', url: () => '/v1/accounts/acme/ssh-certificates' },
+  {
+    method: 'DELETE',
+    route: '/v1/accounts/{account}/ssh-certificates/{serial}',
+    rule: 'ssh_certificate.manage',
+    account: 'path',
+    url: async (w) => {
+      // A certificate of the owner's: others revoke it only as an owner or admin.
+      const key = ed25519Line();
+      assert.equal((await w.t.request({ method: 'POST', url: '/v1/user/ssh-keys', headers: bearer(w.keys.owner), payload: { key } })).statusCode, 201);
+      const res = await w.t.request({ method: 'POST', url: '/v1/user/ssh-certificates', headers: bearer(w.keys.owner), payload: { public_key: key, account: 'acme' } });
+      assert.equal(res.statusCode, 201, res.body);
+      return `/v1/accounts/acme/ssh-certificates/${(res.json() as { serial: number }).serial}`;
+    },
+  },
 
   // GitHub-compatible (/api/v3): same rules, GitHub's error shape.
   { method: 'GET', route: '/api/v3/user', rule: 'users', account: 'none', url: () => '/api/v3/user' },
@@ -410,6 +490,8 @@ function expectedScoped(row: Row): { status: number; code?: string } | undefined
 
 /** Routes that take no credential at all. */
 const publicRoutes = [
+  'GET /v1/accounts/{account}/ssh-ca.pub',
+  'GET /v1/accounts/{account}/ssh-ca/krl',
   'GET /healthz',
   'POST /v1/session',
   'GET /v1/session',

@@ -8,6 +8,7 @@ import * as keyNames from './migrations/2026_12_01_0003_key_names.ts';
 import * as auditLogin from './migrations/2026_12_02_0001_audit_login.ts';
 import * as userDisabled from './migrations/2026_12_02_0002_user_disabled.ts';
 import * as passwordResets from './migrations/2026_12_02_0003_password_resets.ts';
+import * as sshCa from './migrations/2026_12_02_0005_ssh_ca.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_02_0001_audit_login': auditLogin,
   '2026_12_02_0002_user_disabled': userDisabled,
   '2026_12_02_0003_password_resets': passwordResets,
+  '2026_12_02_0005_ssh_ca': sshCa,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -170,6 +170,38 @@ export interface PasswordResetsTable {
   used_at: string | null;
 }
 
+export interface SshCaKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  state: 'active' | 'previous';
+  public_key: string;
+  fingerprint_sha256: string;
+  private_key_sealed: string;
+  created_at: string;
+}
+
+export interface SshCertificatesTable {
+  id: Generated<number>;
+  account_id: number;
+  /** Unique per account, from 1, increasing. */
+  serial: number;
+  kind: 'user' | 'runner';
+  user_id: number | null;
+  project_id: number | null;
+  service_key_id: number | null;
+  requested_by: string;
+  key_id: string;
+  /** JSON array of strings. */
+  principals: string;
+  key_type: string;
+  key_fingerprint_sha256: string;
+  ca_fingerprint_sha256: string;
+  valid_after: string;
+  valid_before: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface Database {
   owner_names: OwnerNamesTable;
   users: UsersTable;
@@ -186,6 +218,8 @@ export interface Database {
   heroku_keys: HerokuKeysTable;
   grants: GrantsTable;
   password_resets: PasswordResetsTable;
+  ssh_ca_keys: SshCaKeysTable;
+  ssh_certificates: SshCertificatesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -33,6 +33,10 @@ const doing: Record<Permission, string> = {
   'runner_key.manage': 'Creating or deleting a runner service API key',
   'audit.read': "Reading the account's audit log",
   'ssh.lookup': 'Asking who an SSH key belongs to',
+  'ssh_ca.read': "Reading the account's SSH certificate authority",
+  'ssh_ca.manage': "Rotating the account's SSH certificate authority",
+  'ssh_certificate.manage': "Listing or revoking the account's SSH certificates",
+  'checkout_certificate.issue': 'Asking for a runner SSH certificate',
 };
 
 /** Refusals that need their reason said, not just the roles that would do. */

@@ -51,6 +51,13 @@ export const permissions = {
   'audit.read': { roles: admins, scope: 'admin:account' },
   // An SSH server asks who a presented key belongs to and whether it may reach a project; no person does.
   'ssh.lookup': { roles: ['ssh_server'], scope: 'read:public_key' },
+  // The account's SSH CA: its public keys are for every member and every service key of the account.
+  'ssh_ca.read': { roles: [...everyone, 'ssh_server'], scope: 'read:public_key' },
+  'ssh_ca.manage': { roles: admins, scope: 'admin:account' },
+  // Every certificate the account's CA issued, and revoking anyone's.
+  'ssh_certificate.manage': { roles: admins, scope: 'admin:account' },
+  // A CI job's certificate for a key it made itself: runner keys only.
+  'checkout_certificate.issue': { roles: ['runner'], scope: 'read:project' },
 } as const satisfies Record<string, { roles: readonly Role[]; scope: Scope }>;
 export type Permission = keyof typeof permissions;
 

@@ -38,5 +38,10 @@ export const auditActions = [
   'credentials.fetch',
   'ssh.access',
   'master_key.rotate',
+  'ssh_ca.create',
+  'ssh_ca.rotate',
+  'ssh_ca.drop_previous',
+  'ssh_certificate.issue',
+  'ssh_certificate.revoke',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
