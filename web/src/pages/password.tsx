@@ -2,6 +2,7 @@
 // Changing it signs you out of your other sessions; this one stays signed in.
 import { useState, type FormEvent } from 'react';
 import { put } from '../api/client.ts';
+import { NewPasswordFields, useNewPassword } from '../components/new-password.tsx';
 import { Done, ErrorNotice } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { useSignedIn } from '../session.tsx';
@@ -12,23 +13,19 @@ export function PasswordPage() {
   // Once a first password is set here, the next change needs it.
   const [hasPassword, setHasPassword] = useState(user.has_password);
   const [current, setCurrent] = useState('');
-  const [password, setPassword] = useState('');
-  const [again, setAgain] = useState('');
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
   const [done, setDone] = useState<string | undefined>();
   const save = useAction((body: { current_password?: string; new_password: string }) => put<void>('/v1/user/password', body));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setDone(undefined);
-    setMismatch(password !== again);
-    if (password !== again) return;
-    const result = await save.run({ ...(hasPassword ? { current_password: current } : {}), new_password: password });
+    if (!newPassword.confirmed()) return;
+    const result = await save.run({ ...(hasPassword ? { current_password: current } : {}), new_password: newPassword.password });
     if (!result.ok) return;
     setHasPassword(true);
     setCurrent('');
-    setPassword('');
-    setAgain('');
+    newPassword.clear();
     setDone('Your password is changed. Your other sessions are signed out; this one stays signed in.');
   };
 
@@ -44,31 +41,7 @@ export function PasswordPage() {
               <input id="current-password" type="password" autoComplete="current-password" required maxLength={1024} value={current} onChange={(e) => setCurrent(e.target.value)} />
             </div>
           )}
-          <div className="field">
-            <label htmlFor="new-password">New password</label>
-            <input
-              id="new-password"
-              type="password"
-              autoComplete="new-password"
-              required
-              maxLength={1024}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-describedby="new-password-hint"
-            />
-            <p className="hint" id="new-password-hint">
-              A long passphrase is best; Keysmith says if it is too short.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor="new-password-again">New password again</label>
-            <input id="new-password-again" type="password" autoComplete="new-password" required maxLength={1024} value={again} onChange={(e) => setAgain(e.target.value)} />
-          </div>
-          {mismatch && (
-            <div className="notice error" role="alert">
-              <p>The two passwords are not the same. Type the new password twice.</p>
-            </div>
-          )}
+          <NewPasswordFields {...newPassword.fields} />
           <ErrorNotice error={save.error} />
           <button type="submit" className="primary" disabled={save.busy}>
             {hasPassword ? 'Change password' : 'Set password'}

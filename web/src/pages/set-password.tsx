@@ -1,9 +1,10 @@
 // /set-password?token=…: the page a site admin's one-time link opens, signed out. It asks the server
 // whose link it is, lets the person choose a password, then sends them to sign in with it. A link that
 // is unknown, expired or used gets the server's sentence.
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, post } from '../api/client.ts';
+import { NewPasswordFields, useNewPassword } from '../components/new-password.tsx';
 import { ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page } from '../components/page.tsx';
 import { When } from '../components/when.tsx';
@@ -20,16 +21,13 @@ export function SetPasswordPage() {
         : Promise.reject(new ApiError(400, 'This address has no set-password token. Open the whole link the site admin sent you.')),
     [token],
   );
-  const [password, setPassword] = useState('');
-  const [again, setAgain] = useState('');
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
   const save = useAction((new_password: string) => post<{ login: string }>('/v1/set-password', { token, new_password }));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setMismatch(password !== again);
-    if (password !== again) return;
-    const result = await save.run(password);
+    if (!newPassword.confirmed()) return;
+    const result = await save.run(newPassword.password);
     if (result.ok) {
       // The link is used up: leave its address, so neither Back nor history leads to it again.
       void navigate('/sign-in', { replace: true, state: { notice: `Your password is set. Sign in as ${result.value.login} with it.`, login: result.value.login } });
@@ -54,31 +52,7 @@ export function SetPasswordPage() {
             </p>
             {/* Lets a password manager store the new password under the right login. */}
             <input type="hidden" name="username" autoComplete="username" value={link.data.login} readOnly />
-            <div className="field">
-              <label htmlFor="new-password">New password</label>
-              <input
-                id="new-password"
-                type="password"
-                autoComplete="new-password"
-                required
-                maxLength={1024}
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                aria-describedby="new-password-hint"
-              />
-              <p className="hint" id="new-password-hint">
-                A long passphrase is best; Keysmith says if it is too short.
-              </p>
-            </div>
-            <div className="field">
-              <label htmlFor="new-password-again">New password again</label>
-              <input id="new-password-again" type="password" autoComplete="new-password" required maxLength={1024} value={again} onChange={(e) => setAgain(e.target.value)} />
-            </div>
-            {mismatch && (
-              <div className="notice error" role="alert">
-                <p>The two passwords are not the same. Type the new password twice.</p>
-              </div>
-            )}
+            <NewPasswordFields {...newPassword.fields} />
             <ErrorNotice error={save.error} />
             <button type="submit" className="primary" disabled={save.busy}>
               Set password
