@@ -64,6 +64,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
   const apiKeys = createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock });
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, audit, clock });
+  const sshCa = createSshCaService({ db, ring, access, projects, runnerLimits: apiKeys, audit, clock });
   return {
     db,
     audit,
@@ -78,8 +79,8 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     grants,
     checkoutKeys,
     hostKeys,
-    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, audit }),
-    sshCa: createSshCaService({ db, ring, access, projects, runnerLimits: apiKeys, audit, clock }),
+    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit }),
+    sshCa,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),

@@ -321,7 +321,7 @@ forEachDatabase('SSH lookups', (kind) => {
     const refusedQuestions: [Record<string, unknown>, string][] = [
       [{ key: 'key-0', project: 'gh/acme/web', access: 'read' }, 'key'],
       [{ key: 'key-01', project: 'gh/acme/web', access: 'read' }, 'key'],
-      [{ key: 'cert-1', project: 'gh/acme/web', access: 'read' }, 'key'],
+      [{ key: 'cert-01', project: 'gh/acme/web', access: 'read' }, 'key'],
       [{ key: 'key-99999999999', project: 'gh/acme/web', access: 'read' }, 'key'],
       [{ key: `key-${key.id}`, project: '../../etc/passwd', access: 'read' }, 'project'],
       [{ key: `key-${key.id}`, project: 'gh/acme', access: 'read' }, 'project'],

@@ -177,11 +177,11 @@ forEachDatabase('console: fixes from the trial', (kind) => {
     await page.getByRole('heading', { level: 1, name: 'Service API keys of acme' }).waitFor();
     await page.getByLabel('Role', { exact: true }).locator('option[value="runner"]').waitFor({ state: 'attached' });
     const options = await page.getByLabel('Role', { exact: true }).locator('option').allInnerTexts();
-    assert.deepEqual(options, ['Choose a role…', 'admin', 'read_write', 'read_only', 'runner'], 'the API’s role names');
+    assert.deepEqual(options, ['Choose a role…', 'admin', 'read_write', 'read_only', 'runner', 'ssh_server'], 'the API’s role names');
     const described = await page.getByRole('list', { name: 'What each role can do' }).getByRole('listitem').allInnerTexts();
     assert.deepEqual(
       described,
-      (['admin', 'read_write', 'read_only', 'runner'] as const).map((r) => `${r}: ${roleDescriptions[r]}`),
+      (['admin', 'read_write', 'read_only', 'runner', 'ssh_server'] as const).map((r) => `${r}: ${roleDescriptions[r]}`),
     );
     await ui.checkPage('service-key-roles');
 

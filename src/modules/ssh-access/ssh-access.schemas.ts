@@ -8,9 +8,9 @@ export const FINGERPRINT_RULE = 'a SHA256 fingerprint as sshd gives it for %f, s
 /** The forced command's absolute path: it is written into an authorized_keys line, so no quote or space may reach it. */
 export const COMMAND_PATTERN = '^/[A-Za-z0-9/._-]*$';
 export const COMMAND_RULE = 'an absolute path of letters, digits, /, ., _ and -, such as /usr/local/lib/keysmith/keysmith-git-serve';
-/** A user key or deploy key as the authorized-keys line names it in git mode. */
-export const KEY_REF_PATTERN = '^key-[1-9][0-9]{0,9}$';
-export const KEY_REF_RULE = 'key-<id> as the forced command of the authorized-keys line gives it, such as key-145';
+/** A user key or deploy key as the authorized-keys line names it in git mode, or a certificate as the authorized-principals line does. */
+export const KEY_REF_PATTERN = '^(key-[1-9][0-9]{0,9}|cert-[1-9][0-9]{0,14})$';
+export const KEY_REF_RULE = 'key-<id> or cert-<serial> as the forced command of the authorized-keys or authorized-principals line gives it, such as key-145';
 export const PROJECT_SLUG_PATTERN = '^[A-Za-z]{1,16}/[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$';
 export const PROJECT_SLUG_RULE = '<vcs>/<account>/<name>, such as gh/acme/web';
 
@@ -32,7 +32,7 @@ export const AuthorizedKeysQuery = Type.Object(
 
 export const AuthorizeBody = Type.Object(
   {
-    key: Type.String({ maxLength: 20, pattern: KEY_REF_PATTERN, description: 'key-<id>, from the authorized-keys line’s forced command.' }),
+    key: Type.String({ maxLength: 20, pattern: KEY_REF_PATTERN, description: 'key-<id> or cert-<serial>, from the forced command of the authorized-keys or authorized-principals line.' }),
     project: Type.String({ maxLength: 160, pattern: PROJECT_SLUG_PATTERN, description: 'The repository as a project slug <vcs>/<account>/<name>.' }),
     access: Type.Union([Type.Literal('read'), Type.Literal('write')], { description: 'read (clone, fetch, archive) or write (push).' }),
   },

@@ -15,6 +15,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { ProjectService } from '../projects/projects.service.ts';
 import { parseVcs } from '../projects/projects.service.ts';
 import { OWNER_NAME_PATTERN } from '../users/owner-names.ts';
+import type { SshCaService } from '../ssh-ca/ssh-ca.service.ts';
 import * as repo from './ssh-access.repo.ts';
 
 export type LookupMode = 'login' | 'git';
@@ -27,12 +28,14 @@ export interface LookupQuery {
 }
 
 export interface AccessQuestion {
-  /** `key-<id>` */
+  /** `key-<id>` (an authorized-keys line) or `cert-<serial>` (an authorized-principals line) */
   key: string;
   /** `<vcs>/<account>/<name>` */
   project: string;
   access: 'read' | 'write';
 }
+
+type Holder = { kind: 'user'; login: string; role: Role } | { kind: 'deploy'; what: 'deploy key' | 'runner certificate'; projectId: number; vcs: 'gh' | 'bb'; name: string; readOnly: boolean };
 
 export type SshIdentity = { type: 'user'; login: string } | { type: 'deploy_key'; project: string; readOnly: boolean };
 
@@ -52,6 +55,8 @@ interface Deps {
   access: Pick<AccessService, 'authorizeServiceKey'>;
   projects: Pick<ProjectService, 'findInAccount'>;
   keyUses: KeyUseNotes;
+  /** The ssh-ca module answers for `cert-<serial>`. */
+  certificates: Pick<SshCaService, 'certificateHolder'>;
   audit: AuditService;
 }
 
@@ -64,11 +69,8 @@ function liveIn(key: repo.KeyWithOwner, accountId: number): boolean {
   return key.project_account_id === accountId;
 }
 
-export function createSshAccessService({ db, access, projects, keyUses, audit }: Deps) {
+export function createSshAccessService({ db, access, projects, keyUses, certificates, audit }: Deps) {
   const ownAccount = (ctx: RequestContext, selector: AccountSelector): AccountAccess => access.authorizeServiceKey(ctx.actor, selector, 'ssh.lookup');
-
-  /** The slug as the account's own name spells it, for messages and the audit trail. */
-  const slugOf = (key: repo.KeyWithOwner, acc: AccountAccess) => `${key.project_vcs}/${acc.accountName}/${key.project_name}`;
 
   function parseProject(text: string) {
     const [vcsText = '', account = '', name = ''] = text.split('/');
@@ -96,57 +98,87 @@ export function createSshAccessService({ db, access, projects, keyUses, audit }:
     return { vcs, account, name, slug: `${vcs}/${account}/${name}` };
   }
 
-  function parseKeyRef(text: string): number {
-    const id = Number(text.slice('key-'.length));
-    if (!Number.isSafeInteger(id) || id < 1 || id > MAX_KEY_ID) {
-      throw new AppError('validation_failed', `The key "${text.slice(0, 20)}" is not a key Keysmith gave out: use key-<id> as the authorized-keys line's forced command names it.`, undefined, {
-        field: 'key',
-      });
+  function parseKeyRef(text: string): { kind: 'key' | 'cert'; id: number } {
+    const kind = text.startsWith('cert-') ? 'cert' : 'key';
+    const id = Number(text.slice(kind.length + 1));
+    if (!Number.isSafeInteger(id) || id < 1 || (kind === 'key' && id > MAX_KEY_ID)) {
+      throw new AppError(
+        'validation_failed',
+        `The key "${text.slice(0, 24)}" is not one Keysmith gave out: use key-<id> or cert-<serial> as the forced command of the authorized-keys or authorized-principals line names it.`,
+        undefined,
+        { field: 'key' },
+      );
     }
-    return id;
+    return { kind, id };
   }
 
-  async function decide(acc: AccountAccess, id: number, wanted: ReturnType<typeof parseProject>, kind: 'read' | 'write'): Promise<AccessDecision & { projectId: number | null }> {
+  /** Who a `key-<id>` or `cert-<serial>` stands for in the account now; undefined when it lets nobody in. */
+  async function holderOf(acc: AccountAccess, ref: { kind: 'key' | 'cert'; id: number }): Promise<Holder | undefined> {
+    if (ref.kind === 'cert') {
+      const cert = await certificates.certificateHolder(acc.accountId, ref.id);
+      if (!cert) return undefined;
+      if (cert.kind === 'user') return { kind: 'user', login: cert.login, role: cert.role };
+      // A runner certificate is a read-only deploy key of its one project, for as long as it is valid.
+      return { kind: 'deploy', what: 'runner certificate', projectId: cert.projectId, vcs: cert.vcs, name: cert.name, readOnly: true };
+    }
+    const key = await repo.findKeyById(db, acc.accountId, ref.id);
+    if (!key || !liveIn(key, acc.accountId)) return undefined;
+    if (key.kind === 'user') return { kind: 'user', login: key.login!, role: key.member_role as Role };
+    return { kind: 'deploy', what: 'deploy key', projectId: key.project_id!, vcs: key.project_vcs!, name: key.project_name!, readOnly: key.read_only };
+  }
+
+  async function decide(
+    acc: AccountAccess,
+    ref: { kind: 'key' | 'cert'; id: number },
+    wanted: ReturnType<typeof parseProject>,
+    kind: 'read' | 'write',
+  ): Promise<AccessDecision & { projectId: number | null }> {
     const absent = `There is no repository ${wanted.slug} that this key can reach: check the repository path in the clone URL (<account>/<name>, as in git@<host>:${acc.accountName}/<name>.git), or ask an admin of ${acc.accountName} to create the project.`;
-    const key = await repo.findKeyById(db, acc.accountId, id);
-    if (!key || !liveIn(key, acc.accountId)) {
+    const holder = await holderOf(acc, ref);
+    if (!holder) {
       return {
         allowed: false,
         identity: null,
         projectId: null,
-        message: `Keysmith does not know this SSH key for ${acc.accountName} (any more): it was deleted, or its owner was removed from the account or disabled. Add your public key in Keysmith again, or ask an admin of ${acc.accountName}.`,
+        message:
+          ref.kind === 'cert'
+            ? `Keysmith does not accept this SSH certificate for ${acc.accountName} (any more): it was revoked or has expired, or its user was removed from the account or disabled. Ask Keysmith for a new certificate, or ask an admin of ${acc.accountName}.`
+            : `Keysmith does not know this SSH key for ${acc.accountName} (any more): it was deleted, or its owner was removed from the account or disabled. Add your public key in Keysmith again, or ask an admin of ${acc.accountName}.`,
       };
     }
-    if (key.kind === 'deploy') {
-      const own = slugOf(key, acc);
-      const identity = { type: 'deploy_key' as const, project: own, readOnly: key.read_only };
-      const same = wanted.vcs === key.project_vcs && wanted.account.toLowerCase() === acc.accountName.toLowerCase() && wanted.name.toLowerCase() === key.project_name!.toLowerCase();
+    if (holder.kind === 'deploy') {
+      const own = `${holder.vcs}/${acc.accountName}/${holder.name}`;
+      const identity = { type: 'deploy_key' as const, project: own, readOnly: holder.readOnly };
+      const same = wanted.vcs === holder.vcs && wanted.account.toLowerCase() === acc.accountName.toLowerCase() && wanted.name.toLowerCase() === holder.name.toLowerCase();
       // Said without looking the wanted project up: a deploy key learns nothing of other repositories.
       if (!same) {
         return {
           allowed: false,
           identity,
           projectId: null,
-          message: `This is a deploy key of ${own}, so it reaches that repository only, not ${wanted.slug}; use the key of ${wanted.slug}, or your own SSH key.`,
+          message: `This is a ${holder.what} of ${own}, so it reaches that repository only, not ${wanted.slug}; use the key of ${wanted.slug}, or your own SSH key.`,
         };
       }
-      if (kind === 'write' && key.read_only) {
+      if (kind === 'write' && holder.readOnly) {
         return {
           allowed: false,
           identity,
-          projectId: key.project_id,
-          message: `This deploy key of ${own} is read-only, so it can clone and fetch but not push; to push, add a deploy key with write access (read_only: false), or push with your own SSH key.`,
+          projectId: holder.projectId,
+          message:
+            holder.what === 'runner certificate'
+              ? `This runner certificate of ${own} can clone and fetch but never push; push with your own SSH key or certificate.`
+              : `This deploy key of ${own} is read-only, so it can clone and fetch but not push; to push, add a deploy key with write access (read_only: false), or push with your own SSH key.`,
         };
       }
-      return { allowed: true, identity, projectId: key.project_id, message: `The deploy key of ${own} may ${kind === 'write' ? 'push to' : 'read'} it.` };
+      return { allowed: true, identity, projectId: holder.projectId, message: `The ${holder.what} of ${own} may ${kind === 'write' ? 'push to' : 'read'} it.` };
     }
-    const login = key.login!;
+    const login = holder.login;
     const identity = { type: 'user' as const, login };
     // A project of another account gets the sentence of one that does not exist.
     const project = wanted.account.toLowerCase() === acc.accountName.toLowerCase() ? await projects.findInAccount(acc.accountId, wanted.vcs, wanted.name) : undefined;
     if (!project) return { allowed: false, identity, projectId: null, message: absent };
     const slug = `${project.vcs}/${acc.accountName}/${project.name}`;
-    const role = key.member_role as Role;
+    const role = holder.role;
     if (!(gitAccessRoles[kind] as readonly Role[]).includes(role)) {
       return {
         allowed: false,
@@ -190,9 +222,9 @@ export function createSshAccessService({ db, access, projects, keyUses, audit }:
     /** Whether `key-<id>` may read or write a project of the server's account; every decision is audited. */
     async authorize(ctx: RequestContext, selector: AccountSelector, question: AccessQuestion): Promise<AccessDecision> {
       const acc = ownAccount(ctx, selector);
-      const id = parseKeyRef(question.key);
+      const ref = parseKeyRef(question.key);
       const wanted = parseProject(question.project);
-      const { projectId, ...decision } = await decide(acc, id, wanted, question.access);
+      const { projectId, ...decision } = await decide(acc, ref, wanted, question.access);
       await db.transaction().execute((trx) =>
         audit.record(trx, ctx, {
           action: 'ssh.access',

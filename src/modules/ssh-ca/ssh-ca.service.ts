@@ -14,6 +14,7 @@ import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
 import { requireScope, requireUser, type AccessService, type AccountAccess, type AccountSelector } from '../access/access.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { Role } from '../access/roles.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
 import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import * as repo from './ssh-ca.repo.ts';
@@ -47,6 +48,8 @@ interface Deps {
 }
 
 export type CaKey = Awaited<ReturnType<typeof repo.listCaKeys>>[number];
+export type CertificateHolder = { kind: 'user'; login: string; role: Role } | { kind: 'runner'; projectId: number; vcs: 'gh' | 'bb'; name: string };
+
 export type CertificateRecord = NonNullable<Awaited<ReturnType<typeof repo.findCertificate>>>;
 
 const seconds = (date: Date): number => Math.floor(date.getTime() / 1000);
@@ -117,6 +120,21 @@ export function createSshCaService({ db, ring, access, projects, runnerLimits, a
       }
     }
     throw new Error('the account CA could not be created');
+  }
+
+  /**
+   * A certificate that still lets its holder in: known, signed by a CA key the account still trusts,
+   * inside its validity, unrevoked, and its user a live member (or its runner's project still there).
+   */
+  async function liveCertificate(accountId: number, serial: number) {
+    const [cert, keys] = await Promise.all([repo.findForCheck(db, accountId, serial), repo.listCaKeys(db, accountId)]);
+    if (!cert || cert.revoked_at !== null || !keys.some((k) => k.fingerprint_sha256 === cert.ca_fingerprint_sha256)) return undefined;
+    const now = clock.now().getTime();
+    if (Date.parse(cert.valid_before) <= now || Date.parse(cert.valid_after) > now) return undefined;
+    const [principal] = JSON.parse(cert.principals) as string[];
+    if (principal === undefined) return undefined;
+    if (cert.kind === 'user' ? cert.member_role === null || cert.disabled_at !== null || cert.login === null : cert.project_name === null) return undefined;
+    return { cert, principal };
   }
 
   async function accountFor(ctx: RequestContext, name: string, permission: 'ssh_ca.read' | 'ssh_ca.manage' | 'ssh_certificate.manage') {
@@ -361,21 +379,28 @@ export function createSshCaService({ db, ring, access, projects, runnerLimits, a
       if (query.mode === 'login' && query.command !== undefined) {
         throw new AppError('validation_failed', 'command is for git mode only; drop it, or add mode=git.', undefined, { field: 'command' });
       }
-      const [cert, keys] = await Promise.all([repo.findForCheck(db, acc.accountId, query.serial), repo.listCaKeys(db, acc.accountId)]);
-      if (!cert || cert.revoked_at !== null || cert.ca_fingerprint_sha256 !== query.ca) return '';
-      if (!keys.some((k) => k.fingerprint_sha256 === query.ca)) return '';
-      const now = clock.now().getTime();
-      if (Date.parse(cert.valid_before) <= now || Date.parse(cert.valid_after) > now) return '';
-      const [principal] = JSON.parse(cert.principals) as string[];
-      if (principal === undefined) return '';
+      const live = await liveCertificate(acc.accountId, query.serial);
+      if (!live || live.cert.ca_fingerprint_sha256 !== query.ca) return '';
+      const { cert, principal } = live;
       if (cert.kind === 'user') {
-        if (cert.member_role === null || cert.disabled_at !== null || cert.login === null) return '';
-        if (query.mode === 'login') return cert.login.toLowerCase() === query.user.toLowerCase() ? `${principal}\n` : '';
-      } else {
-        // A runner certificate never opens a shell, and answers only while its project exists.
-        if (query.mode === 'login' || cert.project_name === null) return '';
+        if (query.mode === 'login') return cert.login!.toLowerCase() === query.user.toLowerCase() ? `${principal}\n` : '';
+      } else if (query.mode === 'login') {
+        // A runner certificate never opens a shell.
+        return '';
       }
       return `restrict,command="${query.command} cert-${cert.serial}" ${principal}\n`;
+    },
+
+    /**
+     * Who `cert-<serial>` (from an authorized-principals line) is, for /v1/ssh/authorize: its user with
+     * their role in the account, or the runner's project; undefined when the certificate no longer lets anyone in.
+     */
+    async certificateHolder(accountId: number, serial: number): Promise<CertificateHolder | undefined> {
+      const live = await liveCertificate(accountId, serial);
+      if (!live) return undefined;
+      const { cert } = live;
+      if (cert.kind === 'user') return { kind: 'user', login: cert.login!, role: cert.member_role! };
+      return { kind: 'runner', projectId: cert.project_id!, vcs: cert.project_vcs!, name: cert.project_name! };
     },
 
     /** The account's KRL: every revoked serial, under each trusted CA key. Public. */
