@@ -241,6 +241,7 @@ forEachDatabase('console: fixes from the trial', (kind) => {
 
     // RSA beside ed25519.
     const algorithm = page.getByLabel('Key type');
+    await algorithm.locator('option[value="rsa"]').waitFor({ state: 'attached' });
     assert.deepEqual(await algorithm.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['ed25519', 'rsa']);
     await algorithm.selectOption('rsa');
     await page.getByRole('button', { name: 'Add deploy key' }).click();
