@@ -115,6 +115,10 @@ export interface SshKeysTable {
   added_by: number | null;
   created_at: string;
   last_used_at: string | null;
+  /** Null: never expires. */
+  expires_at: string | null;
+  /** When the holder proved possession by signing a challenge; null until then. */
+  verified_at: string | null;
 }
 
 export interface CheckoutKeysTable {
@@ -145,6 +149,8 @@ export interface HostKeysTable {
   private_key_sealed: string;
   created_by: number | null;
   created_at: string;
+  /** Null: never expires. */
+  expires_at: string | null;
 }
 
 export interface HerokuKeysTable {
