@@ -7,6 +7,8 @@ import { migrateToLatest } from './db/migrate.ts';
 import { loadKeyRing } from './crypto/master-key.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
+import { startInvalidationListener, type InvalidationListener } from './db/invalidation-listener.ts';
+import { INVALIDATION_CHANNEL, decodeEviction } from './modules/api-keys/credential-invalidation.ts';
 import { requireConfiguredMasterKeys } from './modules/master-key/configured-keys.ts';
 
 // "Every address" for listening; as a URL's host it reaches nothing. (URL spells 0 as 0.0.0.0.)
@@ -35,6 +37,18 @@ export async function serve(config: Config): Promise<void> {
     await handle.close();
     throw err;
   }
+  // Other nodes on the same PostgreSQL announce what to forget; SQLite serves this process alone.
+  let listener: InvalidationListener | undefined;
+  if (handle.kind === 'postgres') {
+    listener = startInvalidationListener({
+      url: config.databaseUrl,
+      channel: INVALIDATION_CHANNEL,
+      onMessage: (payload) => services.invalidation.apply(decodeEviction(payload)),
+      onReconnect: () => services.invalidation.apply({ all: true }),
+      logger,
+    });
+    await listener.ready;
+  }
   const app = await buildApp({ config, services, logger });
 
   if ((await services.users.countUsers()) === 0) {
@@ -47,6 +61,7 @@ export async function serve(config: Config): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await listener?.close();
     await handle.close();
     process.exit(0);
   };

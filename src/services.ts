@@ -1,5 +1,6 @@
 // The composition root: every service, wired to its narrow dependencies. Routes, the CLI and tests
 // all build the domain through here.
+import { PostgresAdapter, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { KeyRing } from './crypto/envelope.ts';
@@ -13,6 +14,7 @@ import { createAccountService, createMembershipLookup, ownershipLookup } from '.
 import { createApiKeyService, type CachedCredential } from './modules/api-keys/api-keys.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
 import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
+import { createCredentialInvalidation, INVALIDATION_CHANNEL } from './modules/api-keys/credential-invalidation.ts';
 import { createAuditReader, createAuditService } from './modules/audit/audit.service.ts';
 import { createProjectService } from './modules/projects/projects.service.ts';
 import { createSshKeyService } from './modules/ssh-keys/ssh-keys.service.ts';
@@ -42,6 +44,13 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const access = createAccessService({ memberships: createMembershipLookup(db), publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
   const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
+  // On PostgreSQL other nodes may share the database: each eviction is announced to them.
+  const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const invalidation = createCredentialInvalidation({
+    cache: credentials,
+    announce: onPostgres ? async (payload) => void (await sql`select pg_notify(${INVALIDATION_CHANNEL}, ${payload})`.execute(db)) : undefined,
+    logger,
+  });
   // Two pairs of modules need each other, so one edge of each is bound late, through `checkoutKeys`
   // (created below; the closures are only called once a request arrives):
   // - checkout keys write their public halves through sshKeys, and deleting an SSH key tells
@@ -54,15 +63,14 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     removeKeys: (...args: Parameters<CheckoutKeyService['removeKeys']>) => late().removeKeys(...args),
   };
   // Deleting a user removes their user checkout keys (late-bound like the above); disabling one
-  // forgets their cached API keys at once.
-  const forgetUser = (userId: number) => credentials.evict((c) => c.actor.type === 'user' && c.actor.userId === userId);
-  const users = createUserService({ db, audit, clock, credentials: { forgetUser }, ownership: ownershipLookup, checkoutKeys: userKeyRemoval });
+  // forgets their cached API keys at once, on every node.
+  const users = createUserService({ db, audit, clock, credentials: invalidation, ownership: ownershipLookup, checkoutKeys: userKeyRemoval });
   const projects = createProjectService({ db, access, audit, clock });
   const hostKeys = createHostKeyService({ db, ring, projects, audit, clock });
 
   const sshKeys = createSshKeyService({ db, projects, users, checkoutKeys: { beforeSshKeyRemoved: (...args) => late().beforeSshKeyRemoved(...args) }, audit, clock });
   const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
-  const apiKeys = createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock });
+  const apiKeys = createApiKeyService({ db, credentials, invalidation, access, audit, lastUsed, projects, clock });
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, audit, clock });
   const sshCa = createSshCaService({ db, ring, access, projects, runnerLimits: apiKeys, audit, clock });
   return {
@@ -70,10 +78,12 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     audit,
     access,
     lastUsed,
+    /** What another node's announcement asks this one to forget (db/invalidation-listener.ts). */
+    invalidation,
     auditLog: createAuditReader({ db, access }),
     users,
     passwords: createPasswordService({ db, audit, clock, publicUrl: config.publicUrl, sessions: sessionTerminator }),
-    accounts: createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }),
+    accounts: createAccountService({ db, credentials: invalidation, access, users, checkoutKeys, audit, clock }),
     projects,
     sshKeys,
     grants,

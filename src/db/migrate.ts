@@ -30,15 +30,30 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export class MigrationError extends Error {}
 
-/** Applies every pending migration; returns the names it applied. */
+/**
+ * Applies every pending migration; returns the names it applied. On PostgreSQL, nodes started together
+ * take turns on a session advisory lock (one per schema) held on one connection for the whole run, so
+ * the first migrates and the others find nothing pending; the lock goes with the connection if the
+ * process dies.
+ */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return migrateWith(db, undefined);
+  return db.connection().execute(async (conn) => {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(conn);
+    const schema = rows[0]!.schema;
+    const lock = `keysmith_migrate:${schema}`;
+    await sql`select pg_advisory_lock(hashtext(${lock}))`.execute(conn);
+    try {
+      return await migrateWith(conn, schema);
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext(${lock}))`.execute(conn);
+    }
+  });
+}
+
+async function migrateWith(db: Kysely<any>, migrationTableSchema: string | undefined): Promise<string[]> {
   // On PostgreSQL, Kysely looks for its bookkeeping tables in every schema unless told which one;
   // pin it to the schema this connection works in, so another schema's tables are never mistaken for ours.
-  let migrationTableSchema: string | undefined;
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-    migrationTableSchema = rows[0]?.schema;
-  }
   const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {

@@ -14,7 +14,7 @@ import * as repo from './accounts.repo.ts';
 interface Deps {
   db: Db;
   /** Cleared when an account goes: its service keys go with it. */
-  credentials: { clear(): void };
+  credentials: { forgetAccount(accountId: number): Promise<void> };
   access: AccessService;
   users: Pick<UserService, 'findByLogin' | 'claimOwnerName' | 'releaseOwnerName'>;
   /** A leaving member's user checkout keys go with them. */
@@ -149,7 +149,7 @@ export function createAccountService({ db, credentials, access, users, checkoutK
         await users.releaseOwnerName(trx, acc.accountName.toLowerCase());
         await audit.record(trx, ctx, { action: 'account.delete', accountId: acc.accountId, target: { type: 'account', id: acc.accountId, label: acc.accountName } });
       });
-      credentials.clear();
+      await credentials.forgetAccount(acc.accountId);
     },
   };
 }

@@ -12,11 +12,14 @@ import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import { parseVcs, type ProjectService } from '../projects/projects.service.ts';
 import * as repo from './api-keys.repo.ts';
 import type { CredentialCache } from './credential-cache.ts';
+import type { CredentialInvalidation } from './credential-invalidation.ts';
 import type { LastUsedTracker } from './last-used.ts';
 
 interface Deps {
   db: Db;
   credentials: CredentialCache<CachedCredential>;
+  /** Forgets a deleted key here and, on PostgreSQL, on every other node. */
+  invalidation: Pick<CredentialInvalidation, 'forgetKey'>;
   access: AccessService;
   audit: AuditService;
   lastUsed: LastUsedTracker;
@@ -96,7 +99,7 @@ export const userDisabled = (login: string): RefusedCredential =>
     extra: { reason: 'user_disabled' },
   });
 
-export function createApiKeyService({ db, credentials, access, audit, lastUsed, projects, clock }: Deps) {
+export function createApiKeyService({ db, credentials, invalidation, access, audit, lastUsed, projects, clock }: Deps) {
   /** The projects a new runner key is limited to, checked against the key's own account; null: not limited. */
   async function resolveProjectLimit(acc: { accountId: number; accountName: string }, input: NewServiceKeyInput) {
     if (input.projects == null) return null;
@@ -289,7 +292,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
         await audit.record(trx, ctx, { action: 'api_key.delete', target: { type: 'api_key', id, label: row.name }, details: { kind: 'user' } });
       });
       // After commit: a request racing the delete cannot put the key back in the cache.
-      credentials.clear();
+      await invalidation.forgetKey(id);
     },
 
     /** `projects`: null for every project of the account; a list (possibly emptied by deletions) otherwise. */
@@ -378,7 +381,7 @@ export function createApiKeyService({ db, credentials, access, audit, lastUsed, 
         await repo.deleteApiKey(trx, id);
         await audit.record(trx, ctx, { action: 'service_key.delete', accountId: acc.accountId, target: { type: 'api_key', id, label: row.name }, details: { role: row.role } });
       });
-      credentials.clear();
+      await invalidation.forgetKey(id);
     },
   };
 }

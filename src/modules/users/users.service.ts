@@ -52,7 +52,7 @@ interface Deps {
   audit: AuditService;
   clock: { now(): Date };
   /** Forgets the user's cached API keys (the cache lives in api-keys; a change must be seen at once). */
-  credentials: { forgetUser(userId: number): void };
+  credentials: { forgetUser(userId: number): Promise<void> };
   /** The accounts module's answer to "which accounts does this user alone own?" */
   ownership: OwnershipLookup;
   /** Deleting a user removes their user checkout keys through the checkout-keys module (each audited). */
@@ -197,7 +197,7 @@ export function createUserService({ db, audit, clock, credentials, ownership, ch
         return row;
       });
       // After commit: the cached keys carry the old profile, flags and disabled state.
-      forget(updated.id);
+      await forget(updated.id);
       return updated;
     },
 
@@ -233,7 +233,7 @@ export function createUserService({ db, audit, clock, credentials, ownership, ch
         });
         return user.id;
       });
-      forget(userId);
+      await forget(userId);
     },
 
     /** A user by login (any case), with their password hash: for sign-in and for naming members. */
