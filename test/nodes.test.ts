@@ -1,5 +1,5 @@
 // Three `keysmith serve` processes on one fresh PostgreSQL database: what one node changes, the others
-// honour; what is counted, is counted once; migrations run once. (SQLite serves a single process.)
+// honour; sign-in failures are counted across them; migrations run once. (SQLite serves a single process.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,7 @@ if (!databases.includes('postgres')) {
   // harness.ts has already failed the run under CI=true, or said loudly that PostgreSQL is skipped.
   test('several nodes need PostgreSQL', { skip: 'PostgreSQL is unreachable' }, () => {});
 } else {
-  test('three nodes on one PostgreSQL: deletions and removals made through one are refused by all; migrations ran once', async (t) => {
+  test('three nodes on one PostgreSQL: deletions and removals made through one are refused by all, sign-in failures count across them, migrations ran once', async (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-nodes-'));
     const db = await freshDatabase('postgres', dir);
     t.after(() => db.drop());
@@ -99,6 +99,14 @@ if (!databases.includes('postgres')) {
       assert.ok(took !== undefined, `node ${name} refuses the disabled user's key within ${CAP_MS} ms`);
       t.diagnostic(`disabled user's key refused by node ${name} after ${took.toFixed(0)} ms`);
     }
+
+    // Failed sign-ins spread over the nodes hit the throttle as they would on one: five free failures
+    // per address, then a wait (each node alone has seen at most two).
+    const wrong = (n: Node) => fetch(`${n.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'carol', password: 'not it at all' }) });
+    for (const n of [a, b, c, a, b]) assert.equal((await wrong(n)).status, 401);
+    const throttled = await wrong(c);
+    assert.equal(throttled.status, 429, 'the sixth failure, on a node that saw one, is throttled');
+    assert.equal(((await throttled.json()) as { error: { code: string } }).error.code, 'rate_limited');
 
     for (const n of nodes) assert.equal(await n.stop(), 0, `a node stops cleanly on SIGTERM: ${n.output()}`);
   });

@@ -226,8 +226,30 @@ export interface Database {
   password_resets: PasswordResetsTable;
   ssh_ca_keys: SshCaKeysTable;
   ssh_certificates: SshCertificatesTable;
+  rate_limit_hits: RateLimitHitsTable;
+  sign_in_failures: SignInFailuresTable;
 }
 
 export type Db = Kysely<Database>;
 /** What every repository function takes first: the database or an open transaction. */
 export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Hits per bucket, key and fixed window, shared by every node (modules/limits). */
+export interface RateLimitHitsTable {
+  bucket: string;
+  key: string;
+  window_start_ms: number;
+  window_end_ms: number;
+  hits: number;
+}
+
+/** The sign-in throttle's counts, shared by every node (modules/sessions). */
+export interface SignInFailuresTable {
+  /** 'address', 'login' or 'pair' (key: JSON [login, address]). */
+  scope: string;
+  key: string;
+  /** Pairs only: the normalised login, so a site admin's clear finds its pairs. */
+  login: string | null;
+  failures: number;
+  last_failure_ms: number;
+}

@@ -61,7 +61,7 @@ function sessionOf(ctx: RequestContext, sessionId: string | undefined, message: 
 }
 
 export function createSessionService({ db, users, audit, clock, ttlSeconds }: { db: Db; users: Pick<UserService, 'findByLogin'>; audit: AuditService; clock: { now(): Date }; ttlSeconds: number }) {
-  const limiter = createSignInLimiter(clock);
+  const limiter = createSignInLimiter({ db, clock });
 
   /** The unexpired session behind a cookie value; a value too long to be one of ours is not looked up. */
   async function findLive(sessionId: string) {
@@ -73,7 +73,7 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
   return {
     async signIn(login: string, password: string, origin: Origin) {
       const address = origin.remoteAddr ?? '';
-      const refusal = limiter.check(login, address);
+      const refusal = await limiter.check(login, address);
       if (refusal) {
         audit.refusedAuthentication({ reason: 'sign_in_throttled', scheme: 'password', login, ...origin });
         const seconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
@@ -89,11 +89,11 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
       // Verify against a dummy hash for unknown logins so timing does not reveal which logins exist.
       const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
       if (!user || !user.password_hash || !ok) {
-        limiter.fail(login, address);
+        await limiter.fail(login, address);
         audit.refusedAuthentication({ reason: 'wrong_login_or_password', scheme: 'password', login, ...origin });
         throw new AppError('login_failed', 'The login or password is wrong.', 'Check both and try again; a site admin can reset a forgotten password.');
       }
-      limiter.succeed(login, address);
+      await limiter.succeed(login, address);
       // Said only after the right password, so the refusal tells a stranger nothing about the account.
       if (user.disabled_at !== null) {
         audit.refusedAuthentication({ reason: 'user_disabled', scheme: 'password', login, ...origin });
@@ -173,7 +173,7 @@ export function createSessionService({ db, users, audit, clock, ttlSeconds }: { 
       requireUnrestricted(actor, "clearing a login's sign-in throttle");
       const user = await users.findByLogin(db, login);
       if (!user) throw new AppError('not_found', `There is no user with the login "${login}".`, 'Check the spelling of the login.');
-      limiter.clearLogin(user.login);
+      await limiter.clearLogin(user.login);
       await audit.record(db, ctx, { action: 'sign_in_throttle.clear', target: { type: 'user', id: user.id, label: user.login } });
     },
 
