@@ -1,4 +1,6 @@
 // buildApp: a Fastify instance with every route, never listening. main.ts, the CLI and tests build it.
+import { createJobs, type Jobs } from './jobs/jobs.ts';
+import { createLifecycle, type Lifecycle } from './lifecycle.ts';
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -66,9 +68,20 @@ export interface AppDeps {
   logger: Logger;
   /** Where the built console lives; web/dist by default. */
   consoleDir?: string;
+  /** Whether the process is stopping (main.ts sets it on SIGTERM); a fresh one by default. */
+  lifecycle?: Lifecycle;
 }
 
-export async function buildApp({ config, services, logger, consoleDir }: AppDeps): Promise<FastifyInstance> {
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The named background jobs of this node (src/jobs/jobs.ts). */
+    jobs: Jobs;
+    /** `lifecycle.stopping` is true from SIGTERM on, while in-flight requests finish. */
+    lifecycle: Lifecycle;
+  }
+}
+
+export async function buildApp({ config, services, logger, consoleDir, lifecycle }: AppDeps): Promise<FastifyInstance> {
   const requestIdPrefix = randomBytes(6).toString('hex');
   let requestCounter = 0;
   const app = Fastify({
@@ -196,26 +209,19 @@ export async function buildApp({ config, services, logger, consoleDir }: AppDeps
   await app.register(circleciRoot, { services: { heroku: services.heroku } });
   await app.register(consoleRoutes, { dir: consoleDir });
 
-  const flushTimer = setInterval(() => {
-    services.flush().catch((err: unknown) => logger.error({ err }, 'flushing last-used times and audit queue failed'));
-  }, config.lastUsedFlushMs);
-  flushTimer.unref();
+  // Background work runs as named jobs (src/jobs/jobs.ts). The flushes write this node's own
+  // in-memory buffers, so they run on every node; the session sweep runs once across nodes.
+  const jobs = createJobs({ db: services.db, clock: services.clock, logger });
+  jobs.register({ name: 'last_used.flush', scope: 'node', everyMs: config.lastUsedFlushMs, run: () => services.flush() });
   // Refused authentications are counted in memory; a kill -9 loses at most this window of counts.
-  const refusalTimer = setInterval(() => {
-    services.audit.flush().catch((err: unknown) => logger.error({ err }, 'writing refused authentications failed'));
-  }, config.refusedAuthFlushMs);
-  refusalTimer.unref();
-  const sweepTimer = setInterval(
-    () => {
-      services.sessions.deleteExpired().catch((err: unknown) => logger.error({ err }, 'deleting expired sessions failed'));
-    },
-    60 * 60 * 1000,
-  );
-  sweepTimer.unref();
+  jobs.register({ name: 'refused_auth.flush', scope: 'node', everyMs: config.refusedAuthFlushMs, run: () => services.audit.flush() });
+  jobs.register({ name: 'sessions.expire', scope: 'once', everyMs: 60 * 60 * 1000, run: () => services.sessions.deleteExpired() });
+  jobs.start();
+  app.decorate('jobs', jobs);
+  app.decorate('lifecycle', lifecycle ?? createLifecycle());
   app.addHook('onClose', async () => {
-    clearInterval(flushTimer);
-    clearInterval(refusalTimer);
-    clearInterval(sweepTimer);
+    // Runs under way finish (releasing their locks) before the last flush of the buffers.
+    await jobs.stop();
     await services.flush();
   });
 

@@ -7,11 +7,15 @@ import { migrateToLatest } from './db/migrate.ts';
 import { loadKeyRing } from './crypto/master-key.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
+import { createLifecycle } from './lifecycle.ts';
 import { startInvalidationListener, type InvalidationListener } from './db/invalidation-listener.ts';
 import { INVALIDATION_CHANNEL, decodeEviction } from './modules/api-keys/credential-invalidation.ts';
 import { requireConfiguredMasterKeys } from './modules/master-key/configured-keys.ts';
 
 // "Every address" for listening; as a URL's host it reaches nothing. (URL spells 0 as 0.0.0.0.)
+/** A little under the 10 s a stop may take, so the exit itself fits. */
+const STOP_DEADLINE_MS = 9_500;
+
 const UNSPECIFIED_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '[::]']);
 
 export async function serve(config: Config): Promise<void> {
@@ -49,7 +53,8 @@ export async function serve(config: Config): Promise<void> {
     });
     await listener.ready;
   }
-  const app = await buildApp({ config, services, logger });
+  const lifecycle = createLifecycle();
+  const app = await buildApp({ config, services, logger, lifecycle });
 
   if ((await services.users.countUsers()) === 0) {
     logger.warn("no users yet: create the first one, with a console password:  printf '%s' '<password>' | npx keysmith init --login <login> --account <account> --password-stdin");
@@ -60,6 +65,14 @@ export async function serve(config: Config): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
+    // Readiness answers 503 from here on; close() stops accepting, lets in-flight requests finish,
+    // stops the jobs (releasing their locks) and flushes the buffered writes. A stop never takes
+    // longer than 10 s: past that, whatever is left is abandoned.
+    lifecycle.beginStopping();
+    setTimeout(() => {
+      logger.error({}, 'shutdown took longer than 10 s; exiting without finishing');
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     await app.close();
     await listener?.close();
     await handle.close();

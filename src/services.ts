@@ -75,6 +75,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const sshCa = createSshCaService({ db, ring, access, projects, runnerLimits: apiKeys, audit, clock });
   return {
     db,
+    clock,
     audit,
     access,
     lastUsed,
