@@ -9,6 +9,7 @@ import { benchSettings, installExitHandlers, wasInterrupted, writeResults, type 
 import { sshKeysBench } from './ssh-keys.bench.ts';
 import { sshLoginBench } from './ssh-login.bench.ts';
 import { userEndpointBench } from './user-endpoint.bench.ts';
+import { nodesBench } from './nodes.bench.ts';
 
 interface Benchmark {
   /** Names the results file and selects the benchmark on the command line. */
@@ -22,6 +23,8 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'ssh-keys', run: sshKeysBench },
   // Needs root: a real sshd and a Unix user (see bench/ssh-login.bench.ts).
   { name: 'ssh-login', run: sshLoginBench },
+  // Three nodes on one PostgreSQL: revocation propagation, and one node's throughput against two.
+  { name: 'nodes', run: nodesBench },
 ];
 
 async function main(): Promise<number> {
