@@ -39,15 +39,15 @@ if (!databases.includes('postgres')) {
 
     const init = keysmith(['init', '--login', 'alice', '--account', 'acme', '--json'], env, dir);
     assert.equal(init.code, 0, init.stderr);
-    const admin = (JSON.parse(init.stdout) as { api_key: string }).api_key;
+    const adminKey = (JSON.parse(init.stdout) as { api_key: string }).api_key;
     const as = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
 
     // An API key deleted through A is refused by B and C.
-    const made = await fetch(`${a.url}/v1/user/api-keys`, { method: 'POST', headers: as(admin), body: JSON.stringify({ name: 'doomed' }) });
+    const made = await fetch(`${a.url}/v1/user/api-keys`, { method: 'POST', headers: as(adminKey), body: JSON.stringify({ name: 'doomed' }) });
     assert.equal(made.status, 201);
     const doomed = (await made.json()) as { id: number; key: string };
     for (const n of nodes) assert.equal((await fetch(`${n.url}/v1/user`, { headers: as(doomed.key) })).status, 200, 'the key works on every node (and is cached there)');
-    const deleted = await fetch(`${a.url}/v1/user/api-keys/${doomed.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+    const deleted = await fetch(`${a.url}/v1/user/api-keys/${doomed.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminKey}` } });
     assert.equal(deleted.status, 204);
     for (const [name, n] of [
       ['B', b],
@@ -60,7 +60,7 @@ if (!databases.includes('postgres')) {
 
     // A member removed through A is cut off on B and C.
     const bobPassword = 'correct horse battery';
-    assert.equal((await fetch(`${a.url}/v1/admin/users`, { method: 'POST', headers: as(admin), body: JSON.stringify({ login: 'bob', password: bobPassword }) })).status, 201);
+    assert.equal((await fetch(`${a.url}/v1/admin/users`, { method: 'POST', headers: as(adminKey), body: JSON.stringify({ login: 'bob', password: bobPassword }) })).status, 201);
     const signIn = await fetch(`${b.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'bob', password: bobPassword }) });
     assert.equal(signIn.status, 200);
     const cookie = signIn.headers
@@ -75,9 +75,9 @@ if (!databases.includes('postgres')) {
     });
     assert.equal(bobKeyRes.status, 201);
     const bobKey = ((await bobKeyRes.json()) as { key: string }).key;
-    assert.equal((await fetch(`${a.url}/v1/accounts/acme/members/bob`, { method: 'PUT', headers: as(admin), body: JSON.stringify({ role: 'read_only' }) })).status, 201);
+    assert.equal((await fetch(`${a.url}/v1/accounts/acme/members/bob`, { method: 'PUT', headers: as(adminKey), body: JSON.stringify({ role: 'read_only' }) })).status, 201);
     for (const n of nodes) assert.equal((await fetch(`${n.url}/v1/accounts/acme/members`, { headers: as(bobKey) })).status, 200, 'bob reads the account on every node');
-    assert.equal((await fetch(`${a.url}/v1/accounts/acme/members/bob`, { method: 'DELETE', headers: as(admin) })).status, 204);
+    assert.equal((await fetch(`${a.url}/v1/accounts/acme/members/bob`, { method: 'DELETE', headers: as(adminKey) })).status, 204);
     for (const [name, n] of [
       ['B', b],
       ['C', c],
@@ -89,7 +89,7 @@ if (!databases.includes('postgres')) {
 
     // A disabled user's key, cached on every node, is refused by all.
     for (const n of nodes) assert.equal((await fetch(`${n.url}/v1/user`, { headers: as(bobKey) })).status, 200);
-    const disabled = await fetch(`${a.url}/v1/admin/users/bob`, { method: 'PATCH', headers: as(admin), body: JSON.stringify({ disabled: true }) });
+    const disabled = await fetch(`${a.url}/v1/admin/users/bob`, { method: 'PATCH', headers: as(adminKey), body: JSON.stringify({ disabled: true }) });
     assert.equal(disabled.status, 200, await disabled.text());
     for (const [name, n] of [
       ['B', b],
@@ -107,6 +107,31 @@ if (!databases.includes('postgres')) {
     const throttled = await wrong(c);
     assert.equal(throttled.status, 429, 'the sixth failure, on a node that saw one, is throttled');
     assert.equal(((await throttled.json()) as { error: { code: string } }).error.code, 'rate_limited');
+
+    // The listening connections are cut (as a failover or a restarted PostgreSQL would): each node
+    // reconnects and LISTENs again, and revocations reach it again.
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    const listeners = async () =>
+      (await admin.query<{ pid: number }>("select pid from pg_stat_activity where datname = current_database() and query = 'LISTEN keysmith_invalidate' and pid <> pg_backend_pid()")).rows;
+    const before = await listeners();
+    assert.equal(before.length, 3, 'one listening connection per node');
+    for (const { pid } of before) await admin.query('select pg_terminate_backend($1)', [pid]);
+    const back = await pollUntil(async () => (await listeners()).filter((l) => !before.some((b) => b.pid === l.pid)).length === 3, CAP_MS);
+    assert.ok(back !== undefined, 'every node listens again');
+    t.diagnostic(`all three nodes listening again ${back.toFixed(0)} ms after their connections were cut`);
+    await admin.end();
+    const again = (await (await fetch(`${a.url}/v1/user/api-keys`, { method: 'POST', headers: as(adminKey), body: JSON.stringify({ name: 'again' }) })).json()) as { id: number; key: string };
+    for (const n of nodes) assert.equal((await fetch(`${n.url}/v1/user`, { headers: as(again.key) })).status, 200);
+    assert.equal((await fetch(`${a.url}/v1/user/api-keys/${again.id}`, { method: 'DELETE', headers: as(adminKey) })).status, 204);
+    for (const [name, n] of [
+      ['B', b],
+      ['C', c],
+    ] as const) {
+      const took = await pollUntil(async () => (await fetch(`${n.url}/v1/user`, { headers: as(again.key) })).status === 401, CAP_MS);
+      assert.ok(took !== undefined, `node ${name} refuses a key deleted after the reconnect`);
+      t.diagnostic(`after the reconnect, deleted key refused by node ${name} after ${took.toFixed(0)} ms`);
+    }
 
     for (const n of nodes) assert.equal(await n.stop(), 0, `a node stops cleanly on SIGTERM: ${n.output()}`);
   });

@@ -1,8 +1,8 @@
 // The credential look-up is the one query on every authenticated request. Its result is kept here
-// for a few seconds so the hot path costs a hash and a map read. This instance forgets an entry
-// the moment a key or an account is deleted (clear()); other instances sharing a PostgreSQL
-// database notice within the TTL. Memberships are never cached: leaving an account takes effect
-// at once everywhere.
+// for a few seconds so the hot path costs a hash and a map read. Entries are forgotten through
+// credential-invalidation.ts the moment a key, its user or its account changes, on this node and
+// (by NOTIFY) on every other node sharing a PostgreSQL database; the TTL is the backstop.
+// Memberships are never cached: leaving an account takes effect at once everywhere.
 export interface CredentialCache<T> {
   get(hash: string): T | undefined;
   /** Taken before a database read; set() ignores a value read before a later clear(). */
