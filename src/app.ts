@@ -216,6 +216,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   // Refused authentications are counted in memory; a kill -9 loses at most this window of counts.
   jobs.register({ name: 'refused_auth.flush', scope: 'node', everyMs: config.refusedAuthFlushMs, run: () => services.audit.flush() });
   jobs.register({ name: 'sessions.expire', scope: 'once', everyMs: 60 * 60 * 1000, run: () => services.sessions.deleteExpired() });
+  jobs.register({ name: 'rate_limits.prune', scope: 'once', everyMs: 10 * 60 * 1000, run: async () => void (await services.rateLimits.prune()) });
   jobs.start();
   app.decorate('jobs', jobs);
   app.decorate('lifecycle', lifecycle ?? createLifecycle());

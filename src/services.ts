@@ -22,6 +22,7 @@ import { createSshAccessService } from './modules/ssh-access/ssh-access.service.
 import { createSshCaService, sshCaSealedValues } from './modules/ssh-ca/ssh-ca.service.ts';
 import { createSessionService, sessionTerminator } from './modules/sessions/sessions.service.ts';
 import { createUserService } from './modules/users/users.service.ts';
+import { createRateLimiter } from './modules/limits/rate-limiter.ts';
 import { createPasswordService } from './modules/users/passwords.service.ts';
 
 export interface Clock {
@@ -79,6 +80,8 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     audit,
     access,
     lastUsed,
+    /** Rate limits counted in the database, so every node counts the same hits: hit(bucket, key, limit, windowSeconds). */
+    rateLimits: createRateLimiter({ db, clock }),
     /** What another node's announcement asks this one to forget (db/invalidation-listener.ts). */
     invalidation,
     auditLog: createAuditReader({ db, access }),
