@@ -10,11 +10,12 @@ import { appFor, forEachDatabase } from './harness.ts';
 forEachDatabase('SSH lookup plan', (kind) => {
   test('the fingerprint lookup searches indexes only', async (t) => {
     const app = await appFor(t, kind);
-    const query = keyByFingerprint(app.services.db, 1, 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s').compile();
+    const query = keyByFingerprint(app.services.db, 1, 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s', '2026-12-03T00:00:00.000Z').compile();
     if (kind === 'sqlite') {
       const { rows } = await app.services.db.executeQuery<{ detail: string }>({ ...query, sql: `explain query plan ${query.sql}` });
       const steps = rows.map((r) => r.detail);
-      assert.equal(steps.length, 4, steps.join('\n'));
+      // ssh_keys, then owner, membership, project and the two policies, each by its key.
+      assert.equal(steps.length, 6, steps.join('\n'));
       assert.ok(
         steps.every((s) => s.startsWith('SEARCH ')),
         `no SCAN step:\n${steps.join('\n')}`,

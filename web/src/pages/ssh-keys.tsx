@@ -57,6 +57,7 @@ export function SshKeysPage() {
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Added</th>
                 <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
                 <ActionsHeader />
               </tr>
             </thead>
@@ -74,6 +75,15 @@ export function SshKeysPage() {
                   </td>
                   <td data-label="Last used">
                     <When iso={k.last_used_at} never="Never" />
+                  </td>
+                  <td data-label="Expires">
+                    <When iso={k.expires_at} never="Never" />
+                    {k.expired && (
+                      <>
+                        {' '}
+                        <span className="badge off">Expired</span>
+                      </>
+                    )}
                   </td>
                   <td data-label="Actions">
                     <ConfirmButton
