@@ -124,6 +124,8 @@ export interface HostKey {
   fingerprint_sha256: string;
   public_key: string;
   created_at: string;
+  expires_at: string | null;
+  expired: boolean;
 }
 
 export interface AuditEvent {

@@ -9,6 +9,7 @@ import { ConfirmButton } from '../components/confirm.tsx';
 import { ErrorNotice, Loading } from '../components/notices.tsx';
 import { Section } from '../components/page.tsx';
 import { PublicKey } from '../components/public-key.tsx';
+import { Expiry } from '../components/expiry.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, type Loaded } from '../use-load.ts';
 /** Every deploy key of the project, following the pages. */
@@ -78,6 +79,7 @@ export function DeployKeys({
               <th scope="col">Access</th>
               <th scope="col">Added</th>
               <th scope="col">Last used</th>
+              <th scope="col">Expires</th>
               {writes && <ActionsHeader />}
             </tr>
           </thead>
@@ -99,6 +101,9 @@ export function DeployKeys({
                 </td>
                 <td data-label="Last used">
                   <When iso={k.last_used_at} never="Never" />
+                </td>
+                <td data-label="Expires">
+                  <Expiry iso={k.expires_at} expired={k.expired} />
                 </td>
                 {writes && (
                   <td data-label="Actions">

@@ -9,6 +9,7 @@ import { PublicKey } from '../components/public-key.tsx';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
+import { Expiry } from '../components/expiry.tsx';
 import { When } from '../components/when.tsx';
 import { useAccountRole, useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
@@ -224,6 +225,7 @@ export function ProjectPage() {
                 <th scope="col">Host</th>
                 <th scope="col">Fingerprint and public key</th>
                 <th scope="col">Added</th>
+                <th scope="col">Expires</th>
                 {writes && <ActionsHeader />}
               </tr>
             </thead>
@@ -239,6 +241,9 @@ export function ProjectPage() {
                   </td>
                   <td data-label="Added">
                     <When iso={k.created_at} />
+                  </td>
+                  <td data-label="Expires">
+                    <Expiry iso={k.expires_at} expired={k.expired} />
                   </td>
                   {writes && (
                     <td data-label="Actions">

@@ -6,6 +6,7 @@ import type { SshKey } from '../api/types.ts';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
+import { Expiry } from '../components/expiry.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 import { ActionsHeader } from '../components/actions-header.tsx';
@@ -77,13 +78,7 @@ export function SshKeysPage() {
                     <When iso={k.last_used_at} never="Never" />
                   </td>
                   <td data-label="Expires">
-                    <When iso={k.expires_at} never="Never" />
-                    {k.expired && (
-                      <>
-                        {' '}
-                        <span className="badge off">Expired</span>
-                      </>
-                    )}
+                    <Expiry iso={k.expires_at} expired={k.expired} />
                   </td>
                   <td data-label="Actions">
                     <ConfirmButton
