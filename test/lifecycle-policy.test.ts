@@ -229,6 +229,11 @@ forEachDatabase('credential policies', (kind) => {
     const cert = await asAlice('POST', '/v1/user/ssh-certificates', { public_key: mine.json().key, account: 'acme' });
     assert.equal(cert.statusCode, 201, cert.body);
     assert.equal(Date.parse(cert.json().valid_before) - Date.parse(cert.json().valid_after), (600 + 60) * 1000);
+    // A runner's checkout certificate: the same limit; left out, the default (10 minutes) fits.
+    const runner = await addServiceKey(app, alice.key, 'acme', 'runner');
+    const checkoutCert = '/v1/projects/gh/acme/web/checkout-certificate';
+    violation(await app.request({ method: 'POST', url: checkoutCert, headers: bearer(runner.key), payload: { public_key: ed25519Line(), ttl_seconds: 1800 } }), 'certificate_max_ttl_seconds', 600);
+    assert.equal((await app.request({ method: 'POST', url: checkoutCert, headers: bearer(runner.key), payload: { public_key: ed25519Line() } })).statusCode, 201);
     // Only the two keys that fit were written (and the checkout key's public half).
     assert.equal(await rowCount(app, 'ssh_keys'), before + 3);
   });
