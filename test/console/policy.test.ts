@@ -30,6 +30,17 @@ forEachDatabase('console: credential policy', (kind) => {
     await row.getByText('rsa_min_bits').waitFor();
     assert.equal((await app.request({ method: 'GET', url: '/v1/accounts/acme/policy', headers: bearer(alice.key) })).json().rsa_min_bits, 3072);
     await ui.checkPage('account-policy');
+    // Beside the deploy key on its project's page too, with its expiry.
+    await page.goto('/accounts/acme/projects/gh/web');
+    await page
+      .getByRole('row', { name: /old rsa/ })
+      .getByText('breaks rsa_min_bits')
+      .waitFor();
+    await page
+      .getByRole('table', { name: /deploy keys/i })
+      .getByRole('columnheader', { name: 'Expires' })
+      .waitFor();
+    await page.goto('/accounts/acme/policy');
 
     // A value the server refuses gets its sentence.
     await page.getByLabel('Smallest RSA key (bits)').fill('1024');
