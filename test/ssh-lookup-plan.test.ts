@@ -1,5 +1,6 @@
 // The login-time lookup is one read that only searches indexes: the key by its unique SHA256
-// fingerprint, then primary keys (owner, membership of the server's account, project). A scan would
+// fingerprint, then primary keys (owner, membership of the server's account, project, and the account's
+// and the instance's credential policies). A scan would
 // make a login's cost grow with the number of keys stored.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -3,7 +3,7 @@
 // change it; a site admin edits the instance policy in the admin area.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addProject, seed } from '../factories.ts';
+import { addProject, addServiceKey, seed } from '../factories.ts';
 import { appFor, bearer, forEachDatabase } from '../harness.ts';
 import { sshKeygen } from '../ssh-fixtures.ts';
 import { openConsole, signIn } from './browser.ts';
@@ -16,6 +16,7 @@ forEachDatabase('console: credential policy', (kind) => {
     await addProject(app, alice.key, 'acme', 'web');
     const rsa = await app.request({ method: 'POST', url: '/v1/projects/gh/acme/web/deploy-keys', headers: bearer(alice.key), payload: { key: sshKeygen('rsa', 2048).publicLine, title: 'old rsa' } });
     assert.equal(rsa.statusCode, 201, rsa.body);
+    const ci = await addServiceKey(app, alice.key, 'acme', 'read_only');
     const ui = await openConsole(t, app, `${kind}-policy`);
     const { page } = ui;
     await signIn(ui, 'alice', alice.password);
@@ -54,6 +55,12 @@ forEachDatabase('console: credential policy', (kind) => {
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText('Saved the credential policy of this instance.').waitFor();
     assert.equal((await app.request({ method: 'GET', url: '/v1/admin/policy', headers: bearer(alice.key) })).json().api_key_max_lifetime_days, 90);
+    // The service key made without an expiry now breaks it, and says so on its own page.
+    await page.goto('/accounts/acme/service-keys');
+    await page
+      .getByRole('row', { name: new RegExp(ci.name) })
+      .getByText('breaks api_key_max_lifetime_days')
+      .waitFor();
     await ui.finish();
 
     // A read_only member sees the limits, disabled, and no Save button.
