@@ -23,6 +23,7 @@ import { circleciRoot, circleciV1, circleciV2 } from './dialects/circleci/circle
 import { githubDialect } from './dialects/github/github.plugin.ts';
 import { checkoutKeyRoutes } from './modules/checkout-keys/checkout-keys.routes.ts';
 import { hostKeyRoutes } from './modules/host-keys/host-keys.routes.ts';
+import { policyRoutes } from './modules/policies/policies.routes.ts';
 import { sshKeyRoutes } from './modules/ssh-keys/ssh-keys.routes.ts';
 import { sshAccessRoutes } from './modules/ssh-access/ssh-access.routes.ts';
 import { sshCaRoutes } from './modules/ssh-ca/ssh-ca.routes.ts';
@@ -198,6 +199,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
   await app.register(grantRoutes, { services: { grants: services.grants } });
   await app.register(herokuRoutes, { services: { heroku: services.heroku } });
+  await app.register(policyRoutes, { policies: services.policies });
   await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, publicUrl: config.publicUrl });
   await app.register(checkoutKeyRoutes, { checkoutKeys: services.checkoutKeys, publicUrl: config.publicUrl });
   await app.register(hostKeyRoutes, { hostKeys: services.hostKeys });

@@ -37,6 +37,7 @@ export const errorStatus = {
   key_in_use_elsewhere: 422,
   key_passphrase_protected: 422,
   key_is_public: 422,
+  policy_violation: 422,
   rate_limited: 429,
   internal: 500,
 } as const;
@@ -132,6 +133,10 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
     remedy: 'Remove the passphrase from a copy (`ssh-keygen -p -N "" -f <copy>`) and send that, or generate a new key.',
   },
   key_is_public: { meaning: 'A private key was expected, and this is a public key.', remedy: 'Send the private key file (the one without .pub).' },
+  policy_violation: {
+    meaning: "Creating this credential would break the instance's or the account's credential policy; `rule` names the policy field and `limit` its value.",
+    remedy: 'Change the request to fit the limit (a nearer expires_at, another key type, a larger RSA key, a shorter ttl_seconds), or ask whoever sets the policy to change it.',
+  },
   rate_limited: { meaning: 'Too many attempts in a short time.', remedy: 'Wait the number of seconds the Retry-After header gives, then try again.' },
   internal: { meaning: 'Something went wrong on the server; it has been logged.', remedy: 'Try again; if it keeps happening, give the operator of this Keysmith instance the request_id.' },
 };

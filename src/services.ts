@@ -17,6 +17,7 @@ import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
 import { createCredentialInvalidation, INVALIDATION_CHANNEL } from './modules/api-keys/credential-invalidation.ts';
 import { createAuditReader, createAuditService } from './modules/audit/audit.service.ts';
 import { createProjectService } from './modules/projects/projects.service.ts';
+import { createPolicyService } from './modules/policies/policies.service.ts';
 import { createSshKeyService } from './modules/ssh-keys/ssh-keys.service.ts';
 import { createSshAccessService } from './modules/ssh-access/ssh-access.service.ts';
 import { createSshCaService, sshCaSealedValues } from './modules/ssh-ca/ssh-ca.service.ts';
@@ -67,13 +68,20 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   // forgets their cached API keys at once, on every node.
   const users = createUserService({ db, audit, clock, credentials: invalidation, ownership: ownershipLookup, checkoutKeys: userKeyRemoval });
   const projects = createProjectService({ db, access, audit, clock });
-  const hostKeys = createHostKeyService({ db, ring, projects, audit, clock });
+  // The policy lists its violations from the modules that own the credentials, created below (bound late).
+  const inventory = {
+    sshKeys: (accountId: number | null) => sshKeys.listForPolicy(accountId),
+    hostKeys: (accountId: number | null) => hostKeys.listForPolicy(accountId),
+    apiKeys: (accountId: number | null) => apiKeys.listForPolicy(accountId),
+  };
+  const policies = createPolicyService({ db, inventory, access, audit, clock });
+  const hostKeys = createHostKeyService({ db, ring, projects, policies, audit, clock });
 
-  const sshKeys = createSshKeyService({ db, projects, users, checkoutKeys: { beforeSshKeyRemoved: (...args) => late().beforeSshKeyRemoved(...args) }, audit, clock });
+  const sshKeys = createSshKeyService({ db, projects, users, policies, checkoutKeys: { beforeSshKeyRemoved: (...args) => late().beforeSshKeyRemoved(...args) }, audit, clock });
   const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
-  const apiKeys = createApiKeyService({ db, credentials, invalidation, access, audit, lastUsed, projects, clock });
-  const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, audit, clock });
-  const sshCa = createSshCaService({ db, ring, access, projects, runnerLimits: apiKeys, audit, clock });
+  const apiKeys = createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock });
+  const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, policies, audit, clock });
+  const sshCa = createSshCaService({ db, ring, access, projects, policies, runnerLimits: apiKeys, audit, clock });
   return {
     db,
     clock,
@@ -89,11 +97,12 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     passwords: createPasswordService({ db, audit, clock, publicUrl: config.publicUrl, sessions: sessionTerminator }),
     accounts: createAccountService({ db, credentials: invalidation, access, users, checkoutKeys, audit, clock }),
     projects,
+    policies,
     sshKeys,
     grants,
     checkoutKeys,
     hostKeys,
-    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit }),
+    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock }),
     sshCa,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,

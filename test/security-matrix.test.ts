@@ -59,6 +59,8 @@ const contractTable: Record<Permission, Role[]> = {
   'ssh_ca.manage': ['admin', 'owner'],
   'ssh_certificate.manage': ['admin', 'owner'],
   'checkout_certificate.issue': ['runner'],
+  'policy.read': ['read_only', 'read_write', 'admin', 'owner'],
+  'policy.manage': ['admin', 'owner'],
 };
 
 // The scope a scope-limited key needs for each permission (README: Scopes), written out the same way.
@@ -79,6 +81,8 @@ const contractScopes: Record<Permission, string> = {
   'ssh_ca.manage': 'admin:account',
   'ssh_certificate.manage': 'admin:account',
   'checkout_certificate.issue': 'read:project',
+  'policy.read': 'read:project',
+  'policy.manage': 'admin:account',
 };
 /** The scope-limited caller: the owner's own key, created with `scopes: [SCOPED_TO]`. */
 const SCOPED_TO = 'read:project';
@@ -239,6 +243,12 @@ const rows: Row[] = [
     account: 'none',
     url: () => `/v1/ssh/authorized-principals?user=alice&serial=1&ca=${encodeURIComponent('SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s')}`,
   },
+  { method: 'GET', route: '/v1/admin/policy', rule: 'site_admin', account: 'none', url: () => '/v1/admin/policy', ok: 200 },
+  { method: 'PUT', route: '/v1/admin/policy', rule: 'site_admin', account: 'none', url: () => '/v1/admin/policy', body: () => ({ disable_unused_after_days: 400 }), ok: 200 },
+  { method: 'GET', route: '/v1/admin/policy/violations', rule: 'site_admin', account: 'none', url: () => '/v1/admin/policy/violations', ok: 200 },
+  { method: 'GET', route: '/v1/accounts/{account}/policy/violations', rule: 'policy.read', account: 'path', url: () => '/v1/accounts/acme/policy/violations' },
+  { method: 'GET', route: '/v1/accounts/{account}/policy', rule: 'policy.read', account: 'path', url: () => '/v1/accounts/acme/policy' },
+  { method: 'PUT', route: '/v1/accounts/{account}/policy', rule: 'policy.manage', account: 'path', url: () => '/v1/accounts/acme/policy', body: () => ({ disable_unused_after_days: 365 }), ok: 200 },
   { method: 'GET', route: '/v1/accounts/{account}/ssh-ca', rule: 'ssh_ca.read', account: 'path', url: () => '/v1/accounts/acme/ssh-ca' },
   {
     method: 'POST',

@@ -1,5 +1,6 @@
 // The login-time lookup is one read that only searches indexes: the key by its unique SHA256
-// fingerprint, then primary keys (owner, membership of the server's account, project). A scan would
+// fingerprint, then primary keys (owner, membership of the server's account, project, and the account's
+// and the instance's credential policies). A scan would
 // make a login's cost grow with the number of keys stored.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,11 +11,12 @@ import { appFor, forEachDatabase } from './harness.ts';
 forEachDatabase('SSH lookup plan', (kind) => {
   test('the fingerprint lookup searches indexes only', async (t) => {
     const app = await appFor(t, kind);
-    const query = keyByFingerprint(app.services.db, 1, 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s').compile();
+    const query = keyByFingerprint(app.services.db, 1, 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s', '2026-12-03T00:00:00.000Z').compile();
     if (kind === 'sqlite') {
       const { rows } = await app.services.db.executeQuery<{ detail: string }>({ ...query, sql: `explain query plan ${query.sql}` });
       const steps = rows.map((r) => r.detail);
-      assert.equal(steps.length, 4, steps.join('\n'));
+      // ssh_keys, then owner, membership, project and the two policies, each by its key.
+      assert.equal(steps.length, 6, steps.join('\n'));
       assert.ok(
         steps.every((s) => s.startsWith('SEARCH ')),
         `no SCAN step:\n${steps.join('\n')}`,

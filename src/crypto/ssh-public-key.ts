@@ -12,15 +12,9 @@ import { hash } from 'node:crypto';
 import type { ErrorCode } from '../errors.ts';
 import { checkEcPoint, curveBits, decodeCanonicalBase64, positiveMpintBits, WireReader, type NistCurve } from './ssh-wire.ts';
 
-export const ACCEPTED_KEY_TYPES = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'sk-ssh-ed25519@openssh.com',
-  'sk-ecdsa-sha2-nistp256@openssh.com',
-  'ssh-rsa',
-] as const;
+import { ACCEPTED_KEY_TYPES } from './ssh-key-types.ts';
+
+export { ACCEPTED_KEY_TYPES };
 
 export type SshKeyType = (typeof ACCEPTED_KEY_TYPES)[number];
 

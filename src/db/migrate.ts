@@ -10,6 +10,7 @@ import * as userDisabled from './migrations/2026_12_02_0002_user_disabled.ts';
 import * as passwordResets from './migrations/2026_12_02_0003_password_resets.ts';
 import * as sshCa from './migrations/2026_12_02_0005_ssh_ca.ts';
 import * as keyLifecycle from './migrations/2026_12_03_0001_key_lifecycle.ts';
+import * as policies from './migrations/2026_12_03_0101_policies.ts';
 import * as sharedLimits from './migrations/2026_12_03_0301_shared_limits.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_02_0003_password_resets': passwordResets,
   '2026_12_02_0005_ssh_ca': sshCa,
   '2026_12_03_0001_key_lifecycle': keyLifecycle,
+  '2026_12_03_0101_policies': policies,
   '2026_12_03_0301_shared_limits': sharedLimits,
 };
 

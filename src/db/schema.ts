@@ -208,6 +208,23 @@ export interface SshCertificatesTable {
   revoked_at: string | null;
 }
 
+/** A credential policy: the instance's (scope 'instance') or an account's (scope 'account:<id>'); null = no limit. */
+export interface PoliciesTable {
+  scope: string;
+  account_id: number | null;
+  api_key_max_lifetime_days: number | null;
+  ssh_key_max_lifetime_days: number | null;
+  /** JSON array of allowed SSH key types. */
+  ssh_key_types: string | null;
+  rsa_min_bits: number | null;
+  certificate_max_ttl_seconds: number | null;
+  /** Stored and validated; enforcement (dormant credentials) comes later. */
+  disable_unused_after_days: number | null;
+  require_verified_ssh_keys: SqlBool | null;
+  updated_by: number | null;
+  updated_at: string;
+}
+
 export interface Database {
   owner_names: OwnerNamesTable;
   users: UsersTable;
@@ -228,6 +245,7 @@ export interface Database {
   ssh_certificates: SshCertificatesTable;
   rate_limit_hits: RateLimitHitsTable;
   sign_in_failures: SignInFailuresTable;
+  policies: PoliciesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -150,6 +150,7 @@ export function sendNativeError(request: FastifyRequest, reply: FastifyReply, or
       ...(error.details.field ? { field: error.details.field } : {}),
       // Structured, so a page can show its own sentence and link instead of the API text.
       ...(error.code === 'grant_required' ? { grant: String(error.details.extra?.grant), grant_url: String(error.details.extra?.grant_url) } : {}),
+      ...(error.code === 'policy_violation' ? { rule: String(error.details.extra?.rule), limit: error.details.extra?.limit ?? '' } : {}),
       docs_url: errorDocsUrl(docsBase, error.code),
     },
     request_id: request.id,

@@ -12,6 +12,8 @@ export const NativeError = Type.Object(
       field: Type.Optional(Type.String()),
       grant: Type.Optional(Type.String({ description: 'For grant_required: the grant the request needs, e.g. write:public_key.' })),
       grant_url: Type.Optional(Type.String({ description: 'For grant_required: the console page where the grant is given (Settings → Permissions, naming the project that asked).' })),
+      rule: Type.Optional(Type.String({ description: 'For policy_violation: the policy field broken, e.g. ssh_key_types.' })),
+      limit: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description: 'For policy_violation: the value of that field.' })),
       docs_url: Type.Optional(Type.String({ description: "This code's entry in the error catalogue: <public url>/docs/errors#<code>." })),
     }),
     request_id: Type.String(),

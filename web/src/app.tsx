@@ -1,6 +1,7 @@
 // The console's pages and their addresses. /settings/… is the signed-in user's own settings;
 // /accounts/{account}/… one account's. The server answers each of these paths with index.html.
 import { Fragment, useEffect, useRef, useState } from 'react';
+import { AccountPolicyPage, AdminPolicyPage } from './pages/policy.tsx';
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useParams } from 'react-router';
 import { RequireSession } from './components/layout.tsx';
 import { Loading } from './components/notices.tsx';
@@ -97,6 +98,7 @@ export function App() {
             <Route path="admin/users" element={<AdminUsersPage />} />
             <Route path="admin/users/:login" element={<AdminUserPage />} />
             <Route path="admin/audit-log" element={<AdminAuditLogPage />} />
+            <Route path="admin/policy" element={<AdminPolicyPage />} />
             <Route path="accounts" element={<FirstAccount />} />
             <Route path="accounts/:account" element={<AccountScope />}>
               <Route index element={<Navigate to="members" replace />} />
@@ -105,6 +107,7 @@ export function App() {
               <Route path="projects" element={<ProjectsPage />} />
               <Route path="projects/:vcs/:project" element={<ProjectPage />} />
               <Route path="audit-log" element={<AuditLogPage />} />
+              <Route path="policy" element={<AccountPolicyPage />} />
             </Route>
             <Route path="*" element={<NotFound />} />
           </Route>

@@ -112,8 +112,15 @@ export const circleciV1: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'c
     `${base}/ssh-key`,
     { schema: { tags, summary: 'Add an SSH key for a host (empty hostname: every host)', params: ProjectParamsV1, body: NewHostKeyBody, response: { 201: HostKeyCreated, ...circleciErrors } } },
     async (request, reply) => {
-      const added = await services.hostKeys.add(contextOf(request), { project: refOf(request.params), hostname: request.body.hostname, privateKey: request.body.private_key });
-      return reply.status(201).send({ hostname: added.hostname, fingerprint: added.fingerprintMd5, fingerprint_sha256: added.fingerprintSha256, public_key: added.publicKey });
+      const added = await services.hostKeys.add(contextOf(request), {
+        project: refOf(request.params),
+        hostname: request.body.hostname,
+        privateKey: request.body.private_key,
+        expiresAt: request.body.expires_at,
+      });
+      return reply
+        .status(201)
+        .send({ hostname: added.hostname, fingerprint: added.fingerprintMd5, fingerprint_sha256: added.fingerprintSha256, public_key: added.publicKey, expires_at: added.expiresAt });
     },
   );
 

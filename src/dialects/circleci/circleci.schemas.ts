@@ -51,10 +51,17 @@ export const NewHostKeyBody = Type.Object(
   {
     hostname: Type.String({ maxLength: 253, description: 'The host this key is for; empty for every host.' }),
     private_key: Type.String({ minLength: 1, maxLength: 16_384, description: 'The private key, unencrypted (OpenSSH or PEM).' }),
+    expires_at: Type.Optional(Type.Union([Type.String({ format: 'date-time', maxLength: 40 }), Type.Null()], { description: "Keysmith's extra field: RFC 3339, at most 10 years ahead." })),
   },
   { additionalProperties: false },
 );
-export const HostKeyCreated = Type.Object({ hostname: Type.String(), fingerprint: Type.String(), fingerprint_sha256: Type.String(), public_key: Type.String() });
+export const HostKeyCreated = Type.Object({
+  hostname: Type.String(),
+  fingerprint: Type.String(),
+  fingerprint_sha256: Type.String(),
+  public_key: Type.String(),
+  expires_at: Type.Union([Type.String(), Type.Null()]),
+});
 export const DeleteHostKeyBody = Type.Object({ fingerprint, hostname: Type.String({ maxLength: 253 }) }, { additionalProperties: false });
 export const HerokuKeyBody = Type.Object({ apikey: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 export const HerokuStatus = Type.Object({ configured: Type.Boolean(), last4: Type.Union([Type.String(), Type.Null()]) });

@@ -74,6 +74,8 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     read_only: row.read_only,
     last_used: row.last_used_at ? githubTime(row.last_used_at) : null,
     fingerprint: row.fingerprint_sha256,
+    expires_at: row.expires_at ? githubTime(row.expires_at) : null,
+    expired: row.expired,
   });
   const userKeyView = (row: SshKey) => keyView(row, `${base}/user/keys/${row.id}`);
   const deployKeyView = (row: SshKey, owner: string, repo: string) => ({
@@ -130,7 +132,7 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     '/user/keys',
     { config: { acceptedScope: 'write:public_key' }, schema: { tags, summary: 'Add an SSH key to your account', body: NewUserKeyBody, response: { 201: UserKey, ...githubErrors } } },
     async (request, reply) => {
-      const body = userKeyView(await services.sshKeys.addUserKey(contextOf(request), request.body));
+      const body = userKeyView(await services.sshKeys.addUserKey(contextOf(request), { title: request.body.title, key: request.body.key, expiresAt: request.body.expires_at }));
       return reply.status(201).header('location', body.url).send(body);
     },
   );
@@ -183,8 +185,8 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     },
     async (request, reply) => {
       const { owner, repo } = request.params;
-      const { title, key, read_only: readOnly } = request.body;
-      const body = deployKeyView(await services.sshKeys.addDeployKey(contextOf(request), repoRef(owner, repo), { title, key, readOnly }), owner, repo);
+      const { title, key, read_only: readOnly, expires_at: expiresAt } = request.body;
+      const body = deployKeyView(await services.sshKeys.addDeployKey(contextOf(request), repoRef(owner, repo), { title, key, readOnly, expiresAt }), owner, repo);
       return reply.status(201).header('location', body.url).send(body);
     },
   );

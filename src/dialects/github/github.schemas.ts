@@ -25,6 +25,8 @@ const keyFields = {
   read_only: Type.Boolean(),
   last_used: Nullable(Time),
   fingerprint: Type.String({ description: 'SHA256 fingerprint, as ssh-keygen -l -E sha256 prints it' }),
+  expires_at: Nullable(Type.String({ description: "Keysmith's extra field: when the key stops working (null: never)" })),
+  expired: Type.Boolean({ description: "Keysmith's extra field: true once expires_at has passed" }),
 };
 export const UserKey = Type.Object(keyFields);
 export const DeployKey = Type.Object({ ...keyFields, added_by: Nullable(Type.String()) });
@@ -43,8 +45,12 @@ export const GithubUser = Type.Object({
 
 const keyText = Type.String({ minLength: 1, maxLength: 65_536, description: 'The public key: the contents of a .pub file.' });
 const title = PlainText(255);
-export const NewUserKeyBody = Type.Object({ title: Type.Optional(title), key: keyText }, { additionalProperties: false });
-export const NewDeployKeyBody = Type.Object({ title: Type.Optional(title), key: keyText, read_only: Type.Optional(Type.Boolean({ default: true })) }, { additionalProperties: false });
+const expiresAt = Type.Optional(Nullable(Type.String({ format: 'date-time', maxLength: 40, description: "Keysmith's extra field: RFC 3339, at most 10 years ahead" })));
+export const NewUserKeyBody = Type.Object({ title: Type.Optional(title), key: keyText, expires_at: expiresAt }, { additionalProperties: false });
+export const NewDeployKeyBody = Type.Object(
+  { title: Type.Optional(title), key: keyText, read_only: Type.Optional(Type.Boolean({ default: true })), expires_at: expiresAt },
+  { additionalProperties: false },
+);
 
 export const ListQuery = Type.Object(PageQuery, { additionalProperties: false });
 export const KeyIdParams = Type.Object({ key_id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });

@@ -32,6 +32,8 @@ const doing: Record<Permission, string> = {
   'service_key.manage': 'Managing service API keys',
   'runner_key.manage': 'Creating or deleting a runner service API key',
   'audit.read': "Reading the account's audit log",
+  'policy.read': "Reading the account's credential policy",
+  'policy.manage': "Changing the account's credential policy",
   'ssh.lookup': 'Asking who an SSH key belongs to',
   'ssh_ca.read': "Reading the account's SSH certificate authority",
   'ssh_ca.manage': "Rotating the account's SSH certificate authority",

@@ -49,6 +49,9 @@ export const permissions = {
   // A runner key reads projects' private keys, so only an owner may mint or revoke one.
   'runner_key.manage': { roles: ['owner'], scope: 'admin:account' },
   'audit.read': { roles: admins, scope: 'admin:account' },
+  // The account's credential policy: every member reads it (it says what they may add), admins change it.
+  'policy.read': { roles: humans, scope: 'read:project' },
+  'policy.manage': { roles: admins, scope: 'admin:account' },
   // An SSH server asks who a presented key belongs to and whether it may reach a project; no person does.
   'ssh.lookup': { roles: ['ssh_server'], scope: 'read:public_key' },
   // The account's SSH CA: its public keys are for every member and every service key of the account.

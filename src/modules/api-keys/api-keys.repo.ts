@@ -119,3 +119,10 @@ export async function touchLastUsed(db: Executor, id: number, at: string): Promi
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
     .execute();
 }
+
+/** API keys a policy covers: an account's service keys, or every key (accountId null). */
+export async function listForPolicy(db: Executor, accountId: number | null) {
+  let query = db.selectFrom('api_keys').select(['id', 'kind', 'name', 'start', 'created_at', 'expires_at']);
+  if (accountId !== null) query = query.where('kind', '=', 'service').where('account_id', '=', accountId);
+  return query.orderBy('id').limit(10_000).execute();
+}

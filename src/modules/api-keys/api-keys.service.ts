@@ -8,6 +8,7 @@ import type { Actor, RequestContext } from '../access/actor.ts';
 import { requireUnrestricted as requireUnrestrictedKey, requireUser } from '../access/access.service.ts';
 import type { AccessService, AccountSelector } from '../access/access.service.ts';
 import { isScope, type Scope, type ServiceRole } from '../access/roles.ts';
+import type { PolicyGate } from '../policies/policies.service.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import { parseVcs, type ProjectService } from '../projects/projects.service.ts';
 import * as repo from './api-keys.repo.ts';
@@ -21,6 +22,7 @@ interface Deps {
   /** Forgets a deleted key here and, on PostgreSQL, on every other node. */
   invalidation: Pick<CredentialInvalidation, 'forgetKey'>;
   access: AccessService;
+  policies: Pick<PolicyGate, 'admitApiKey'>;
   audit: AuditService;
   lastUsed: LastUsedTracker;
   projects: Pick<ProjectService, 'findInAccount'>;
@@ -99,7 +101,7 @@ export const userDisabled = (login: string): RefusedCredential =>
     extra: { reason: 'user_disabled' },
   });
 
-export function createApiKeyService({ db, credentials, invalidation, access, audit, lastUsed, projects, clock }: Deps) {
+export function createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock }: Deps) {
   /** The projects a new runner key is limited to, checked against the key's own account; null: not limited. */
   async function resolveProjectLimit(acc: { accountId: number; accountName: string }, input: NewServiceKeyInput) {
     if (input.projects == null) return null;
@@ -241,6 +243,9 @@ export function createApiKeyService({ db, credentials, invalidation, access, aud
       });
     },
 
+    /** The API keys a policy covers (policies' violations list): an account's service keys, or every key (null). */
+    listForPolicy: (accountId: number | null) => repo.listForPolicy(db, accountId),
+
     async listUserKeys(ctx: RequestContext) {
       const user = requireUser(ctx.actor, 'User API keys');
       return (await repo.listUserKeys(db, user.userId)).map(view);
@@ -248,9 +253,11 @@ export function createApiKeyService({ db, credentials, invalidation, access, aud
 
     /** Validates and mints outside any transaction; the returned writer stores the key inside one. */
     prepareUserKey(input: NewKeyInput) {
-      const { expiresAt, scopes } = validate(input);
+      const { expiresAt: asked, scopes } = validate(input);
       const minted = mintToken('user');
       return async (trx: Executor, origin: AuditOrigin, userId: number) => {
+        // A person's own key answers to the instance policy (read in the caller's transaction).
+        const expiresAt = await policies.admitApiKey(null, asked, trx);
         const row = await repo.insertApiKey(trx, {
           kind: 'user',
           user_id: userId,
@@ -323,7 +330,8 @@ export function createApiKeyService({ db, credentials, invalidation, access, aud
       if (input.role === 'runner') access.authorize(ctx.actor, acc, 'runner_key.manage');
       requireUnrestricted(ctx.actor);
       // The role list stops at admin (never owner), so an admin cannot mint a key above their own role.
-      const { expiresAt, scopes } = validate(input);
+      const { expiresAt: asked, scopes } = validate(input);
+      const expiresAt = await policies.admitApiKey(acc.accountId, asked);
       const limit = await resolveProjectLimit(acc, input);
       const minted = mintToken('service');
       const createdBy = ctx.actor.type === 'user' ? ctx.actor.userId : null;

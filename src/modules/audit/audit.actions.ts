@@ -43,5 +43,6 @@ export const auditActions = [
   'ssh_ca.drop_previous',
   'ssh_certificate.issue',
   'ssh_certificate.revoke',
+  'policy.update',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

@@ -7,6 +7,7 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { requireScope, type AccessService } from '../access/access.service.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
+import type { PolicyGate } from '../policies/policies.service.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import type { GrantService } from '../grants/grants.service.ts';
 import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
@@ -70,11 +71,12 @@ interface Deps {
   hostKeys: Pick<HostKeyService, 'openAll'>;
   /** The api-keys module's answer to "may this runner key read this project's private keys?" */
   runnerLimits: { mayReadProjectSecrets(actor: Actor, projectId: number): Promise<boolean> };
+  policies: Pick<PolicyGate, 'admitSshKey'>;
   audit: AuditService;
   clock: { now(): Date };
 }
 
-export function createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves, hostKeys, runnerLimits, audit, clock }: Deps) {
+export function createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves, hostKeys, runnerLimits, policies, audit, clock }: Deps) {
   async function findKey(ctx: RequestContext, ref: ProjectRef, fingerprint: string) {
     const found = await projects.find(ctx, ref, 'project.read');
     const key = await repo.findByFingerprint(db, found.project.id, fingerprint);
@@ -140,6 +142,8 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
         await grants.require(db, actor, 'write:public_key', 'Creating a user checkout key', slug);
       }
 
+      // Checked before the pair is made: the account's policy (and the instance's) on type, size and lifetime.
+      const expiresAt = await policies.admitSshKey(acc.accountId, { type: algorithm === 'rsa' ? 'ssh-rsa' : 'ssh-ed25519', bits: algorithm === 'rsa' ? 4096 : 256, expiresAt: null });
       const pair = await generateKeyPair(algorithm, `keysmith checkout key for ${slug}`);
       const sealed = seal(ring, pair.privateKey, checkoutKeyAad(project.id, pair.fingerprintSha256));
       const now = clock.now().toISOString();
@@ -160,6 +164,7 @@ export function createCheckoutKeyService({ db, ring, access, projects, grants, p
           read_only: true,
           added_by: createdBy,
           created_at: now,
+          expires_at: expiresAt,
         });
         const id = await repo.insertCheckoutKey(trx, {
           project_id: project.id,

@@ -2,7 +2,7 @@ import { sql, type Insertable } from 'kysely';
 import { fingerprintColumn, fingerprintValue } from '../../crypto/fingerprint.ts';
 import type { Executor, HostKeysTable } from '../../db/schema.ts';
 
-const listed = ['id', 'project_id', 'hostname', 'key_type', 'public_key', 'fingerprint_md5', 'fingerprint_sha256', 'created_at'] as const;
+const listed = ['id', 'project_id', 'hostname', 'key_type', 'public_key', 'fingerprint_md5', 'fingerprint_sha256', 'created_at', 'expires_at'] as const;
 
 export async function insertHostKey(db: Executor, key: Insertable<HostKeysTable>): Promise<number> {
   return (await db.insertInto('host_keys').values(key).returning('id').executeTakeFirstOrThrow()).id;
@@ -52,4 +52,14 @@ export async function listAllSealed(db: Executor) {
 export async function replaceSealed(db: Executor, id: number, before: string, after: string): Promise<boolean> {
   const result = await db.updateTable('host_keys').set({ private_key_sealed: after }).where('id', '=', id).where('private_key_sealed', '=', before).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Per-host keys a policy covers: an account's projects', or every one (accountId null). */
+export async function listForPolicy(db: Executor, accountId: number | null) {
+  let query = db
+    .selectFrom('host_keys')
+    .innerJoin('projects', 'projects.id', 'host_keys.project_id')
+    .select(['host_keys.id', 'host_keys.hostname', 'host_keys.fingerprint_sha256', 'host_keys.key_type', 'host_keys.public_key', 'host_keys.created_at', 'host_keys.expires_at']);
+  if (accountId !== null) query = query.where('projects.account_id', '=', accountId);
+  return query.orderBy('host_keys.id').limit(10_000).execute();
 }

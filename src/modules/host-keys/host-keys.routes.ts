@@ -15,10 +15,16 @@ const HostKey = Type.Object({
   fingerprint_sha256: Type.String(),
   public_key: Type.String(),
   created_at: Timestamp,
+  expires_at: Type.Union([Timestamp, Type.Null()], { description: 'Null: never expires.' }),
+  expired: Type.Boolean({ description: 'True once expires_at has passed.' }),
 });
 const hostname = Type.String({ maxLength: 253, description: 'The host the key is for, e.g. deploy.example.com; empty for every host.' });
 const NewHostKeyBody = Type.Object(
-  { hostname, private_key: Type.String({ minLength: 1, maxLength: 16_384, description: 'The private key without a passphrase (OpenSSH or PEM). Never shown again.' }) },
+  {
+    hostname,
+    private_key: Type.String({ minLength: 1, maxLength: 16_384, description: 'The private key without a passphrase (OpenSSH or PEM). Never shown again.' }),
+    expires_at: Type.Optional(Type.Union([Type.String({ format: 'date-time', maxLength: 40 }), Type.Null()], { description: 'RFC 3339, at most 10 years ahead; absent or null: never expires.' })),
+  },
   { additionalProperties: false },
 );
 const HostKeyParams = Type.Object({ ...ProjectPathParams, fingerprint: Type.String({ minLength: 1, maxLength: 100, description: 'MD5 colon hex, or SHA256:… (URL-encoded)' }) });
@@ -27,12 +33,14 @@ const HostKeyQuery = Type.Object({ ...CredentialQuery, hostname }, { additionalP
 export const hostKeyRoutes: FastifyPluginAsyncTypebox<{ hostKeys: HostKeyService }> = async (app, { hostKeys }) => {
   const tags = ['ssh-keys of a project'];
   const base = '/v1/projects/:vcs/:account/:name/ssh-keys';
-  const view = (r: { hostname: string; fingerprint_md5: string; fingerprint_sha256: string; public_key: string; created_at: string }) => ({
+  const view = (r: { hostname: string; fingerprint_md5: string; fingerprint_sha256: string; public_key: string; created_at: string; expires_at: string | null; expired: boolean }) => ({
     hostname: r.hostname,
     fingerprint: r.fingerprint_md5,
     fingerprint_sha256: r.fingerprint_sha256,
     public_key: r.public_key,
     created_at: r.created_at,
+    expires_at: r.expires_at,
+    expired: r.expired,
   });
 
   app.get(
@@ -57,10 +65,18 @@ export const hostKeyRoutes: FastifyPluginAsyncTypebox<{ hostKeys: HostKeyService
     },
     async (request, reply) => {
       const p = projectPathOf(request.params);
-      const added = await hostKeys.add(contextOf(request), { project: p, hostname: request.body.hostname, privateKey: request.body.private_key });
-      return reply
-        .status(201)
-        .send(view({ hostname: added.hostname, fingerprint_md5: added.fingerprintMd5, fingerprint_sha256: added.fingerprintSha256, public_key: added.publicKey, created_at: added.createdAt }));
+      const added = await hostKeys.add(contextOf(request), { project: p, hostname: request.body.hostname, privateKey: request.body.private_key, expiresAt: request.body.expires_at });
+      return reply.status(201).send(
+        view({
+          hostname: added.hostname,
+          fingerprint_md5: added.fingerprintMd5,
+          fingerprint_sha256: added.fingerprintSha256,
+          public_key: added.publicKey,
+          created_at: added.createdAt,
+          expires_at: added.expiresAt,
+          expired: false,
+        }),
+      );
     },
   );
 

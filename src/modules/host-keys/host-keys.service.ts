@@ -2,6 +2,7 @@
 // with an empty hostname). Parsed before it is stored — its public half and fingerprints derived — and
 // sealed; only `runner` keys ever read it back (checkout-credentials).
 import { masterKeyIdsIn, open, seal, SEALED_KEY_PREFIX_LENGTH, type KeyRing } from '../../crypto/envelope.ts';
+import { parseSshPublicKey } from '../../crypto/ssh-public-key.ts';
 import { parseSshPrivateKey, SshPrivateKeyError } from '../../crypto/ssh-private-key.ts';
 import type { Db } from '../../db/schema.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
@@ -10,6 +11,8 @@ import { AppError, notFound } from '../../errors.ts';
 import type { RequestContext } from '../access/actor.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
+import type { PolicyGate } from '../policies/policies.service.ts';
+import { parseExpiry } from '../policies/policy-rules.ts';
 import * as repo from './host-keys.repo.ts';
 
 export const HOSTNAME_PATTERN = '^$|^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$';
@@ -27,7 +30,16 @@ export function hostKeySealedValues(db: Db): SealedValues {
   };
 }
 
-export function createHostKeyService({ db, ring, projects, audit, clock }: { db: Db; ring: KeyRing; projects: ProjectService; audit: AuditService; clock: { now(): Date } }) {
+interface Deps {
+  db: Db;
+  ring: KeyRing;
+  projects: ProjectService;
+  policies: Pick<PolicyGate, 'admitSshKey'>;
+  audit: AuditService;
+  clock: { now(): Date };
+}
+
+export function createHostKeyService({ db, ring, projects, policies, audit, clock }: Deps) {
   return {
     /** A project's host keys with their private halves opened: for checkout-credentials only. */
     async openAll(projectId: number) {
@@ -39,12 +51,18 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
       }));
     },
 
-    async list(ctx: RequestContext, ref: ProjectRef) {
-      const { project } = await projects.find(ctx, ref, 'project.read');
-      return repo.listForProject(db, project.id);
+    /** The per-host keys a policy covers, with the size read from the public half. */
+    async listForPolicy(accountId: number | null) {
+      return (await repo.listForPolicy(db, accountId)).map((r) => ({ ...r, bits: parseSshPublicKey(r.public_key).bits }));
     },
 
-    async add(ctx: RequestContext, input: { project: ProjectRef; hostname: string; privateKey: string }) {
+    async list(ctx: RequestContext, ref: ProjectRef) {
+      const { project } = await projects.find(ctx, ref, 'project.read');
+      const now = clock.now().getTime();
+      return (await repo.listForProject(db, project.id)).map((r) => ({ ...r, expired: r.expires_at !== null && Date.parse(r.expires_at) <= now }));
+    },
+
+    async add(ctx: RequestContext, input: { project: ProjectRef; hostname: string; privateKey: string; expiresAt?: string | null | undefined }) {
       const { project, access } = await projects.find(ctx, input.project, 'project_key.write');
       const host = input.hostname.trim().toLowerCase();
       if (!hostname.test(host)) {
@@ -59,6 +77,7 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
         if (err instanceof SshPrivateKeyError) throw new AppError(err.code, err.message, undefined, { field: 'private_key' });
         throw err;
       }
+      const expiresAt = await policies.admitSshKey(access.accountId, { type: parsed.type, bits: parsed.bits, expiresAt: parseExpiry(input.expiresAt, clock.now()) });
       const sealed = seal(ring, parsed.privateKey, hostKeyAad(project.id, host, parsed.fingerprintSha256));
       const slug = `${project.vcs}/${access.accountName}/${project.name}`;
       const createdAt = clock.now().toISOString();
@@ -74,6 +93,7 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
             private_key_sealed: sealed,
             created_by: ctx.actor.type === 'user' ? ctx.actor.userId : null,
             created_at: createdAt,
+            expires_at: expiresAt,
           });
           await audit.record(trx, ctx, {
             action: 'host_key.create',
@@ -83,7 +103,7 @@ export function createHostKeyService({ db, ring, projects, audit, clock }: { db:
           });
           return id;
         });
-        return { id, hostname: host, publicKey: parsed.publicKey, fingerprintMd5: parsed.fingerprintMd5, fingerprintSha256: parsed.fingerprintSha256, createdAt };
+        return { id, hostname: host, publicKey: parsed.publicKey, fingerprintMd5: parsed.fingerprintMd5, fingerprintSha256: parsed.fingerprintSha256, createdAt, expiresAt };
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new AppError('conflict', `This key is already added for ${host === '' ? 'all hosts' : host} in ${slug}.`, 'Nothing to do; delete it first to add it again.', { field: 'private_key' });

@@ -16,6 +16,7 @@ import type { ProjectService } from '../projects/projects.service.ts';
 import { parseVcs } from '../projects/projects.service.ts';
 import { OWNER_NAME_PATTERN } from '../users/owner-names.ts';
 import type { SshCaService } from '../ssh-ca/ssh-ca.service.ts';
+import { sshKeyViolation, type Violation } from '../policies/policy-rules.ts';
 import * as repo from './ssh-access.repo.ts';
 
 export type LookupMode = 'login' | 'git';
@@ -58,6 +59,7 @@ interface Deps {
   /** The ssh-ca module answers for `cert-<serial>`. */
   certificates: Pick<SshCaService, 'certificateHolder'>;
   audit: AuditService;
+  clock: { now(): Date };
 }
 
 const ownerName = new RegExp(OWNER_NAME_PATTERN);
@@ -69,7 +71,10 @@ function liveIn(key: repo.KeyWithOwner, accountId: number): boolean {
   return key.project_account_id === accountId;
 }
 
-export function createSshAccessService({ db, access, projects, keyUses, certificates, audit }: Deps) {
+export function createSshAccessService({ db, access, projects, keyUses, certificates, audit, clock }: Deps) {
+  /** The policy rule a key found for the account breaks now, if any (the account's and the instance's policy). */
+  const brokenRule = (key: repo.KeyWithOwner): Violation | undefined => sshKeyViolation(key.policy, key.facts, clock.now(), 'lookup');
+
   const ownAccount = (ctx: RequestContext, selector: AccountSelector): AccountAccess => access.authorizeServiceKey(ctx.actor, selector, 'ssh.lookup');
 
   function parseProject(text: string) {
@@ -113,7 +118,7 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
   }
 
   /** Who a `key-<id>` or `cert-<serial>` stands for in the account now; undefined when it lets nobody in. */
-  async function holderOf(acc: AccountAccess, ref: { kind: 'key' | 'cert'; id: number }): Promise<Holder | undefined> {
+  async function holderOf(acc: AccountAccess, ref: { kind: 'key' | 'cert'; id: number }): Promise<Holder | { refused: Violation } | undefined> {
     if (ref.kind === 'cert') {
       const cert = await certificates.certificateHolder(acc.accountId, ref.id);
       if (!cert) return undefined;
@@ -121,8 +126,10 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
       // A runner certificate is a read-only deploy key of its one project, for as long as it is valid.
       return { kind: 'deploy', what: 'runner certificate', projectId: cert.projectId, vcs: cert.vcs, name: cert.name, readOnly: true };
     }
-    const key = await repo.findKeyById(db, acc.accountId, ref.id);
+    const key = await repo.findKeyById(db, acc.accountId, ref.id, clock.now().toISOString());
     if (!key || !liveIn(key, acc.accountId)) return undefined;
+    const broken = brokenRule(key);
+    if (broken) return { refused: broken };
     if (key.kind === 'user') return { kind: 'user', login: key.login!, role: key.member_role as Role };
     return { kind: 'deploy', what: 'deploy key', projectId: key.project_id!, vcs: key.project_vcs!, name: key.project_name!, readOnly: key.read_only };
   }
@@ -132,7 +139,7 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
     ref: { kind: 'key' | 'cert'; id: number },
     wanted: ReturnType<typeof parseProject>,
     kind: 'read' | 'write',
-  ): Promise<AccessDecision & { projectId: number | null }> {
+  ): Promise<AccessDecision & { projectId: number | null; rule?: string }> {
     const absent = `There is no repository ${wanted.slug} that this key can reach: check the repository path in the clone URL (<account>/<name>, as in git@<host>:${acc.accountName}/<name>.git), or ask an admin of ${acc.accountName} to create the project.`;
     const holder = await holderOf(acc, ref);
     if (!holder) {
@@ -143,7 +150,16 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
         message:
           ref.kind === 'cert'
             ? `Keysmith does not accept this SSH certificate for ${acc.accountName} (any more): it was revoked or has expired, or its user was removed from the account or disabled. Ask Keysmith for a new certificate, or ask an admin of ${acc.accountName}.`
-            : `Keysmith does not know this SSH key for ${acc.accountName} (any more): it was deleted, or its owner was removed from the account or disabled. Add your public key in Keysmith again, or ask an admin of ${acc.accountName}.`,
+            : `Keysmith does not know this SSH key for ${acc.accountName} (any more): it was deleted or has expired, or its owner was removed from the account or disabled. Add your public key in Keysmith again, or ask an admin of ${acc.accountName}.`,
+      };
+    }
+    if ('refused' in holder) {
+      return {
+        allowed: false,
+        identity: null,
+        projectId: null,
+        rule: holder.refused.rule,
+        message: `${acc.accountName}'s credential policy refuses this SSH key: ${holder.refused.message} Add a key that fits the policy, or ask an admin of ${acc.accountName}.`,
       };
     }
     if (holder.kind === 'deploy') {
@@ -207,8 +223,9 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
           field: 'command',
         });
       }
-      const key = await repo.findKeyByFingerprint(db, acc.accountId, query.fingerprint);
-      if (!key || !liveIn(key, acc.accountId)) return '';
+      const key = await repo.findKeyByFingerprint(db, acc.accountId, query.fingerprint, clock.now().toISOString());
+      // An expired key is not found; a key that breaks the policy is found and refused.
+      if (!key || !liveIn(key, acc.accountId) || brokenRule(key)) return '';
       if (query.mode === 'login') {
         // Login mode: a member's own key, under their own login; deploy keys never open a shell.
         if (key.kind !== 'user' || key.login!.toLowerCase() !== query.user.toLowerCase()) return '';
@@ -224,7 +241,7 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
       const acc = ownAccount(ctx, selector);
       const ref = parseKeyRef(question.key);
       const wanted = parseProject(question.project);
-      const { projectId, ...decision } = await decide(acc, ref, wanted, question.access);
+      const { projectId, rule, ...decision } = await decide(acc, ref, wanted, question.access);
       await db.transaction().execute((trx) =>
         audit.record(trx, ctx, {
           action: 'ssh.access',
@@ -236,6 +253,7 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
             project: wanted.slug,
             access: question.access,
             allowed: decision.allowed,
+            ...(rule ? { policy_rule: rule } : {}),
           },
         }),
       );

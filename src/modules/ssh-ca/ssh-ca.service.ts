@@ -13,6 +13,7 @@ import type { Db, Executor } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
 import { requireScope, requireUser, type AccessService, type AccountAccess, type AccountSelector } from '../access/access.service.ts';
+import type { PolicyGate } from '../policies/policies.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Role } from '../access/roles.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
@@ -43,6 +44,7 @@ interface Deps {
   access: AccessService;
   projects: Pick<ProjectService, 'find'>;
   runnerLimits: { mayReadProjectSecrets(actor: Actor, projectId: number): Promise<boolean> };
+  policies: Pick<PolicyGate, 'admitCertificateTtl'>;
   audit: AuditService;
   clock: { now(): Date };
 }
@@ -77,7 +79,7 @@ function ttlOf(asked: number | undefined, limits: { default: number; max: number
   return asked;
 }
 
-export function createSshCaService({ db, ring, access, projects, runnerLimits, audit, clock }: Deps) {
+export function createSshCaService({ db, ring, access, projects, runnerLimits, policies, audit, clock }: Deps) {
   const openCa = (row: { account_id: number; fingerprint_sha256: string; private_key_sealed: string }): KeyObject =>
     createPrivateKey({ key: open(ring, row.private_key_sealed, sshCaAad(row.account_id, row.fingerprint_sha256)), format: 'der', type: 'pkcs8' });
 
@@ -288,7 +290,7 @@ export function createSshCaService({ db, ring, access, projects, runnerLimits, a
       const user = requireUser(ctx.actor, 'SSH certificates for people', 'are signed for a person’s own SSH key');
       requireScope(ctx.actor, 'write:public_key', 'Asking for an SSH certificate');
       const acc = await access.resolve(ctx.actor, input.account === undefined ? { from: 'none' } : { from: 'path', name: input.account });
-      const ttl = ttlOf(input.ttlSeconds, USER_TTL, 'a user certificate', '24 hours');
+      const ttl = await policies.admitCertificateTtl(acc.accountId, ttlOf(input.ttlSeconds, USER_TTL, 'a user certificate', '24 hours'), input.ttlSeconds !== undefined);
       const subject = parseSubject(input.publicKey);
       if (!(await repo.findOwnUserKey(db, user.userId, subject.fingerprintSha256))) {
         throw new AppError(
@@ -316,7 +318,7 @@ export function createSshCaService({ db, ring, access, projects, runnerLimits, a
       if (!(await runnerLimits.mayReadProjectSecrets(ctx.actor, project.id))) throw notFound(`Project ${ref.vcs}/${ref.account}/${ref.name}`);
       const actor = ctx.actor;
       if (actor.type !== 'service') throw new Error('only a runner key holds checkout_certificate.issue');
-      const ttl = ttlOf(input.ttlSeconds, RUNNER_TTL, 'a runner certificate', '1 hour');
+      const ttl = await policies.admitCertificateTtl(acc.accountId, ttlOf(input.ttlSeconds, RUNNER_TTL, 'a runner certificate', '1 hour'), input.ttlSeconds !== undefined);
       const subject = parseSubject(input.publicKey);
       const slug = `${project.vcs}/${acc.accountName}/${project.name}`;
       const keyId = `runner:${actor.keyId}:${slug}`;

@@ -16,6 +16,8 @@ const columns = [
   'ssh_keys.read_only',
   'ssh_keys.created_at',
   'ssh_keys.last_used_at',
+  'ssh_keys.expires_at',
+  'ssh_keys.verified_at',
 ] as const;
 
 /** A key with the login of whoever added it. */
@@ -110,4 +112,33 @@ export async function touchLastUsed(db: Executor, id: number, at: string): Promi
     .where('id', '=', id)
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
     .execute();
+}
+
+/**
+ * SSH keys a policy covers, for its violations list: an account's deploy keys (checkout keys' public
+ * halves included) and its members' own keys; every key for the instance (accountId null).
+ */
+export async function listForPolicy(db: Executor, accountId: number | null) {
+  let query = db
+    .selectFrom('ssh_keys')
+    .select([
+      'ssh_keys.id',
+      'ssh_keys.kind',
+      'ssh_keys.title',
+      'ssh_keys.fingerprint_sha256',
+      'ssh_keys.key_type',
+      'ssh_keys.bits',
+      'ssh_keys.created_at',
+      'ssh_keys.expires_at',
+      'ssh_keys.verified_at',
+    ]);
+  if (accountId !== null) {
+    query = query
+      .leftJoin('projects', 'projects.id', 'ssh_keys.project_id')
+      .leftJoin('memberships', (join) => join.onRef('memberships.user_id', '=', 'ssh_keys.user_id').on('memberships.account_id', '=', accountId))
+      .where((eb) =>
+        eb.or([eb.and([eb('ssh_keys.kind', '=', 'deploy'), eb('projects.account_id', '=', accountId)]), eb.and([eb('ssh_keys.kind', '=', 'user'), eb('memberships.account_id', 'is not', null)])]),
+      );
+  }
+  return query.orderBy('ssh_keys.id').limit(10_000).execute();
 }

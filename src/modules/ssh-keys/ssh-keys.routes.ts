@@ -6,12 +6,11 @@ import { contextOf } from '../../http/auth.ts';
 import { keyIdOf, projectPathOf } from '../../http/native-params.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
 import { errorResponses } from '../../http/schemas.ts';
-import type { SshKeyRow } from './ssh-keys.repo.ts';
-import type { SshKeyService } from './ssh-keys.service.ts';
+import type { SshKey as SshKeyModel, SshKeyService } from './ssh-keys.service.ts';
 import { DeployKey, DeployKeyParams, DeployKeysParams, KeyListQuery, NewDeployKeyBody, NewSshKeyBody, SshKey, UserKeyParams } from './ssh-keys.schemas.ts';
 
 export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; publicUrl: string }> = async (app, { sshKeys, publicUrl }) => {
-  const view = (row: SshKeyRow, url: string) => ({
+  const view = (row: SshKeyModel, url: string) => ({
     id: row.id,
     title: row.title,
     key: row.public_key,
@@ -23,10 +22,12 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
     url,
     created_at: row.created_at,
     last_used_at: row.last_used_at,
+    expires_at: row.expires_at,
+    expired: row.expired,
   });
-  const userKeyView = (row: SshKeyRow) => view(row, `${publicUrl}/v1/user/ssh-keys/${row.id}`);
+  const userKeyView = (row: SshKeyModel) => view(row, `${publicUrl}/v1/user/ssh-keys/${row.id}`);
   const projectUrl = (p: { vcs: string; account: string; name: string }) => `${publicUrl}/v1/projects/${p.vcs}/${encodeURIComponent(p.account)}/${encodeURIComponent(p.name)}`;
-  const deployKeyView = (row: SshKeyRow, p: { vcs: string; account: string; name: string }) => ({ ...view(row, `${projectUrl(p)}/deploy-keys/${row.id}`), added_by: row.added_by });
+  const deployKeyView = (row: SshKeyModel, p: { vcs: string; account: string; name: string }) => ({ ...view(row, `${projectUrl(p)}/deploy-keys/${row.id}`), added_by: row.added_by });
 
   const tags = ['ssh-keys'];
   app.get('/v1/user/ssh-keys', { schema: { tags, summary: 'Your SSH public keys', querystring: KeyListQuery, response: { 200: Type.Array(SshKey), ...errorResponses } } }, async (request, reply) => {
@@ -37,7 +38,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
   });
 
   app.post('/v1/user/ssh-keys', { schema: { tags, summary: 'Add an SSH public key to your account', body: NewSshKeyBody, response: { 201: SshKey, ...errorResponses } } }, async (request, reply) => {
-    const body = userKeyView(await sshKeys.addUserKey(contextOf(request), request.body));
+    const body = userKeyView(await sshKeys.addUserKey(contextOf(request), { title: request.body.title, key: request.body.key, expiresAt: request.body.expires_at }));
     return reply.status(201).header('location', body.url).send(body);
   });
 
@@ -81,7 +82,10 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
     },
     async (request, reply) => {
       const p = projectPathOf(request.params);
-      const body = deployKeyView(await sshKeys.addDeployKey(contextOf(request), p, { title: request.body.title, key: request.body.key, readOnly: request.body.read_only }), p);
+      const body = deployKeyView(
+        await sshKeys.addDeployKey(contextOf(request), p, { title: request.body.title, key: request.body.key, readOnly: request.body.read_only, expiresAt: request.body.expires_at }),
+        p,
+      );
       return reply.status(201).header('location', body.url).send(body);
     },
   );

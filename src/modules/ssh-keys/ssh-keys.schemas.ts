@@ -16,15 +16,20 @@ const keyFields = {
   url: Type.String(),
   created_at: Timestamp,
   last_used_at: NullableTimestamp,
+  expires_at: Type.Union([Timestamp, Type.Null()], { description: 'Null: never expires.' }),
+  expired: Type.Boolean({ description: 'True once expires_at has passed: SSH servers no longer accept the key.' }),
 };
 export const SshKey = Type.Object(keyFields);
 export const DeployKey = Type.Object({ ...keyFields, added_by: Nullable(Type.String({ description: 'The login of whoever added it' })) });
 
 const keyText = Type.String({ minLength: 1, maxLength: 65_536, description: 'The public key: the contents of a .pub file.' });
 const title = PlainText(255, { description: "Defaults to the key's comment." });
-export const NewSshKeyBody = Type.Object({ title: Type.Optional(title), key: keyText }, { additionalProperties: false });
+export const ExpiresAtField = Type.Optional(
+  Type.Union([Type.String({ format: 'date-time', maxLength: 40 }), Type.Null()], { description: 'RFC 3339; in the future, at most 10 years ahead. Absent or null: never expires.' }),
+);
+export const NewSshKeyBody = Type.Object({ title: Type.Optional(title), key: keyText, expires_at: ExpiresAtField }, { additionalProperties: false });
 export const NewDeployKeyBody = Type.Object(
-  { title: Type.Optional(title), key: keyText, read_only: Type.Optional(Type.Boolean({ default: true, description: 'A read-only key (the default) cannot push.' })) },
+  { title: Type.Optional(title), key: keyText, read_only: Type.Optional(Type.Boolean({ default: true, description: 'A read-only key (the default) cannot push.' })), expires_at: ExpiresAtField },
   { additionalProperties: false },
 );
 

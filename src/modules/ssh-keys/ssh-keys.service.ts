@@ -11,15 +11,19 @@ import type { RequestContext } from '../access/actor.ts';
 import type { AuditOrigin, AuditService } from '../audit/audit.service.ts';
 import type { ProjectRef, ProjectService } from '../projects/projects.service.ts';
 import type { UserService } from '../users/users.service.ts';
+import type { PolicyGate } from '../policies/policies.service.ts';
+import { parseExpiry } from '../policies/policy-rules.ts';
 import { readAuthorizedKeys } from './authorized-keys.ts';
 import * as repo from './ssh-keys.repo.ts';
 
-/** An SSH key as the doors see it: the row, read_only a boolean, with the login of whoever added it. */
-export type SshKey = repo.SshKeyRow;
+/** An SSH key as the doors see it: the row, read_only a boolean, with the login of whoever added it, and whether it has expired. */
+export type SshKey = repo.SshKeyRow & { expired: boolean };
 
 export interface NewSshKey {
   title?: string | null;
   key: string;
+  /** RFC 3339; absent or null: never expires (or the longest the policy allows). */
+  expiresAt?: string | null | undefined;
 }
 
 /** What deleting an SSH key asks of the checkout-keys module, whose key may have this public half. */
@@ -43,6 +47,7 @@ interface Deps {
   db: Db;
   projects: ProjectService;
   users: Pick<UserService, 'findByLogin'>;
+  policies: Pick<PolicyGate, 'admitSshKey'>;
   checkoutKeys: PublicHalfRemovalNotice;
   audit: AuditService;
   clock: { now(): Date };
@@ -63,12 +68,16 @@ export const KEY_USE_INTERVAL_MS = 60_000;
 
 const defaultTitle = (parsed: ParsedSshKey): string => (parsed.comment ? parsed.comment.slice(0, 255) : `${parsed.type} ${parsed.fingerprintSha256}`);
 
-export function createSshKeyService({ db, projects, users, checkoutKeys, audit, clock }: Deps) {
+export function createSshKeyService({ db, projects, users, policies, checkoutKeys, audit, clock }: Deps) {
   const uses = createLastUsedBuffer({ db, clock, write: repo.touchLastUsed, minIntervalMs: KEY_USE_INTERVAL_MS });
   /** Rows as the doors see them: `last_used_at` includes a use not yet written. */
-  const withUse = <R extends { id: number; last_used_at: string | null }>(row: R): R => ({ ...row, last_used_at: uses.merge(row.id, row.last_used_at) });
+  const withUse = <R extends { id: number; last_used_at: string | null; expires_at: string | null }>(row: R): R & { expired: boolean } => ({
+    ...row,
+    last_used_at: uses.merge(row.id, row.last_used_at),
+    expired: row.expires_at !== null && Date.parse(row.expires_at) <= clock.now().getTime(),
+  });
 
-  function row(parsed: ParsedSshKey, title: string | null | undefined, owner: repo.KeyOwner, addedBy: number | null, readOnly: boolean): Insertable<SshKeysTable> {
+  function row(parsed: ParsedSshKey, title: string | null | undefined, owner: repo.KeyOwner, addedBy: number | null, readOnly: boolean, expiresAt: string | null = null): Insertable<SshKeysTable> {
     return {
       kind: owner.kind,
       user_id: owner.kind === 'user' ? owner.userId : null,
@@ -82,6 +91,7 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
       read_only: readOnly,
       added_by: addedBy,
       created_at: clock.now().toISOString(),
+      expires_at: expiresAt,
     };
   }
 
@@ -128,7 +138,7 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
           target: { type: 'ssh_key', id, label: audited.label },
           details: { fingerprint: values.fingerprint_sha256, title: values.title },
         });
-        return (await repo.findById(trx, id))!;
+        return withUse((await repo.findById(trx, id))!);
       });
     } catch (err) {
       // Two requests adding the same key at once: the unique index decides.
@@ -142,6 +152,9 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
     noteUse(id: number, stored: string | null): void {
       uses.touch(id, stored);
     },
+
+    /** The SSH keys a policy covers (policies' violations list): an account's, or every one (null). */
+    listForPolicy: (accountId: number | null) => repo.listForPolicy(db, accountId),
 
     /** Writes the noted uses (every few seconds, and at shutdown). */
     flushUses: () => uses.flush(),
@@ -179,8 +192,10 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
       const user = requireUser(ctx.actor, 'SSH keys');
       requireScope(ctx.actor, 'write:public_key', 'Adding an SSH key');
       const parsed = parseKeyField(input.key);
+      // A user's own key answers to the instance policy; each account's ssh_servers apply theirs at lookup.
+      const expiresAt = await policies.admitSshKey(null, { type: parsed.type, bits: parsed.bits, expiresAt: parseExpiry(input.expiresAt, clock.now()) });
       const owner = { kind: 'user' as const, userId: user.userId };
-      return insertOne(ctx, row(parsed, input.title, owner, user.userId, false), owner, user.userId, { action: 'ssh_key.create', accountId: null, label: user.login });
+      return insertOne(ctx, row(parsed, input.title, owner, user.userId, false, expiresAt), owner, user.userId, { action: 'ssh_key.create', accountId: null, label: user.login });
     },
 
     async deleteUserKey(ctx: RequestContext, id: number) {
@@ -221,9 +236,10 @@ export function createSshKeyService({ db, projects, users, checkoutKeys, audit, 
     async addDeployKey(ctx: RequestContext, ref: ProjectRef, input: NewSshKey & { readOnly?: boolean | undefined }) {
       const { project, access } = await projects.find(ctx, ref, 'project_key.write');
       const parsed = parseKeyField(input.key);
+      const expiresAt = await policies.admitSshKey(access.accountId, { type: parsed.type, bits: parsed.bits, expiresAt: parseExpiry(input.expiresAt, clock.now()) });
       const owner = { kind: 'deploy' as const, projectId: project.id };
       const callerId = ctx.actor.type === 'user' ? ctx.actor.userId : null;
-      return insertOne(ctx, row(parsed, input.title, owner, callerId, input.readOnly ?? true), owner, callerId, {
+      return insertOne(ctx, row(parsed, input.title, owner, callerId, input.readOnly ?? true, expiresAt), owner, callerId, {
         action: 'deploy_key.create',
         accountId: access.accountId,
         label: `${project.vcs}/${access.accountName}/${project.name}`,

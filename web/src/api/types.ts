@@ -67,6 +67,9 @@ export interface SshKey {
   url: string;
   created_at: string;
   last_used_at: string | null;
+  /** Null: never expires. */
+  expires_at: string | null;
+  expired: boolean;
 }
 
 /** GET /v1/projects/{vcs}/{account}/{name}/deploy-keys */
@@ -121,6 +124,8 @@ export interface HostKey {
   fingerprint_sha256: string;
   public_key: string;
   created_at: string;
+  expires_at: string | null;
+  expired: boolean;
 }
 
 export interface AuditEvent {
@@ -135,4 +140,26 @@ export interface AuditEvent {
   remote_addr: string | null;
   user_agent: string | null;
   details: Record<string, string | number | boolean | null> | null;
+}
+
+/** GET /v1/admin/policy, GET /v1/accounts/{account}/policy: null is no limit. */
+export interface Policy {
+  api_key_max_lifetime_days: number | null;
+  ssh_key_max_lifetime_days: number | null;
+  ssh_key_types: string[] | null;
+  rsa_min_bits: number | null;
+  certificate_max_ttl_seconds: number | null;
+  disable_unused_after_days: number | null;
+  require_verified_ssh_keys: boolean | null;
+  updated_at: string | null;
+}
+
+/** GET …/policy/violations */
+export interface PolicyViolation {
+  kind: 'ssh_key' | 'deploy_key' | 'host_key' | 'user_api_key' | 'service_api_key';
+  id: number;
+  name: string;
+  fingerprint: string;
+  rule: string;
+  limit: string | number | boolean;
 }

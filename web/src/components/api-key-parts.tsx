@@ -9,6 +9,7 @@ import { ConfirmButton } from './confirm.tsx';
 import { roleDescription, roleName } from '../format.ts';
 import { ErrorNotice } from './notices.tsx';
 import { When } from './when.tsx';
+import { PolicyBadge } from './expiry.tsx';
 import { ActionsHeader } from './actions-header.tsx';
 
 const scopeHelp: Record<Scope, string> = {
@@ -197,7 +198,18 @@ export function NewKeyForm({
   );
 }
 
-export function KeyTable<K extends ApiKey>({ keys, caption, onDelete }: { keys: K[]; caption: string; onDelete: (key: K) => Promise<unknown> }) {
+export function KeyTable<K extends ApiKey>({
+  keys,
+  caption,
+  onDelete,
+  policyRules,
+}: {
+  keys: K[];
+  caption: string;
+  onDelete: (key: K) => Promise<unknown>;
+  /** The policy rule each key breaks, by id (service keys: the account's Policy page lists them). */
+  policyRules?: ReadonlyMap<number, string>;
+}) {
   const service = keys.some((k) => 'role' in k);
   if (keys.length === 0) return <p>No API keys yet.</p>;
   return (
@@ -217,7 +229,10 @@ export function KeyTable<K extends ApiKey>({ keys, caption, onDelete }: { keys: 
       <tbody>
         {keys.map((key) => (
           <tr key={key.id}>
-            <td data-label="Name">{key.name}</td>
+            <td data-label="Name">
+              {key.name}
+              <PolicyBadge rule={policyRules?.get(key.id)} />
+            </td>
             <td data-label="Starts with">
               <code>{key.start}…</code>
             </td>

@@ -22,6 +22,7 @@ const userPages = [
 const adminPages = [
   ['users', 'Users'],
   ['audit-log', 'Site audit log'],
+  ['policy', 'Policy'],
 ] as const;
 
 // Each account page, and the permission it needs: a page the role cannot use is not offered.
@@ -30,6 +31,7 @@ const accountPages = [
   ['service-keys', 'Service API keys', 'service_key.manage'],
   ['projects', 'Projects', 'project.read'],
   ['audit-log', 'Audit log', 'audit.read'],
+  ['policy', 'Policy', 'policy.read'],
 ] as const;
 
 /** Pages behind sign-in: a signed-out visitor is sent to sign in, and brought back afterwards. */

@@ -4,11 +4,13 @@
 import { useState, type FormEvent } from 'react';
 import { call, del, pageInfo, post } from '../api/client.ts';
 import type { DeployKey } from '../api/types.ts';
+import { PolicyBadge } from '../components/expiry.tsx';
 import { ActionsHeader } from '../components/actions-header.tsx';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { ErrorNotice, Loading } from '../components/notices.tsx';
 import { Section } from '../components/page.tsx';
 import { PublicKey } from '../components/public-key.tsx';
+import { Expiry } from '../components/expiry.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, type Loaded } from '../use-load.ts';
 /** Every deploy key of the project, following the pages. */
@@ -31,6 +33,7 @@ export function DeployKeys({
   writes,
   keys,
   checkoutFingerprints,
+  policyRules,
   onChanged,
 }: {
   slug: string;
@@ -38,6 +41,8 @@ export function DeployKeys({
   writes: boolean;
   keys: Loaded<DeployKey[]>;
   checkoutFingerprints: ReadonlySet<string>;
+  /** The account policy's rule each key breaks, by SHA256 fingerprint (the Policy page lists them all). */
+  policyRules: ReadonlyMap<string, string>;
   /** A key was added or deleted: the page says so and reloads what it lists. */
   onChanged: (message: string) => void;
 }) {
@@ -78,6 +83,7 @@ export function DeployKeys({
               <th scope="col">Access</th>
               <th scope="col">Added</th>
               <th scope="col">Last used</th>
+              <th scope="col">Expires</th>
               {writes && <ActionsHeader />}
             </tr>
           </thead>
@@ -88,6 +94,7 @@ export function DeployKeys({
                   {k.title}
                   {checkoutFingerprints.has(k.fingerprint_sha256) && <span className="hint"> (a checkout key)</span>}
                   {k.added_by && <span className="hint"> added by {k.added_by}</span>}
+                  <PolicyBadge rule={policyRules.get(k.fingerprint_sha256)} />
                 </td>
                 <td data-label="Fingerprint and public key">
                   <code className="fingerprint">{k.fingerprint_sha256}</code>
@@ -99,6 +106,9 @@ export function DeployKeys({
                 </td>
                 <td data-label="Last used">
                   <When iso={k.last_used_at} never="Never" />
+                </td>
+                <td data-label="Expires">
+                  <Expiry iso={k.expires_at} expired={k.expired} />
                 </td>
                 {writes && (
                   <td data-label="Actions">

@@ -3,12 +3,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { del, get, post, seg } from '../api/client.ts';
-import type { CheckoutKey, Grant, HostKey } from '../api/types.ts';
+import type { CheckoutKey, Grant, HostKey, PolicyViolation } from '../api/types.ts';
 import { grantCatalogue } from '../../../src/modules/grants/grants.catalogue.ts';
 import { PublicKey } from '../components/public-key.tsx';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
+import { Expiry, PolicyBadge } from '../components/expiry.tsx';
 import { When } from '../components/when.tsx';
 import { useAccountRole, useSignedIn } from '../session.tsx';
 import { useAction, useLoad } from '../use-load.ts';
@@ -55,6 +56,8 @@ export function ProjectPage() {
   const checkoutKeys = useLoad(() => get<CheckoutKey[]>(`${base}/checkout-keys`), [base]);
   const hostKeys = useLoad(() => get<HostKey[]>(`${base}/ssh-keys`), [base]);
   const deployKeys = useLoad(() => allDeployKeys(base), [base]);
+  const violations = useLoad(() => get<PolicyViolation[]>(`/v1/accounts/${seg(account)}/policy/violations`), [account]);
+  const rulesOf = (kind: PolicyViolation['kind']) => new Map((violations.data ?? []).filter((v) => v.kind === kind).map((v) => [v.fingerprint, v.rule]));
   const [algorithm, setAlgorithm] = useState<Algorithm>('ed25519');
   const addCheckoutKey = useAction((type: CheckoutKey['type']) => post<CheckoutKey>(`${base}/checkout-keys`, { type, algorithm }));
   const grant = useUserKeyGrant();
@@ -204,6 +207,7 @@ export function ProjectPage() {
         writes={writes}
         keys={deployKeys}
         checkoutFingerprints={new Set(checkoutKeys.data?.map((k) => k.fingerprint_sha256))}
+        policyRules={rulesOf('deploy_key')}
         onChanged={(message) => {
           setDone(message);
           deployKeys.reload();
@@ -224,13 +228,17 @@ export function ProjectPage() {
                 <th scope="col">Host</th>
                 <th scope="col">Fingerprint and public key</th>
                 <th scope="col">Added</th>
+                <th scope="col">Expires</th>
                 {writes && <ActionsHeader />}
               </tr>
             </thead>
             <tbody>
               {hostKeys.data.map((k) => (
                 <tr key={`${k.hostname}|${k.fingerprint}`}>
-                  <td data-label="Host">{k.hostname || <em>all hosts</em>}</td>
+                  <td data-label="Host">
+                    {k.hostname || <em>all hosts</em>}
+                    <PolicyBadge rule={rulesOf('host_key').get(k.fingerprint_sha256)} />
+                  </td>
                   <td data-label="Fingerprint and public key">
                     <code className="fingerprint">{k.fingerprint}</code>
                     <br />
@@ -239,6 +247,9 @@ export function ProjectPage() {
                   </td>
                   <td data-label="Added">
                     <When iso={k.created_at} />
+                  </td>
+                  <td data-label="Expires">
+                    <Expiry iso={k.expires_at} expired={k.expired} />
                   </td>
                   {writes && (
                     <td data-label="Actions">

@@ -4,8 +4,8 @@
 // limit it to named projects.
 import { useState } from 'react';
 import { useParams } from 'react-router';
-import { del, get, post } from '../api/client.ts';
-import type { Created, Project, ServiceKey, ServiceRole } from '../api/types.ts';
+import { del, get, post, seg } from '../api/client.ts';
+import type { Created, PolicyViolation, Project, ServiceKey, ServiceRole } from '../api/types.ts';
 import { serviceRoles } from '../../../src/modules/access/roles.ts';
 import { KeyTable, NewKeyForm, useNewKey, type NewKey } from '../components/api-key-parts.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
@@ -72,6 +72,7 @@ export function ServiceKeysPage() {
   const { account = '' } = useParams();
   const { can } = useAccountRole(account);
   const keys = useLoad(() => get<ServiceKey[]>('/v1/service-api-keys', { account }), [account]);
+  const violations = useLoad(() => get<PolicyViolation[]>(`/v1/accounts/${seg(account)}/policy/violations`), [account]);
   const [done, setDone] = useState<string | undefined>();
   const [limited, setLimited] = useState(false);
   const [picked, setPicked] = useState<string[]>([]);
@@ -103,10 +104,12 @@ export function ServiceKeysPage() {
           <KeyTable
             keys={keys.data}
             caption={`Service API keys of ${account}`}
+            policyRules={new Map((violations.data ?? []).filter((v) => v.kind === 'service_api_key').map((v) => [v.id, v.rule]))}
             onDelete={async (key) => {
               await del(`/v1/service-api-keys/${key.id}`, { account });
               setDone(`Deleted the service key “${key.name}”.`);
               keys.reload();
+              violations.reload();
             }}
           />
         )}

@@ -6,6 +6,7 @@ import type { SshKey } from '../api/types.ts';
 import { ConfirmButton } from '../components/confirm.tsx';
 import { Done, ErrorNotice, Loading } from '../components/notices.tsx';
 import { Page, Section } from '../components/page.tsx';
+import { Expiry } from '../components/expiry.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 import { ActionsHeader } from '../components/actions-header.tsx';
@@ -57,6 +58,7 @@ export function SshKeysPage() {
                 <th scope="col">Fingerprint</th>
                 <th scope="col">Added</th>
                 <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
                 <ActionsHeader />
               </tr>
             </thead>
@@ -74,6 +76,9 @@ export function SshKeysPage() {
                   </td>
                   <td data-label="Last used">
                     <When iso={k.last_used_at} never="Never" />
+                  </td>
+                  <td data-label="Expires">
+                    <Expiry iso={k.expires_at} expired={k.expired} />
                   </td>
                   <td data-label="Actions">
                     <ConfirmButton
