@@ -68,15 +68,15 @@ for (const kind of databases) {
     assert.equal(init.code, 0, init.stderr);
     const headers = { authorization: `Bearer ${(JSON.parse(init.stdout) as { api_key: string }).api_key}` };
     const node = await startNode(env, dir);
+    // One use answered before the stop, so there is a buffered last_used to flush whatever the machine's speed.
+    assert.equal((await fetch(`${node.url}/v1/user`, { headers })).status, 200, 'a request was served');
     const inFlight = Array.from({ length: 20 }, () => fetch(`${node.url}/v1/user`, { headers }).then((r) => r.status));
-    await new Promise((r) => setTimeout(r, 5));
     const exit = node.stop();
     const statuses = await Promise.all(inFlight.map((p) => p.catch(() => 'refused before it was accepted')));
     assert.ok(
       statuses.every((s) => s === 200 || s === 503 || s === 'refused before it was accepted'),
       `no accepted request fails: ${statuses.join(',')}`,
     );
-    assert.ok(statuses.includes(200), 'requests were served');
     assert.equal(await exit, 0, node.output());
     // Read the row itself: through the API a new use would be merged in.
     const handle = connectDatabase(db.url);
