@@ -22,15 +22,8 @@ export interface PolicyInventory {
   apiKeys(accountId: number | null): Promise<{ id: number; kind: 'user' | 'service'; name: string; start: string; created_at: string; expires_at: string | null }[]>;
 }
 
-export interface PolicyViolation {
-  kind: 'ssh_key' | 'deploy_key' | 'host_key' | 'user_api_key' | 'service_api_key';
-  id: number;
-  name: string;
-  /** The SHA256 fingerprint of an SSH key, the start of an API key. */
-  fingerprint: string;
-  rule: string;
-  limit: string | number | boolean;
-}
+export type { PolicyViolation } from './policy.types.ts';
+import type { PolicyViolation } from './policy.types.ts';
 
 interface Deps {
   inventory: PolicyInventory;

@@ -3,15 +3,8 @@
 import { ACCEPTED_KEY_TYPES, MIN_RSA_BITS } from '../../crypto/ssh-public-key.ts';
 import { AppError } from '../../errors.ts';
 
-export interface Policy {
-  api_key_max_lifetime_days: number | null;
-  ssh_key_max_lifetime_days: number | null;
-  ssh_key_types: string[] | null;
-  rsa_min_bits: number | null;
-  certificate_max_ttl_seconds: number | null;
-  disable_unused_after_days: number | null;
-  require_verified_ssh_keys: boolean | null;
-}
+export type { Policy } from './policy.types.ts';
+import type { Policy } from './policy.types.ts';
 
 export type PolicyRule = keyof Policy;
 

@@ -1,4 +1,5 @@
 // The shapes the console reads, as the native /v1 API describes them at /openapi.json (and /docs).
+import type { Policy as ServerPolicy } from '../../../src/modules/policies/policy.types.ts';
 export type { AuditAction } from '../../../src/modules/audit/audit.actions.ts';
 export type { MemberRole, ServiceRole, Scope } from '../../../src/modules/access/roles.ts';
 import type { MemberRole, Scope, ServiceRole } from '../../../src/modules/access/roles.ts';
@@ -143,23 +144,9 @@ export interface AuditEvent {
 }
 
 /** GET /v1/admin/policy, GET /v1/accounts/{account}/policy: null is no limit. */
-export interface Policy {
-  api_key_max_lifetime_days: number | null;
-  ssh_key_max_lifetime_days: number | null;
-  ssh_key_types: string[] | null;
-  rsa_min_bits: number | null;
-  certificate_max_ttl_seconds: number | null;
-  disable_unused_after_days: number | null;
-  require_verified_ssh_keys: boolean | null;
+export interface Policy extends ServerPolicy {
   updated_at: string | null;
 }
 
 /** GET …/policy/violations */
-export interface PolicyViolation {
-  kind: 'ssh_key' | 'deploy_key' | 'host_key' | 'user_api_key' | 'service_api_key';
-  id: number;
-  name: string;
-  fingerprint: string;
-  rule: string;
-  limit: string | number | boolean;
-}
+export type { PolicyViolation } from '../../../src/modules/policies/policy.types.ts';
