@@ -26,6 +26,8 @@ export interface SshSetupOptions {
 
 export const AUTHORIZED_KEYS_HELPER = 'keysmith-authorized-keys';
 export const GIT_SERVE_HELPER = 'keysmith-git-serve';
+/** Below the helpers' directory: keysmith-authorized-keys' one-second answers, the command user's only. */
+export const CACHE_SUBDIRECTORY = 'cache';
 
 /** What may sit between single quotes in a helper and in sshd_config without quoting: the forced command's charset. */
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
@@ -40,6 +42,8 @@ export interface HelperSettings {
   /** git mode: the absolute path of keysmith-git-serve, Keysmith's forced command. */
   forcedCommand?: string;
   gitRoot?: string;
+  /** Where keysmith-authorized-keys keeps an answer for sshd's second call of a login; none when unset. */
+  cacheDir?: string;
 }
 
 function template(name: string): string {
@@ -66,6 +70,7 @@ export function renderAuthorizedKeysHelper(s: HelperSettings): string {
       ['TOKEN_FILE', s.tokenFile],
       ['MODE', s.mode],
       ['FORCED_COMMAND', s.mode === 'git' ? (s.forcedCommand ?? '') : ''],
+      ['CACHE_DIR', s.cacheDir ?? ''],
     ]),
   );
 }
@@ -85,6 +90,7 @@ export function renderGitServeHelper(s: HelperSettings): string {
 interface UnixUser {
   name: string;
   uid: number;
+  /** The primary group first. */
   gids: number[];
   home: string;
 }
@@ -94,11 +100,12 @@ function unixUser(name: string, flag: string): UnixUser {
   try {
     const entry = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!;
     const fields = entry.split(':');
-    const gids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const primary = Number(fields[3]);
+    const others = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .trim()
       .split(/\s+/)
       .map(Number);
-    return { name, uid: Number(fields[2]), gids, home: fields[5] ?? '' };
+    return { name, uid: Number(fields[2]), gids: [primary, ...others.filter((gid) => gid !== primary)], home: fields[5] ?? '' };
   } catch {
     throw new Error(`There is no Unix user ${name} (${flag}); create it first, e.g. useradd --system --shell /usr/sbin/nologin ${name}.`);
   }
@@ -168,6 +175,22 @@ function requireProgram(name: string): void {
   }
 }
 
+/**
+ * The cache directory: the command user's, mode 0700, so that only that user (and root) can put an
+ * answer there for the helper to print. An existing one is brought back to that owner and mode.
+ */
+function prepareCacheDirectory(dir: string, owner: UnixUser): void {
+  const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (stat && !stat.isDirectory()) throw new Error(`${dir} exists and is not a directory; remove it so that ssh-setup can create the lookup cache there.`);
+  if (!stat) fs.mkdirSync(dir, { mode: 0o700 });
+  try {
+    fs.chownSync(dir, owner.uid, owner.gids[0]!);
+  } catch {
+    throw new Error(`Cannot give ${dir} to ${owner.name}; run ssh-setup as root.`);
+  }
+  fs.chmodSync(dir, 0o700);
+}
+
 /** Writes `file` in one step (a temporary file renamed over it), mode 0755. */
 function writeHelper(file: string, text: string): void {
   const temporary = `${file}.tmp-${process.pid}`;
@@ -207,7 +230,9 @@ export function sshSetup(options: SshSetupOptions): string {
 
   const lookup = path.join(dir, AUTHORIZED_KEYS_HELPER);
   const forcedCommand = path.join(dir, GIT_SERVE_HELPER);
-  const settings: HelperSettings = { url, tokenFile, mode: options.mode, forcedCommand, gitRoot };
+  const cacheDir = path.join(dir, CACHE_SUBDIRECTORY);
+  prepareCacheDirectory(cacheDir, commandUser);
+  const settings: HelperSettings = { url, tokenFile, mode: options.mode, forcedCommand, gitRoot, cacheDir };
   if (options.mode === 'git') writeHelper(forcedCommand, renderGitServeHelper(settings));
   writeHelper(lookup, renderAuthorizedKeysHelper(settings));
 
