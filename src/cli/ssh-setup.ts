@@ -28,6 +28,7 @@ export const AUTHORIZED_KEYS_HELPER = 'keysmith-authorized-keys';
 export const GIT_SERVE_HELPER = 'keysmith-git-serve';
 /** Below the helpers' directory: keysmith-authorized-keys' one-second answers, the command user's only. */
 export const CACHE_SUBDIRECTORY = 'cache';
+const NOBODY_UID = 65534;
 
 /** What may sit between single quotes in a helper and in sshd_config without quoting: the forced command's charset. */
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
@@ -230,8 +231,12 @@ export function sshSetup(options: SshSetupOptions): string {
 
   const lookup = path.join(dir, AUTHORIZED_KEYS_HELPER);
   const forcedCommand = path.join(dir, GIT_SERVE_HELPER);
-  const cacheDir = path.join(dir, CACHE_SUBDIRECTORY);
-  prepareCacheDirectory(cacheDir, commandUser);
+  // Whoever can write the cache can let any key in: `nobody`, which other daemons run as, gets none.
+  let cacheDir: string | undefined;
+  if (commandUser.name !== 'nobody' && commandUser.uid !== NOBODY_UID) {
+    cacheDir = path.join(dir, CACHE_SUBDIRECTORY);
+    prepareCacheDirectory(cacheDir, commandUser);
+  }
   const settings: HelperSettings = { url, tokenFile, mode: options.mode, forcedCommand, gitRoot, cacheDir };
   if (options.mode === 'git') writeHelper(forcedCommand, renderGitServeHelper(settings));
   writeHelper(lookup, renderAuthorizedKeysHelper(settings));

@@ -81,6 +81,16 @@ describe('keysmith ssh-setup', { skip }, () => {
     assert.equal(check.code, 0, check.stderr);
   });
 
+  test('the lookup cache is left out when the command user is nobody, whom other daemons run as', () => {
+    const dir = path.join(base, 'nobody-helpers');
+    const nobodyToken = path.join(base, 'nobody.token');
+    fs.writeFileSync(nobodyToken, `${TOKEN}\n`, { mode: 0o400 });
+    fs.chownSync(nobodyToken, 65534, 65534);
+    sshSetup({ mode: 'login', url: 'http://127.0.0.1:8080', tokenFile: nobodyToken, dir, commandUser: 'nobody' });
+    assert.deepEqual(fs.readdirSync(dir), ['keysmith-authorized-keys']);
+    assert.match(fs.readFileSync(path.join(dir, 'keysmith-authorized-keys'), 'utf8'), /^CACHE_DIR=''$/m);
+  });
+
   test('a directory sshd would refuse is refused with a sentence, and nothing is written', () => {
     const tmp = setup(['--mode', 'login', '--url', 'http://127.0.0.1:8080', '--token-file', token, '--dir', fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-setup-')), '--command-user', lookup.name]);
     assert.equal(tmp.code, 1);
