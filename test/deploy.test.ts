@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.ts';
 import { freshDatabase } from './cli-helpers.ts';
 import { databases } from './harness.ts';
+import { startNode, type Node } from './node-processes.ts';
 
 const IN_CI = process.env.CI === 'true';
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -280,6 +281,122 @@ describe('deploy/nginx.conf', () => {
     assert.match(site, /proxy_set_header X-Forwarded-Proto \$scheme;/);
     assert.match(site, /location = \/metrics \{\s*return 404;/);
     assert.match(site, /KEYSMITH_TRUST_PROXY=1/);
+  });
+});
+
+// The nginx example in front of two real nodes on one PostgreSQL database, as deployed except for the
+// addresses: it listens on free ports of 127.0.0.1 instead of 80 and 443, the upstreams are the two
+// nodes' ports instead of 8081 and 8082, and the certificate is a throwaway one for keys.example.com.
+describe('deploy/nginx.conf in front of two nodes', () => {
+  const skip = unavailable(NGINX, 'nginx', false) ?? unavailable('/usr/bin/curl', 'curl', false) ?? (databases.includes('postgres') ? undefined : 'PostgreSQL is unreachable (two nodes need it)');
+
+  test('serves over TLS, keeps serving from the other node when one stops, redirects http, and answers 404 to /metrics', { skip }, async (t) => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'proxy-'));
+    const database = await freshDatabase('postgres', dir);
+    t.after(() => database.drop());
+    const env = { KEYSMITH_DATABASE_URL: database.url, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64') };
+    const first = await startNode(env, dir);
+    const nodes: Node[] = [first, await startNode(env, dir)];
+    t.after(() => Promise.all(nodes.map((n) => n.stop())));
+    const [https, http] = [await freePort(), await freePort()];
+
+    const tls = await run(
+      '/usr/bin/openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=keys.example.com',
+        '-addext',
+        'subjectAltName=DNS:keys.example.com',
+        '-keyout',
+        'tls.key',
+        '-out',
+        'tls.crt',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(tls.code, 0, tls.stderr);
+    const site = fs.readFileSync(path.join(DEPLOY, 'nginx.conf'), 'utf8');
+    const rewrites: [string, string][] = [
+      ['server 127.0.0.1:8081 ', `server 127.0.0.1:${new URL(nodes[0]!.url).port} `],
+      ['server 127.0.0.1:8082 ', `server 127.0.0.1:${new URL(nodes[1]!.url).port} `],
+      ['    listen 80;\n', `    listen 127.0.0.1:${http};\n`],
+      ['    listen [::]:80;\n', ''],
+      ['    listen 443 ssl http2;\n', `    listen 127.0.0.1:${https} ssl http2;\n`],
+      ['    listen [::]:443 ssl http2;\n', ''],
+      ['/etc/nginx/tls/keys.example.com.crt', path.join(dir, 'tls.crt')],
+      ['/etc/nginx/tls/keys.example.com.key', path.join(dir, 'tls.key')],
+    ];
+    let local = site;
+    for (const [from, to] of rewrites) {
+      assert.ok(local.includes(from), `deploy/nginx.conf still has ${JSON.stringify(from)}`);
+      local = local.replace(from, to);
+    }
+    fs.writeFileSync(path.join(dir, 'keysmith.conf'), local);
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `    ${k}_temp_path ${dir}/${k};`).join('\n');
+    fs.writeFileSync(
+      path.join(dir, 'nginx.conf'),
+      `daemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n    access_log off;\n${temp}\n    include ${dir}/keysmith.conf;\n}\n`,
+    );
+    const nginx = spawn(NGINX, ['-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let nginxOutput = '';
+    nginx.stderr!.on('data', (d: Buffer) => (nginxOutput += d.toString()));
+    const nginxExited = new Promise((resolve) => nginx.once('exit', resolve));
+    t.after(async () => {
+      if (nginx.exitCode === null) nginx.kill('SIGQUIT');
+      await nginxExited;
+    });
+
+    /** curl as a client of keys.example.com would be, resolved to this nginx. */
+    const curl = async (url: string) => {
+      const result = await run('/usr/bin/curl', [
+        '-s',
+        '--cacert',
+        path.join(dir, 'tls.crt'),
+        '--resolve',
+        `keys.example.com:${https}:127.0.0.1`,
+        '--resolve',
+        `keys.example.com:${http}:127.0.0.1`,
+        '-o',
+        '-',
+        '-w',
+        '\n%{http_code} %{redirect_url}',
+        url,
+      ]);
+      const lines = result.stdout.split('\n');
+      const [status, location] = lines.at(-1)!.split(' ');
+      return { code: result.code, status: Number(status), location, body: lines.slice(0, -1).join('\n') };
+    };
+    let healthz = await curl(`https://keys.example.com:${https}/healthz`);
+    for (let i = 0; i < 50 && healthz.status !== 200 && nginx.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      healthz = await curl(`https://keys.example.com:${https}/healthz`);
+    }
+    assert.equal(healthz.status, 200, `through nginx: ${JSON.stringify(healthz)} ${nginxOutput}`);
+    assert.deepEqual(JSON.parse(healthz.body), { status: 'ok' });
+
+    const metrics = await curl(`https://keys.example.com:${https}/metrics`);
+    assert.equal(metrics.status, 404);
+    assert.match(metrics.body, /nginx/, 'nginx answered, not a node');
+
+    const redirect = await curl(`http://keys.example.com:${http}/healthz`);
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.location, 'https://keys.example.com/healthz');
+
+    // One node stopped: every request still gets an answer, from the other.
+    assert.equal(await first.stop(), 0);
+    for (let i = 0; i < 4; i++) {
+      const after = await curl(`https://keys.example.com:${https}/healthz`);
+      assert.equal(after.status, 200, `request ${i + 1} with one node stopped: ${JSON.stringify(after)}`);
+    }
   });
 });
 
