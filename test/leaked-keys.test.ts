@@ -193,6 +193,22 @@ forEachDatabase('leaked credentials', (kind) => {
     assert.equal((await app.request({ method: 'GET', url: '/healthz' })).statusCode, 200);
   });
 
+  test('a full report of 1000 strings revokes the real keys among them, surrounding whitespace aside', async (t) => {
+    const app = await appFor(t, kind);
+    const alice = await seed(app);
+    const bob = await addUser(app, 'bob');
+    const service = await addServiceKey(app, alice.key, 'acme', 'read_only');
+    const list = Array.from({ length: 998 }, (_, i) => (i % 3 ? mintToken('service').token : `not a key ${i}`));
+    list.splice(500, 0, ` ${bob.key}\n`);
+    list.push(service.key);
+    assert.equal(list.length, 1000);
+    assert.equal((await report(app, list)).statusCode, 202);
+    assert.equal(await works(app, bob.key), false);
+    assert.equal(await works(app, service.key), false);
+    assert.ok(await works(app, alice.key));
+    assert.equal((await revokeEvents(app)).length, 2);
+  });
+
   test('two reports of the same key at once revoke and audit it once', async (t) => {
     const app = await appFor(t, kind);
     await seed(app);

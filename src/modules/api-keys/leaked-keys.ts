@@ -41,11 +41,12 @@ interface Deps {
   logger: { error(obj: object, msg: string): void };
 }
 
-/** The distinct token hashes among the strings: only well-formed Keysmith tokens with a right checksum. */
+/** The distinct token hashes among the strings: only well-formed Keysmith tokens with a right checksum, surrounding whitespace aside. */
 export function leakCandidates(strings: readonly string[]): string[] {
   const hashes = new Set<string>();
   for (const s of strings) {
-    const parsed = parseToken(s);
+    // A scanner's match may carry the line's whitespace; the token itself never has any.
+    const parsed = parseToken(s.trim());
     if (parsed.ok) hashes.add(parsed.hash);
   }
   return [...hashes];
