@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mintToken } from '../src/crypto/token.ts';
+import { sql } from 'kysely';
+import { keysByHashes } from '../src/modules/api-keys/api-keys.repo.ts';
 import { createLeakedKeyRevocation, type ApiKeyRevoked } from '../src/modules/api-keys/leaked-keys.ts';
 import { addServiceKey, addUser, rowCount, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, testClock, type TestApp } from './harness.ts';
@@ -207,6 +209,28 @@ forEachDatabase('leaked credentials', (kind) => {
     assert.equal(await works(app, service.key), false);
     assert.ok(await works(app, alice.key));
     assert.equal((await revokeEvents(app)).length, 2);
+  });
+
+  test('the look-up of a whole report searches the token_hash index, never scans the keys', async (t) => {
+    const app = await appFor(t, kind);
+    const hashes = Array.from({ length: 50 }, () => mintToken('user').hash);
+    const query = keysByHashes(app.services.db, hashes).compile();
+    if (kind === 'sqlite') {
+      const { rows } = await app.services.db.executeQuery<{ detail: string }>({ ...query, sql: `explain query plan ${query.sql}` });
+      const steps = rows.map((r) => r.detail);
+      assert.match(steps.join('\n'), /SEARCH api_keys USING INDEX \S+ \(token_hash=\?\)/, steps.join('\n'));
+      assert.ok(!steps.some((s) => /^SCAN (api_keys|users|accounts)\b/.test(s)), `no scan of a table:\n${steps.join('\n')}`);
+      return;
+    }
+    // PostgreSQL plans a sequential scan over tiny tables; forbid it to see which indexes serve the read.
+    const plan = await app.services.db.connection().execute(async (conn) => {
+      await sql`set enable_seqscan = off`.execute(conn);
+      const { rows } = await conn.executeQuery<{ 'QUERY PLAN': string }>({ ...query, sql: `explain ${query.sql}` });
+      await sql`reset enable_seqscan`.execute(conn);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    assert.doesNotMatch(plan, /Seq Scan/, plan);
+    assert.match(plan, /Index Scan on api_keys_token_hash_\w+|Index Scan using api_keys_token_hash_\w+ on api_keys/, plan);
   });
 
   test('two reports of the same key at once revoke and audit it once', async (t) => {

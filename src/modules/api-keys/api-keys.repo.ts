@@ -130,14 +130,18 @@ export async function listForPolicy(db: Executor, accountId: number | null) {
 /** The keys behind these token hashes, with their owner's name: one indexed read for a whole leak report. */
 export async function findKeysByHashes(db: Executor, tokenHashes: readonly string[]) {
   if (tokenHashes.length === 0) return [];
+  return keysByHashes(db, tokenHashes).execute();
+}
+
+/** The query itself, for the plan test: the unique token_hash index, then owners by primary key. */
+export function keysByHashes(db: Executor, tokenHashes: readonly string[]) {
   return db
     .selectFrom('api_keys')
     .leftJoin('users', 'users.id', 'api_keys.user_id')
     .leftJoin('accounts', 'accounts.id', 'api_keys.account_id')
     .select(['api_keys.id', 'api_keys.kind', 'api_keys.name', 'api_keys.start', 'api_keys.user_id', 'api_keys.account_id', 'users.login', 'accounts.name as account_name'])
     .where('api_keys.token_hash', 'in', tokenHashes)
-    .orderBy('api_keys.id')
-    .execute();
+    .orderBy('api_keys.id');
 }
 
 /** Deletes these keys; returns the ids this call deleted (a concurrent delete of the same key wins once). */
