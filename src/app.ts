@@ -31,6 +31,7 @@ import { grantRoutes } from './modules/grants/grants.routes.ts';
 import { herokuRoutes } from './modules/integrations/heroku.routes.ts';
 import { accountRoutes } from './modules/accounts/accounts.routes.ts';
 import { apiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { leakedCredentialRoutes } from './modules/leaked-credentials/leaked-credentials.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { projectRoutes } from './modules/projects/projects.routes.ts';
 import { sessionRoutes } from './modules/sessions/sessions.routes.ts';
@@ -195,6 +196,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(accountRoutes, { services: { accounts: services.accounts } });
   await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
   await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys } });
+  await app.register(leakedCredentialRoutes, { leaks: services.leaks });
   await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:') });
   await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
   await app.register(grantRoutes, { services: { grants: services.grants } });

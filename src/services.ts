@@ -24,6 +24,8 @@ import { createSshCaService, sshCaSealedValues } from './modules/ssh-ca/ssh-ca.s
 import { createSessionService, sessionTerminator } from './modules/sessions/sessions.service.ts';
 import { createUserService } from './modules/users/users.service.ts';
 import { createRateLimiter } from './modules/limits/rate-limiter.ts';
+import { createLeakedKeyRevocation, type ApiKeyRevoked, type RevocationHooks } from './modules/api-keys/leaked-keys.ts';
+import { createLeakReportService } from './modules/leaked-credentials/leaked-credentials.service.ts';
 import { createPasswordService } from './modules/users/passwords.service.ts';
 
 export interface Clock {
@@ -81,6 +83,14 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
   const apiKeys = createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock });
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, policies, audit, clock });
+  const rateLimits = createRateLimiter({ db, clock });
+  // "Its owner is told": notifications (webhooks, email) subscribe here; until then each revocation is logged.
+  const revocationHooks: RevocationHooks = {
+    afterCommit: (revoked: readonly ApiKeyRevoked[]) => {
+      for (const r of revoked) logger.info({ revoked: r }, 'API key revoked as leaked; its owner is not told yet (no notifications)');
+    },
+  };
+  const leakedKeys = createLeakedKeyRevocation({ db, invalidation, audit, hooks: revocationHooks, clock, logger });
   const sshCa = createSshCaService({ db, ring, access, projects, policies, runnerLimits: apiKeys, audit, clock });
   return {
     db,
@@ -89,7 +99,9 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     access,
     lastUsed,
     /** Rate limits counted in the database, so every node counts the same hits: hit(bucket, key, limit, windowSeconds). */
-    rateLimits: createRateLimiter({ db, clock }),
+    rateLimits,
+    /** Reports of leaked credentials (POST /v1/credentials/revoke): rate limited per address, then revoked. */
+    leaks: createLeakReportService({ rateLimits, apiKeys: leakedKeys }),
     /** What another node's announcement asks this one to forget (db/invalidation-listener.ts). */
     invalidation,
     auditLog: createAuditReader({ db, access }),

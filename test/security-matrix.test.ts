@@ -507,6 +507,7 @@ const publicRoutes = [
   'GET /v1/session',
   'POST /v1/set-password',
   'POST /v1/set-password/check',
+  'POST /v1/credentials/revoke',
   'GET /openapi.json',
   'GET /docs',
   'GET /api/v3/users/{username}/keys',
@@ -664,5 +665,10 @@ forEachDatabase('security matrix', (kind) => {
     assert.ok(docs.statusCode === 200 || docs.statusCode === 302, `docs: ${docs.statusCode}`);
     const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'nobody', password: 'wrong' } });
     assert.equal(signIn.statusCode, 401);
+    // Anyone may report a leaked key; a credential sent along (even a wrong one) is not even read.
+    for (const headers of [{}, bearer('ksu_wrong'), { cookie: 'keysmith_session=nonsense' }]) {
+      const leak = await app.request({ method: 'POST', url: '/v1/credentials/revoke', headers, payload: { credentials: [mintToken('user').token] } });
+      assert.equal(leak.statusCode, 202, leak.body);
+    }
   });
 });

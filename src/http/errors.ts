@@ -91,6 +91,8 @@ export function describeValidation(errors: AjvError[], context: string | undefin
       return { field, message: `${name} must be ${error.keyword === 'maximum' ? 'at most' : 'at least'} ${p.limit}.` };
     case 'maxItems':
       return { field, message: `${name} may hold at most ${p.limit} items.` };
+    case 'minItems':
+      return { field, message: p.limit === 1 ? `${name} must hold at least one item.` : `${name} must hold at least ${p.limit} items.` };
     case 'uniqueItems':
       return { field, message: `${name} must not repeat an item.` };
     default:

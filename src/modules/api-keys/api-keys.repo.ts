@@ -126,3 +126,27 @@ export async function listForPolicy(db: Executor, accountId: number | null) {
   if (accountId !== null) query = query.where('kind', '=', 'service').where('account_id', '=', accountId);
   return query.orderBy('id').limit(10_000).execute();
 }
+
+/** The keys behind these token hashes, with their owner's name: one indexed read for a whole leak report. */
+export async function findKeysByHashes(db: Executor, tokenHashes: readonly string[]) {
+  if (tokenHashes.length === 0) return [];
+  return keysByHashes(db, tokenHashes).execute();
+}
+
+/** The query itself, for the plan test: the unique token_hash index, then owners by primary key. */
+export function keysByHashes(db: Executor, tokenHashes: readonly string[]) {
+  return db
+    .selectFrom('api_keys')
+    .leftJoin('users', 'users.id', 'api_keys.user_id')
+    .leftJoin('accounts', 'accounts.id', 'api_keys.account_id')
+    .select(['api_keys.id', 'api_keys.kind', 'api_keys.name', 'api_keys.start', 'api_keys.user_id', 'api_keys.account_id', 'users.login', 'accounts.name as account_name'])
+    .where('api_keys.token_hash', 'in', tokenHashes)
+    .orderBy('api_keys.id');
+}
+
+/** Deletes these keys; returns the ids this call deleted (a concurrent delete of the same key wins once). */
+export async function deleteApiKeys(db: Executor, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.deleteFrom('api_keys').where('id', 'in', ids).returning('id').execute();
+  return rows.map((r) => r.id);
+}

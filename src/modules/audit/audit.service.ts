@@ -20,6 +20,13 @@ export interface AuditEntry {
 /** Changes made from the command line have no request; they are attributed to the CLI. */
 export type AuditOrigin = RequestContext | { cli: true };
 
+/** Someone who gave no credential (a leak report): only where the request came from. */
+export interface AnonymousOrigin {
+  anonymous: true;
+  remoteAddr: string | null;
+  userAgent: string | null;
+}
+
 export interface RefusedAuthentication {
   reason: string;
   scheme: string;
@@ -99,8 +106,9 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
     }
   }
 
-  function actorFields(origin: AuditOrigin): Pick<repo.NewAuditEvent, 'actor_type' | 'actor_id' | 'actor_label' | 'remote_addr' | 'user_agent'> {
+  function actorFields(origin: AuditOrigin | AnonymousOrigin): Pick<repo.NewAuditEvent, 'actor_type' | 'actor_id' | 'actor_label' | 'remote_addr' | 'user_agent'> {
     if ('cli' in origin) return { actor_type: 'system', actor_id: null, actor_label: 'keysmith cli', remote_addr: null, user_agent: null };
+    if ('anonymous' in origin) return { actor_type: 'anonymous', actor_id: null, actor_label: null, remote_addr: clip(origin.remoteAddr, 64), user_agent: clip(origin.userAgent, 512) };
     const { actor } = origin;
     return {
       actor_type: actor.type === 'user' ? 'user' : 'service_key',
@@ -113,12 +121,12 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
 
   return {
     /** Writes one event in the same transaction as the change it describes. */
-    async record(trx: Executor, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
+    async record(trx: Executor, origin: AuditOrigin | AnonymousOrigin, entry: AuditEntry): Promise<void> {
       await this.recordMany(trx, origin, [entry]);
     },
 
     /** Writes several events of one origin in the caller's transaction, in batches. */
-    async recordMany(trx: Executor, origin: AuditOrigin, entries: AuditEntry[]): Promise<void> {
+    async recordMany(trx: Executor, origin: AuditOrigin | AnonymousOrigin, entries: AuditEntry[]): Promise<void> {
       const occurred_at = clock.now().toISOString();
       const actor = actorFields(origin);
       const rows = entries.map((entry) => ({
