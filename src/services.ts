@@ -25,6 +25,8 @@ import { createSessionService, sessionTerminator } from './modules/sessions/sess
 import { createUserService } from './modules/users/users.service.ts';
 import { createRateLimiter } from './modules/limits/rate-limiter.ts';
 import { createPasswordService } from './modules/users/passwords.service.ts';
+import { createWebhookSender } from './modules/webhooks/webhook-sender.ts';
+import { createWebhookService, webhookSealedValues } from './modules/webhooks/webhooks.service.ts';
 
 export interface Clock {
   now(): Date;
@@ -81,6 +83,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const grants = createGrantService({ db, checkoutKeys: userKeyRemoval, audit, clock, publicUrl: config.publicUrl });
   const apiKeys = createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock });
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, policies, audit, clock });
+  const webhooks = createWebhookService({ db, ring, access, audit, sender: createWebhookSender(), clock, logger });
   const sshCa = createSshCaService({ db, ring, access, projects, policies, runnerLimits: apiKeys, audit, clock });
   return {
     db,
@@ -104,11 +107,12 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     hostKeys,
     sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock }),
     sshCa,
+    webhooks,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
     /** Each owning module's sealed values, for master-key rotation. */
-    sealedValues: { checkout_keys: checkoutKeySealedValues(db), host_keys: hostKeySealedValues(db), heroku_keys: herokuSealedValues(db), ssh_ca_keys: sshCaSealedValues(db) },
+    sealedValues: { checkout_keys: checkoutKeySealedValues(db), host_keys: hostKeySealedValues(db), heroku_keys: herokuSealedValues(db), ssh_ca_keys: sshCaSealedValues(db), webhooks: webhookSealedValues(db) },
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */
     async flush(): Promise<void> {
