@@ -112,7 +112,13 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     apiKeys,
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
     /** Each owning module's sealed values, for master-key rotation. */
-    sealedValues: { checkout_keys: checkoutKeySealedValues(db), host_keys: hostKeySealedValues(db), heroku_keys: herokuSealedValues(db), ssh_ca_keys: sshCaSealedValues(db), webhooks: webhookSealedValues(db) },
+    sealedValues: {
+      checkout_keys: checkoutKeySealedValues(db),
+      host_keys: hostKeySealedValues(db),
+      heroku_keys: herokuSealedValues(db),
+      ssh_ca_keys: sshCaSealedValues(db),
+      webhooks: webhookSealedValues(db),
+    },
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */
     async flush(): Promise<void> {

@@ -268,8 +268,21 @@ const rows: Row[] = [
     body: (w) => ({ url: `http://127.0.0.1:9/hook-${++w.counter}`, events: ['credential.created'] }),
   },
   { method: 'DELETE', route: '/v1/accounts/{account}/webhooks/{id}', rule: 'webhook.manage', account: 'path', url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}` },
-  { method: 'POST', route: '/v1/accounts/{account}/webhooks/{id}/ping', rule: 'webhook.manage', account: 'path', url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}/ping`, ok: 202 },
-  { method: 'GET', route: '/v1/accounts/{account}/webhooks/{id}/deliveries', rule: 'webhook.manage', account: 'path', url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}/deliveries` },
+  {
+    method: 'POST',
+    route: '/v1/accounts/{account}/webhooks/{id}/ping',
+    rule: 'webhook.manage',
+    account: 'path',
+    url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}/ping`,
+    ok: 202,
+  },
+  {
+    method: 'GET',
+    route: '/v1/accounts/{account}/webhooks/{id}/deliveries',
+    rule: 'webhook.manage',
+    account: 'path',
+    url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}/deliveries`,
+  },
   {
     method: 'POST',
     route: '/v1/accounts/{account}/webhooks/{id}/deliveries/{delivery}/redeliver',

@@ -11,8 +11,7 @@ export async function insertWebhook(db: Executor, row: Insertable<WebhooksTable>
 
 export const listWebhooks = (db: Executor, accountId: number) => db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
 
-export const findWebhook = (db: Executor, accountId: number, id: number) =>
-  db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+export const findWebhook = (db: Executor, accountId: number, id: number) => db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
 
 export async function deleteWebhook(db: Executor, accountId: number, id: number): Promise<boolean> {
   const result = await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
@@ -30,9 +29,7 @@ export const findDelivery = (db: Executor, webhookId: number, id: string) =>
   db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId).where('id', '=', id).executeTakeFirst();
 
 export const attemptsOf = (db: Executor, deliveryIds: string[]) =>
-  deliveryIds.length === 0
-    ? Promise.resolve([])
-    : db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('id').execute();
+  deliveryIds.length === 0 ? Promise.resolve([]) : db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('id').execute();
 
 /** Pending deliveries whose next attempt is due, oldest first, with their webhook's URL and sealed secret. */
 export const dueDeliveries = (db: Executor, now: string, limit: number) =>
@@ -64,7 +61,10 @@ export async function recordAttempt(
   attempt: { attempted_at: string; status_code: number | null; error: string | null; duration_ms: number },
   outcome: { state: DeliveryRow['state']; next_attempt_at: string | null; delivered_at: string | null },
 ): Promise<void> {
-  await db.insertInto('webhook_attempts').values({ delivery_id: delivery.id, ...attempt }).execute();
+  await db
+    .insertInto('webhook_attempts')
+    .values({ delivery_id: delivery.id, ...attempt })
+    .execute();
   await db
     .updateTable('webhook_deliveries')
     .set({ attempts: delivery.attempts + 1, last_status_code: attempt.status_code, ...outcome })

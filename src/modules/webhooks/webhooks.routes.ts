@@ -18,10 +18,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
     { schema: { tags, summary: 'Add a webhook; its signing secret is shown once', params: WebhookParams, body: WebhookBody, response: { 201: CreatedWebhookView, ...errorResponses } } },
     async (request, reply) => reply.status(201).send(await webhooks.create(contextOf(request), request.params.account, request.body)),
   );
-  app.delete(`${base}/:id`, { schema: { tags, summary: 'Delete a webhook and its deliveries', params: WebhookIdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
-    await webhooks.remove(contextOf(request), request.params.account, request.params.id);
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    `${base}/:id`,
+    { schema: { tags, summary: 'Delete a webhook and its deliveries', params: WebhookIdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await webhooks.remove(contextOf(request), request.params.account, request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
   app.post(
     `${base}/:id/ping`,
     { schema: { tags, summary: 'Send a ping event to this webhook now', params: WebhookIdParams, response: { 202: QueuedDeliveryView, ...errorResponses } } },

@@ -253,7 +253,12 @@ export function createWebhookService({ db, ring, access, audit, sender, clock, l
       const copy = { ...deliveryRow(row.id, JSON.parse(original.payload) as WebhookPayload, now), payload: original.payload, event: original.event };
       await db.transaction().execute(async (trx) => {
         await repo.insertDeliveries(trx, [copy]);
-        await audit.record(trx, ctx, { action: 'webhook.redeliver', accountId: acc.accountId, target: { type: 'webhook', id, label: row.url }, details: { delivery: deliveryId, redelivery: copy.id } });
+        await audit.record(trx, ctx, {
+          action: 'webhook.redeliver',
+          accountId: acc.accountId,
+          target: { type: 'webhook', id, label: row.url },
+          details: { delivery: deliveryId, redelivery: copy.id },
+        });
       });
       kick();
       return { id: copy.id, event: copy.event, state: copy.state };
