@@ -24,6 +24,7 @@ import { githubDialect } from './dialects/github/github.plugin.ts';
 import { checkoutKeyRoutes } from './modules/checkout-keys/checkout-keys.routes.ts';
 import { hostKeyRoutes } from './modules/host-keys/host-keys.routes.ts';
 import { policyRoutes } from './modules/policies/policies.routes.ts';
+import { webhookRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { sshKeyRoutes } from './modules/ssh-keys/ssh-keys.routes.ts';
 import { sshAccessRoutes } from './modules/ssh-access/ssh-access.routes.ts';
 import { sshCaRoutes } from './modules/ssh-ca/ssh-ca.routes.ts';
@@ -202,6 +203,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(grantRoutes, { services: { grants: services.grants } });
   await app.register(herokuRoutes, { services: { heroku: services.heroku } });
   await app.register(policyRoutes, { policies: services.policies });
+  await app.register(webhookRoutes, { webhooks: services.webhooks });
   await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, publicUrl: config.publicUrl });
   await app.register(checkoutKeyRoutes, { checkoutKeys: services.checkoutKeys, publicUrl: config.publicUrl });
   await app.register(hostKeyRoutes, { hostKeys: services.hostKeys });
@@ -220,6 +222,8 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   // Refused authentications are counted in memory; a kill -9 loses at most this window of counts.
   jobs.register({ name: 'refused_auth.flush', scope: 'node', everyMs: config.refusedAuthFlushMs, run: () => services.audit.flush() });
   jobs.register({ name: 'sessions.expire', scope: 'once', everyMs: 60 * 60 * 1000, run: () => services.sessions.deleteExpired() });
+  // Every node looks for due webhook deliveries; each attempt is claimed by one (webhooks.service.ts).
+  jobs.register({ name: 'webhooks.deliver', scope: 'node', everyMs: 5_000, run: async () => void (await services.webhooks.deliverDue()) });
   jobs.register({ name: 'rate_limits.prune', scope: 'once', everyMs: 10 * 60 * 1000, run: async () => void (await services.rateLimits.prune()) });
   jobs.start();
   app.decorate('jobs', jobs);
@@ -228,6 +232,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     // Runs under way finish (releasing their locks) before the last flush of the buffers.
     await jobs.stop();
     await services.flush();
+    await services.webhooks.close();
   });
 
   return app;

@@ -27,6 +27,8 @@ import { createRateLimiter } from './modules/limits/rate-limiter.ts';
 import { createLeakedKeyRevocation, type ApiKeyRevoked, type RevocationHooks } from './modules/api-keys/leaked-keys.ts';
 import { createLeakReportService } from './modules/leaked-credentials/leaked-credentials.service.ts';
 import { createPasswordService } from './modules/users/passwords.service.ts';
+import { createWebhookSender } from './modules/webhooks/webhook-sender.ts';
+import { createWebhookService, webhookSealedValues } from './modules/webhooks/webhooks.service.ts';
 
 export interface Clock {
   now(): Date;
@@ -84,10 +86,26 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const apiKeys = createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock });
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, policies, audit, clock });
   const rateLimits = createRateLimiter({ db, clock });
-  // "Its owner is told": notifications (webhooks, email) subscribe here; until then each revocation is logged.
+  const webhooks = createWebhookService({ db, ring, access, audit, sender: createWebhookSender(), clock, logger });
+  // "Its owner is told": a service key's account hears of it by webhook (the outbox row commits with
+  // the revocation); a user's own key is logged until email reaches its owner.
   const revocationHooks: RevocationHooks = {
+    inTransaction: async (trx, revoked) => {
+      for (const r of revoked) {
+        if (r.owner.type !== 'account') continue;
+        await webhooks.enqueue(trx, {
+          event: 'credential.revoked',
+          accountId: r.owner.accountId,
+          actor: { type: 'system' },
+          target: { type: 'service_api_key', id: r.key.id, name: r.key.name, fingerprint: r.key.start },
+          data: { reason: r.reason },
+        });
+      }
+    },
     afterCommit: (revoked: readonly ApiKeyRevoked[]) => {
-      for (const r of revoked) logger.info({ revoked: r }, 'API key revoked as leaked; its owner is not told yet (no notifications)');
+      webhooks.kick();
+      for (const r of revoked)
+        logger.info({ revoked: r }, r.owner.type === 'account' ? 'API key revoked as leaked; its account is told by webhook' : 'API key revoked as leaked; its owner is not emailed yet');
     },
   };
   const leakedKeys = createLeakedKeyRevocation({ db, invalidation, audit, hooks: revocationHooks, clock, logger });
@@ -116,11 +134,18 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     hostKeys,
     sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock }),
     sshCa,
+    webhooks,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
     /** Each owning module's sealed values, for master-key rotation. */
-    sealedValues: { checkout_keys: checkoutKeySealedValues(db), host_keys: hostKeySealedValues(db), heroku_keys: herokuSealedValues(db), ssh_ca_keys: sshCaSealedValues(db) },
+    sealedValues: {
+      checkout_keys: checkoutKeySealedValues(db),
+      host_keys: hostKeySealedValues(db),
+      heroku_keys: herokuSealedValues(db),
+      ssh_ca_keys: sshCaSealedValues(db),
+      webhooks: webhookSealedValues(db),
+    },
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */
     async flush(): Promise<void> {

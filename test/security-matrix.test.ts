@@ -61,6 +61,7 @@ const contractTable: Record<Permission, Role[]> = {
   'checkout_certificate.issue': ['runner'],
   'policy.read': ['read_only', 'read_write', 'admin', 'owner'],
   'policy.manage': ['admin', 'owner'],
+  'webhook.manage': ['admin', 'owner'],
 };
 
 // The scope a scope-limited key needs for each permission (README: Scopes), written out the same way.
@@ -83,6 +84,7 @@ const contractScopes: Record<Permission, string> = {
   'checkout_certificate.issue': 'read:project',
   'policy.read': 'read:project',
   'policy.manage': 'admin:account',
+  'webhook.manage': 'admin:account',
 };
 /** The scope-limited caller: the owner's own key, created with `scopes: [SCOPED_TO]`. */
 const SCOPED_TO = 'read:project';
@@ -111,6 +113,13 @@ interface Row {
   ok?: number;
   /** Tells apart two rows of one route. */
   note?: string;
+}
+
+/** A fresh webhook of acme, made by its owner, pointing at a port nothing listens on. */
+async function ownersWebhook(w: World): Promise<number> {
+  const res = await w.t.request({ method: 'POST', url: '/v1/accounts/acme/webhooks', headers: bearer(w.keys.owner), payload: { url: `http://127.0.0.1:9/hook-${++w.counter}`, events: ['*'] } });
+  assert.equal(res.statusCode, 201, res.body);
+  return (res.json() as { id: number }).id;
 }
 
 const rows: Row[] = [
@@ -249,6 +258,43 @@ const rows: Row[] = [
   { method: 'GET', route: '/v1/accounts/{account}/policy/violations', rule: 'policy.read', account: 'path', url: () => '/v1/accounts/acme/policy/violations' },
   { method: 'GET', route: '/v1/accounts/{account}/policy', rule: 'policy.read', account: 'path', url: () => '/v1/accounts/acme/policy' },
   { method: 'PUT', route: '/v1/accounts/{account}/policy', rule: 'policy.manage', account: 'path', url: () => '/v1/accounts/acme/policy', body: () => ({ disable_unused_after_days: 365 }), ok: 200 },
+  { method: 'GET', route: '/v1/accounts/{account}/webhooks', rule: 'webhook.manage', account: 'path', url: () => '/v1/accounts/acme/webhooks' },
+  {
+    method: 'POST',
+    route: '/v1/accounts/{account}/webhooks',
+    rule: 'webhook.manage',
+    account: 'path',
+    url: () => '/v1/accounts/acme/webhooks',
+    body: (w) => ({ url: `http://127.0.0.1:9/hook-${++w.counter}`, events: ['credential.created'] }),
+  },
+  { method: 'DELETE', route: '/v1/accounts/{account}/webhooks/{id}', rule: 'webhook.manage', account: 'path', url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}` },
+  {
+    method: 'POST',
+    route: '/v1/accounts/{account}/webhooks/{id}/ping',
+    rule: 'webhook.manage',
+    account: 'path',
+    url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}/ping`,
+    ok: 202,
+  },
+  {
+    method: 'GET',
+    route: '/v1/accounts/{account}/webhooks/{id}/deliveries',
+    rule: 'webhook.manage',
+    account: 'path',
+    url: async (w) => `/v1/accounts/acme/webhooks/${await ownersWebhook(w)}/deliveries`,
+  },
+  {
+    method: 'POST',
+    route: '/v1/accounts/{account}/webhooks/{id}/deliveries/{delivery}/redeliver',
+    rule: 'webhook.manage',
+    account: 'path',
+    url: async (w) => {
+      const id = await ownersWebhook(w);
+      const ping = await w.t.request({ method: 'POST', url: `/v1/accounts/acme/webhooks/${id}/ping`, headers: bearer(w.keys.owner) });
+      return `/v1/accounts/acme/webhooks/${id}/deliveries/${(ping.json() as { id: string }).id}/redeliver`;
+    },
+    ok: 202,
+  },
   { method: 'GET', route: '/v1/accounts/{account}/ssh-ca', rule: 'ssh_ca.read', account: 'path', url: () => '/v1/accounts/acme/ssh-ca' },
   {
     method: 'POST',

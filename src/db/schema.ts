@@ -246,6 +246,9 @@ export interface Database {
   rate_limit_hits: RateLimitHitsTable;
   sign_in_failures: SignInFailuresTable;
   policies: PoliciesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -270,4 +273,44 @@ export interface SignInFailuresTable {
   login: string | null;
   failures: number;
   last_failure_ms: number;
+}
+
+/** An account's webhook (modules/webhooks). */
+export interface WebhooksTable {
+  id: Generated<number>;
+  account_id: number;
+  url: string;
+  description: string;
+  /** JSON array of event names. */
+  events: string;
+  secret_sealed: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** One event for one webhook: the outbox row, written with the change it reports. */
+export interface WebhookDeliveriesTable {
+  /** A UUID, sent as X-Keysmith-Delivery. */
+  id: string;
+  webhook_id: number;
+  event: string;
+  /** The exact body sent (JSON). */
+  payload: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** When the next attempt is due; null once delivered or given up. */
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  attempted_at: string;
+  /** The receiver's HTTP status; null when it could not be reached or timed out. */
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
 }

@@ -39,6 +39,7 @@ const doing: Record<Permission, string> = {
   'ssh_ca.manage': "Rotating the account's SSH certificate authority",
   'ssh_certificate.manage': "Listing or revoking the account's SSH certificates",
   'checkout_certificate.issue': 'Asking for a runner SSH certificate',
+  'webhook.manage': "Managing the account's webhooks",
 };
 
 /** Refusals that need their reason said, not just the roles that would do. */

@@ -59,6 +59,8 @@ export const permissions = {
   'ssh_ca.manage': { roles: admins, scope: 'admin:account' },
   // Every certificate the account's CA issued, and revoking anyone's.
   'ssh_certificate.manage': { roles: admins, scope: 'admin:account' },
+  // Where the account's events are sent, and each webhook's signing secret.
+  'webhook.manage': { roles: admins, scope: 'admin:account' },
   // A CI job's certificate for a key it made itself: runner keys only.
   'checkout_certificate.issue': { roles: ['runner'], scope: 'read:project' },
 } as const satisfies Record<string, { roles: readonly Role[]; scope: Scope }>;

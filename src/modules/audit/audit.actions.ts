@@ -45,5 +45,8 @@ export const auditActions = [
   'ssh_certificate.issue',
   'ssh_certificate.revoke',
   'policy.update',
+  'webhook.create',
+  'webhook.delete',
+  'webhook.redeliver',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

@@ -1,0 +1,243 @@
+// Webhooks against a real HTTP receiver on 127.0.0.1 (node:http, raw bodies kept): the signature is
+// checked over the raw body with the secret shown once, a 500 is retried on the backoff schedule, a
+// redelivery repeats the event id under a new delivery id, the outbox row lives and dies with its
+// transaction, and bad input is a sentence with nothing written. On SQLite and PostgreSQL.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from '../src/modules/webhooks/webhooks.service.ts';
+import { createWebhookSender } from '../src/modules/webhooks/webhook-sender.ts';
+import { isForbiddenAddress } from '../src/modules/webhooks/webhook-url.ts';
+import { addUser, rowCount, seed } from './factories.ts';
+import { bearer, createTestApp, forEachDatabase, testClock, type TestApp } from './harness.ts';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+}
+
+/** A receiver that records each POST and answers with the next status in `answers` (then 200). */
+async function startReceiver() {
+  const received: Received[] = [];
+  const answers: number[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
+      res.statusCode = answers.shift() ?? 200;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hooks/keysmith`, received, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const verify = (secret: string, r: Received) => r.headers['x-keysmith-signature-256'] === `sha256=${createHmac('sha256', secret).update(r.raw).digest('hex')}`;
+
+forEachDatabase('webhooks', (kind) => {
+  let t: TestApp;
+  let owner: string;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const clock = testClock(new Date());
+
+  before(async () => {
+    t = await createTestApp(kind, { clock });
+    owner = (await seed(t)).key;
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await t.close();
+    await receiver.close();
+  });
+
+  const create = (payload: Record<string, unknown>, key = owner) => t.request({ method: 'POST', url: '/v1/accounts/acme/webhooks', headers: bearer(key), payload });
+  const deliveries = async (id: number) =>
+    (await t.request({ method: 'GET', url: `/v1/accounts/acme/webhooks/${id}/deliveries`, headers: bearer(owner) })).json() as Array<{
+      id: string;
+      event_id: string;
+      state: string;
+      next_attempt_at: string | null;
+      last_status_code: number | null;
+      attempts: Array<{ status_code: number | null; error: string | null }>;
+    }>;
+
+  test('a webhook is made with its secret shown once, never listed, and audited', async () => {
+    const res = await create({ url: receiver.url, events: ['credential.created', 'member.added'], description: 'ops' });
+    assert.equal(res.statusCode, 201, res.body);
+    const made = res.json() as { id: number; secret: string; url: string; events: string[] };
+    assert.match(made.secret, /^whsec_[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(made.events, ['credential.created', 'member.added']);
+    const listed = await t.request({ method: 'GET', url: '/v1/accounts/acme/webhooks', headers: bearer(owner) });
+    assert.equal(listed.statusCode, 200);
+    assert.ok(!listed.body.includes(made.secret), 'the list never shows the secret');
+    assert.ok(!listed.body.includes('secret'), 'nor a secret field');
+    const stored = await t.services.db.selectFrom('webhooks').selectAll().where('id', '=', made.id).executeTakeFirstOrThrow();
+    assert.ok(!JSON.stringify(stored).includes(made.secret.slice(6)), 'the secret is stored sealed');
+    const audit = (await t.request({ method: 'GET', url: '/v1/audit-events?action=webhook.create', headers: bearer(owner) })).json() as unknown[];
+    assert.equal(audit.length, 1);
+  });
+
+  test('ping: a signed POST of {id, event, occurred_at, account, actor, target, data}, recorded with its answer', async () => {
+    const made = (await create({ url: receiver.url, events: ['*'] })).json() as { id: number; secret: string };
+    const before = receiver.received.length;
+    const ping = await t.request({ method: 'POST', url: `/v1/accounts/acme/webhooks/${made.id}/ping`, headers: bearer(owner) });
+    assert.equal(ping.statusCode, 202, ping.body);
+    const queued = ping.json() as { id: string };
+    await t.services.webhooks.deliverDue();
+    const got = receiver.received.slice(before);
+    assert.equal(got.length, 1);
+    const [r] = got as [Received];
+    assert.ok(verify(made.secret, r), 'the signature is the HMAC-SHA256 of the raw body');
+    assert.ok(!verify('whsec_wrong', r));
+    assert.equal(r.headers['x-keysmith-event'], 'ping');
+    assert.equal(r.headers['x-keysmith-delivery'], queued.id);
+    assert.equal(r.headers['content-type'], 'application/json');
+    const body = JSON.parse(r.raw) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ['account', 'actor', 'data', 'event', 'id', 'occurred_at', 'target']);
+    assert.equal(body.account, 'acme');
+    assert.deepEqual(body.actor, { type: 'user', login: 'alice' });
+    assert.ok(!r.raw.includes(made.secret) && !r.raw.includes(owner), 'no secret in a delivery');
+    const [listed] = await deliveries(made.id);
+    assert.equal(listed!.state, 'delivered');
+    assert.equal(listed!.last_status_code, 200);
+    assert.equal(listed!.attempts.length, 1);
+  });
+
+  test('a 500 is retried 30 s later and every attempt is listed; a redelivery repeats the event id under a new delivery id', async () => {
+    const made = (await create({ url: receiver.url, events: ['*'] })).json() as { id: number; secret: string };
+    const before = receiver.received.length;
+    receiver.answers.push(500);
+    await t.request({ method: 'POST', url: `/v1/accounts/acme/webhooks/${made.id}/ping`, headers: bearer(owner) });
+    await t.services.webhooks.deliverDue();
+    let [d] = await deliveries(made.id);
+    assert.equal(d!.state, 'pending');
+    assert.equal(d!.last_status_code, 500);
+    const retryIn = Date.parse(d!.next_attempt_at!) - clock.now().getTime();
+    assert.ok(retryIn > 25_000 && retryIn <= 30_000, `the first retry is due within a minute (${retryIn} ms)`);
+    await t.services.webhooks.deliverDue();
+    assert.equal(receiver.received.length - before, 1, 'nothing is sent before the retry is due');
+    clock.advance(31_000);
+    await t.services.webhooks.deliverDue();
+    [d] = await deliveries(made.id);
+    assert.equal(d!.state, 'delivered');
+    assert.deepEqual(
+      d!.attempts.map((a) => a.status_code),
+      [500, 200],
+    );
+    const sent = receiver.received.slice(before);
+    assert.equal(sent.length, 2);
+    assert.equal(sent[0]!.headers['x-keysmith-delivery'], sent[1]!.headers['x-keysmith-delivery'], 'a retry is the same delivery');
+    assert.equal(sent[0]!.raw, sent[1]!.raw, 'with the same body');
+
+    const again = await t.request({ method: 'POST', url: `/v1/accounts/acme/webhooks/${made.id}/deliveries/${d!.id}/redeliver`, headers: bearer(owner) });
+    assert.equal(again.statusCode, 202, again.body);
+    await t.services.webhooks.deliverDue();
+    const last = receiver.received.at(-1)!;
+    assert.notEqual(last.headers['x-keysmith-delivery'], d!.id);
+    assert.equal((JSON.parse(last.raw) as { id: string }).id, d!.event_id, 'the event id is the same');
+    assert.ok(verify(made.secret, last));
+  });
+
+  test('a receiver that keeps failing gets 8 attempts over more than 24 hours, then the delivery is failed', async () => {
+    const made = (await create({ url: receiver.url, events: ['*'] })).json() as { id: number };
+    receiver.answers.push(...Array.from({ length: MAX_ATTEMPTS }, () => 503));
+    const started = clock.now().getTime();
+    await t.request({ method: 'POST', url: `/v1/accounts/acme/webhooks/${made.id}/ping`, headers: bearer(owner) });
+    await t.services.webhooks.deliverDue();
+    for (const delay of RETRY_DELAYS_SECONDS) {
+      clock.advance(delay * 1000 + 1000);
+      await t.services.webhooks.deliverDue();
+    }
+    const [d] = await deliveries(made.id);
+    assert.equal(d!.attempts.length, 8);
+    assert.equal(d!.state, 'failed');
+    assert.equal(d!.next_attempt_at, null);
+    assert.ok(clock.now().getTime() - started >= 24 * 3600 * 1000, 'the attempts span at least 24 h');
+    clock.advance(7 * 24 * 3600 * 1000);
+    const count = receiver.received.length;
+    await t.services.webhooks.deliverDue();
+    assert.equal(receiver.received.length, count, 'a failed delivery is not tried again by itself');
+  });
+
+  test('the outbox row is written with the change: a rolled-back transaction sends nothing', async () => {
+    const made = (await create({ url: receiver.url, events: ['credential.created'] })).json() as { id: number };
+    const accountId = (await t.services.db.selectFrom('accounts').select('id').where('name', '=', 'acme').executeTakeFirstOrThrow()).id;
+    const event = { event: 'credential.created' as const, accountId, actor: { type: 'system' as const }, target: { type: 'ssh_key' as const, id: 1, name: 'laptop' } };
+    await assert.rejects(
+      t.services.db.transaction().execute(async (trx) => {
+        assert.ok((await t.services.webhooks.enqueue(trx, event)) >= 1);
+        throw new Error('the change fails');
+      }),
+      /the change fails/,
+    );
+    assert.equal((await deliveries(made.id)).length, 0);
+    await t.services.db.transaction().execute((trx) => t.services.webhooks.enqueue(trx, { ...event, event: 'member.added' }));
+    assert.equal((await deliveries(made.id)).length, 0, 'an event it does not subscribe to is not queued');
+    await t.services.db.transaction().execute((trx) => t.services.webhooks.enqueue(trx, event));
+    t.services.webhooks.kick();
+    await t.services.webhooks.deliverDue();
+    const [d] = await deliveries(made.id);
+    assert.equal(d!.state, 'delivered');
+    assert.deepEqual((JSON.parse(receiver.received.at(-1)!.raw) as { target: unknown }).target, { type: 'ssh_key', id: 1, name: 'laptop' });
+  });
+
+  test('bad input is a 400 with a sentence, and nothing is written', async () => {
+    const before = await rowCount(t, 'webhooks');
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ url: 'ftp://example.com/x', events: ['*'] }, /must start with https:\/\/ \(or http:\/\/\), not ftp:\/\//],
+      [{ url: 'http://169.254.169.254/latest/meta-data', events: ['*'] }, /169\.254\.169\.254, in the link-local range/],
+      [{ url: 'http://[fe80::1]/hook', events: ['*'] }, /fe80::1, in the link-local range/],
+      [{ url: 'http://[::ffff:169.254.1.1]/hook', events: ['*'] }, /link-local range/],
+      [{ url: 'https://user:pw@example.com/hook', events: ['*'] }, /carries a user name or password/],
+      [{ url: 'not a url', events: ['*'] }, /is not an absolute URL/],
+      [{ url: receiver.url, events: [] }, /Name at least one event/],
+      [{ url: receiver.url, events: ['__proto__'] }, /There is no event "__proto__"; choose from credential\.created/],
+      [{ url: receiver.url, events: ['constructor'] }, /There is no event "constructor"/],
+      [{ url: receiver.url, events: ['*'], description: 'x'.repeat(201) }, /keep it to 200/],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await create(payload);
+      assert.equal(res.statusCode, 400, `${JSON.stringify(payload)}: ${res.body}`);
+      assert.match((res.json() as { error: { message: string } }).error.message, message);
+    }
+    const extra = await create({ url: receiver.url, events: ['*'], secret: 'mine' });
+    assert.equal(extra.statusCode, 400);
+    assert.equal(await rowCount(t, 'webhooks'), before);
+  });
+
+  test('owners and admins only; another account sees nothing; a deleted webhook stops receiving', async () => {
+    const bob = await addUser(t, 'bob', { account: 'acme', role: 'read_write', by: owner });
+    const refused = await create({ url: receiver.url, events: ['*'] }, bob.key);
+    assert.equal(refused.statusCode, 403);
+    assert.match((refused.json() as { error: { message: string } }).error.message, /webhooks/);
+    const made = (await create({ url: receiver.url, events: ['*'] })).json() as { id: number };
+    const stranger = await addUser(t, 'carol');
+    const other = await t.request({ method: 'GET', url: `/v1/accounts/acme/webhooks/${made.id}/deliveries`, headers: bearer(stranger.key) });
+    assert.equal(other.statusCode, 404);
+    const gone = await t.request({ method: 'DELETE', url: `/v1/accounts/acme/webhooks/${made.id}`, headers: bearer(owner) });
+    assert.equal(gone.statusCode, 204);
+    const ping = await t.request({ method: 'POST', url: `/v1/accounts/acme/webhooks/${made.id}/ping`, headers: bearer(owner) });
+    assert.equal(ping.statusCode, 404);
+  });
+});
+
+test('the sender gives up after its time-out and says so; link-local addresses are refused however they are written', async () => {
+  const silent = http.createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const sender = createWebhookSender({ timeoutMs: 300 });
+  try {
+    const result = await sender.send(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, {}, '{}');
+    assert.equal(result.statusCode, null);
+    assert.equal(result.error, 'no answer within 0.3 s');
+  } finally {
+    await sender.close();
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+  for (const a of ['169.254.169.254', '169.254.0.1', 'fe80::1', 'FE80::abcd', 'febf::1', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '0.0.0.0', '::']) assert.ok(isForbiddenAddress(a), a);
+  for (const a of ['127.0.0.1', '10.0.0.1', '192.168.1.1', '::1', 'fd00::1', '169.255.0.1']) assert.ok(!isForbiddenAddress(a), a);
+});
