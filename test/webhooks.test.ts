@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from '../src/modules/webhooks/webhooks.service.ts';
 import { createWebhookSender } from '../src/modules/webhooks/webhook-sender.ts';
 import { isForbiddenAddress } from '../src/modules/webhooks/webhook-url.ts';
-import { addUser, rowCount, seed } from './factories.ts';
+import { addServiceKey, addUser, rowCount, seed } from './factories.ts';
 import { bearer, createTestApp, forEachDatabase, testClock, type TestApp } from './harness.ts';
 
 interface Received {
@@ -183,6 +183,25 @@ forEachDatabase('webhooks', (kind) => {
     const [d] = await deliveries(made.id);
     assert.equal(d!.state, 'delivered');
     assert.deepEqual((JSON.parse(receiver.received.at(-1)!.raw) as { target: unknown }).target, { type: 'ssh_key', id: 1, name: 'laptop' });
+  });
+
+  test('a service key reported as leaked is told to its account: credential.revoked, reason leaked, no secret', async () => {
+    const made = (await create({ url: receiver.url, events: ['credential.revoked'] })).json() as { id: number; secret: string };
+    const leaked = await addServiceKey(t, owner, 'acme', 'read_only');
+    const report = await t.request({ method: 'POST', url: '/v1/credentials/revoke', payload: { credentials: [leaked.key] } });
+    assert.equal(report.statusCode, 202);
+    await t.services.webhooks.deliverDue();
+    const [d] = await deliveries(made.id);
+    assert.equal(d!.state, 'delivered');
+    const got = receiver.received.find((r) => r.headers['x-keysmith-delivery'] === d!.id)!;
+    assert.ok(verify(made.secret, got));
+    assert.ok(!got.raw.includes(leaked.key), 'the leaked key itself is not sent');
+    const body = JSON.parse(got.raw) as { event: string; actor: unknown; target: { type: string; id: number; fingerprint: string }; data: { reason: string } };
+    assert.equal(body.event, 'credential.revoked');
+    assert.deepEqual(body.actor, { type: 'system' });
+    assert.equal(body.target.type, 'service_api_key');
+    assert.equal(body.target.fingerprint, leaked.key.slice(0, body.target.fingerprint.length));
+    assert.equal(body.data.reason, 'leaked');
   });
 
   test('bad input is a 400 with a sentence, and nothing is written', async () => {
