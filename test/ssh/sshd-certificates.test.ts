@@ -287,12 +287,42 @@ if (!skip) {
       assert.match(pushed.stderr, /^This runner certificate of gh\/acme\/web can clone and fetch but never push; push with your own SSH key or certificate\.$/m);
       assert.equal(await must('/usr/bin/git', ['--git-dir', bare, 'rev-parse', 'refs/heads/main']), headBefore, 'the refused push changed nothing');
 
+      // A read_write member's own certificate pushes, with their role.
+      const member = await certifiedKey();
+      const memberPush = await git(member.file, ['push', '--quiet', 'origin', 'HEAD:main'], checkout);
+      assert.equal(memberPush.code, 0, `${memberPush.stderr}\n${gitSshd.log().slice(-3000)}`);
+      assert.equal(await must('/usr/bin/git', ['--git-dir', bare, 'rev-parse', 'refs/heads/main']), await must('/usr/bin/git', ['-C', checkout, 'rev-parse', 'HEAD']));
+
       const events = (await app.request({ method: 'GET', url: '/v1/audit-events?action=ssh.access&per_page=100', headers: bearer(ownerKey) })).json() as Array<{ details: Record<string, unknown> }>;
       const mine = events.filter((e) => e.details.key === `cert-${serial}`).map((e) => ({ access: e.details.access, allowed: e.details.allowed }));
       assert.deepEqual(mine.reverse(), [
         { access: 'read', allowed: true },
         { access: 'write', allowed: false },
       ]);
+    });
+
+    test('ssh-setup --certificates keeps the key lookup and adds the CA lines, which sshd accepts', async () => {
+      const dir = path.join(base, 'both');
+      const out = await sshSetup(setupArgs('both', '--certificates', '--account', 'acme', '--krl'), base);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(
+        out.stdout,
+        [
+          'Match all',
+          `AuthorizedKeysCommand ${dir}/keysmith-authorized-keys %u %f`,
+          `AuthorizedKeysCommandUser ${lookupUser.name}`,
+          `TrustedUserCAKeys ${dir}/keysmith-ca.pub`,
+          `AuthorizedPrincipalsCommand ${dir}/keysmith-authorized-principals %u %s %F`,
+          `AuthorizedPrincipalsCommandUser ${lookupUser.name}`,
+          `RevokedKeys ${dir}/keysmith-ca.krl`,
+          '',
+        ].join('\n'),
+      );
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['cache', 'keysmith-authorized-keys', 'keysmith-authorized-principals', 'keysmith-ca.krl', 'keysmith-ca.pub']);
+      const config = path.join(base, 'both_sshd_config');
+      fs.writeFileSync(config, `HostKey ${path.join(base, 'host_ed25519')}\nUsePAM no\n${out.stdout}`);
+      const check = await run('/usr/sbin/sshd', ['-t', '-f', config]);
+      assert.equal(check.code, 0, check.stderr);
     });
 
     test('ssh-setup --certificates with Keysmith unreachable says so and writes nothing', async () => {
