@@ -170,7 +170,7 @@ async function startKeysmithWithKeys(
   const dir = path.join(base, `keysmith-${database.kind}`);
   fs.mkdirSync(dir, { mode: 0o755 });
   const token = tokenFile(dir, sshServerKey, lookupUser);
-  const lines = sshSetup({ mode: 'login', url: server.url, tokenFile: token, dir: path.join(dir, 'bin'), commandUser: lookupUser.name });
+  const lines = await sshSetup({ mode: 'login', url: server.url, tokenFile: token, dir: path.join(dir, 'bin'), commandUser: lookupUser.name });
   const sshd = await startSshd(base, lines, { name: `sshd-${database.kind}` });
   started.sshds.push(sshd);
   // The bulk keys are really there: one of them is answered like any member's key.

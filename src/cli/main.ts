@@ -33,8 +33,12 @@ Commands:
 ${USERS_USAGE}
   ssh-setup --mode login|git --url <url> --token-file <file> --dir <dir> --command-user <user>
             [--git-user <user>] [--git-root <dir>]
+            [--certificates --account <account> [--certificates-only] [--krl]]
                              Write sshd's helpers (they ask Keysmith who may log in) into <dir> and
-                             print the sshd_config lines that use them: ssh-setup … >> /etc/ssh/sshd_config
+                             print the sshd_config lines that use them: ssh-setup … >> /etc/ssh/sshd_config.
+                             --certificates also trusts <account>'s SSH CA (its public file as
+                             TrustedUserCAKeys, keysmith-authorized-principals for the online check);
+                             --certificates-only leaves out the key lookup; --krl adds RevokedKeys
 
 Configuration comes from the environment: KEYSMITH_DATABASE_URL, KEYSMITH_HOST, KEYSMITH_PORT,
 KEYSMITH_PUBLIC_URL, KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE (see README.md).`;
@@ -137,7 +141,7 @@ async function importKeys(args: string[], config: Config): Promise<number> {
 }
 
 /** `keysmith ssh-setup`: needs no database or configuration, only the options. */
-function setUpSsh(args: string[]): void {
+async function setUpSsh(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
@@ -148,6 +152,10 @@ function setUpSsh(args: string[]): void {
       'command-user': { type: 'string' },
       'git-user': { type: 'string' },
       'git-root': { type: 'string' },
+      certificates: { type: 'boolean' },
+      'certificates-only': { type: 'boolean' },
+      account: { type: 'string' },
+      krl: { type: 'boolean' },
     },
     strict: true,
   });
@@ -156,7 +164,10 @@ function setUpSsh(args: string[]): void {
   const missing = (['url', 'token-file', 'dir', 'command-user'] as const).filter((name) => !values[name]);
   if (missing.length) throw new UsageError(`ssh-setup needs ${missing.map((name) => `--${name}`).join(', ')}.`);
   if (mode === 'login' && (values['git-user'] || values['git-root'])) throw new UsageError('--git-user and --git-root belong to --mode git.');
-  const lines = sshSetup({
+  const certificates = values.certificates || values['certificates-only'];
+  if (certificates && !values.account) throw new UsageError('--certificates needs --account <account>, the account whose SSH CA sshd should trust.');
+  if (!certificates && (values.account || values.krl)) throw new UsageError('--account and --krl belong to --certificates.');
+  const lines = await sshSetup({
     mode: mode satisfies SshSetupMode,
     url: values.url!,
     tokenFile: values['token-file']!,
@@ -164,6 +175,7 @@ function setUpSsh(args: string[]): void {
     commandUser: values['command-user']!,
     gitUser: values['git-user'],
     gitRoot: values['git-root'],
+    certificates: certificates ? { account: values.account!, only: values['certificates-only'] ?? false, krl: values.krl ?? false } : undefined,
   });
   process.stdout.write(lines);
 }
@@ -176,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     if (command === 'ssh-setup') {
-      setUpSsh(rest);
+      await setUpSsh(rest);
       return 0;
     }
     const config = loadConfig();

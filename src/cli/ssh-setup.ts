@@ -22,10 +22,20 @@ export interface SshSetupOptions {
   gitUser?: string;
   /** git mode: where `<account>/<name>.git` repositories live (default: the git user's home). */
   gitRoot?: string;
+  /**
+   * Trust the account's SSH CA: fetch its public file as TrustedUserCAKeys, write
+   * keysmith-authorized-principals for the online check. `only` leaves out AuthorizedKeysCommand.
+   */
+  certificates?: { account: string; only?: boolean; krl?: boolean };
 }
 
 export const AUTHORIZED_KEYS_HELPER = 'keysmith-authorized-keys';
 export const GIT_SERVE_HELPER = 'keysmith-git-serve';
+export const AUTHORIZED_PRINCIPALS_HELPER = 'keysmith-authorized-principals';
+/** TrustedUserCAKeys: the account CA's public keys, as GET /v1/accounts/{account}/ssh-ca.pub serves them. */
+export const CA_FILE = 'keysmith-ca.pub';
+/** RevokedKeys (--krl): the account's KRL, as GET /v1/accounts/{account}/ssh-ca/krl serves it. */
+export const KRL_FILE = 'keysmith-ca.krl';
 /** Below the helpers' directory: keysmith-authorized-keys' one-second answers, the command user's only. */
 export const CACHE_SUBDIRECTORY = 'cache';
 const NOBODY_UID = 65534;
@@ -35,6 +45,12 @@ const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
 const SAFE_URL = /^https?:\/\/[A-Za-z0-9._~:[\]@%/-]+$/;
 const UNIX_USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 const SERVICE_KEY = /^kss_[A-Za-z0-9_]+$/;
+const ACCOUNT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$/;
+/** One line of ssh-ca.pub: `<type> <base64> <comment>`. */
+const CA_LINE = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}( [!-~]+)?$/;
+const KRL_MAGIC = Buffer.from('SSHKRL\n\0', 'latin1');
+/** How long ssh-setup waits for each answer from Keysmith. */
+const FETCH_TIMEOUT_MS = 10_000;
 
 export interface HelperSettings {
   url: string;
@@ -72,6 +88,19 @@ export function renderAuthorizedKeysHelper(s: HelperSettings): string {
       ['MODE', s.mode],
       ['FORCED_COMMAND', s.mode === 'git' ? (s.forcedCommand ?? '') : ''],
       ['CACHE_DIR', s.cacheDir ?? ''],
+    ]),
+  );
+}
+
+/** The text of keysmith-authorized-principals for these settings. */
+export function renderAuthorizedPrincipalsHelper(s: HelperSettings): string {
+  return fill(
+    template(AUTHORIZED_PRINCIPALS_HELPER),
+    new Map([
+      ['KEYSMITH_URL', s.url],
+      ['TOKEN_FILE', s.tokenFile],
+      ['MODE', s.mode],
+      ['FORCED_COMMAND', s.mode === 'git' ? (s.forcedCommand ?? '') : ''],
     ]),
   );
 }
@@ -200,8 +229,65 @@ function writeHelper(file: string, text: string): void {
   fs.renameSync(temporary, file);
 }
 
-/** Checks, writes the helpers, and returns the sshd_config lines (with their final newline). */
-export function sshSetup(options: SshSetupOptions): string {
+/** What Keysmith answered, or a sentence saying why there is no answer; `what` names the request for it. */
+async function ask(url: string, route: string, what: string, token?: string): Promise<Buffer> {
+  let response: Response;
+  try {
+    response = await fetch(`${url}${route}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      redirect: 'error',
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const code = (err as { cause?: { code?: unknown } }).cause?.code;
+    const cause = typeof code === 'string' ? code : err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : 'the request failed';
+    throw new Error(`Cannot fetch ${what} from Keysmith at ${url} (${cause}); check --url and that Keysmith is running. Nothing was written.`);
+  }
+  const body = Buffer.from(await response.arrayBuffer());
+  if (response.status !== 200) {
+    let detail = '';
+    try {
+      const error = (JSON.parse(body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } }).error;
+      if (typeof error?.code === 'string' && typeof error.message === 'string') detail = ` (${error.code}: ${error.message.slice(0, 300)})`;
+    } catch {
+      // Not Keysmith's JSON error: the status says enough.
+    }
+    throw new Error(`Keysmith answered HTTP ${response.status}${detail} when asked for ${what} (GET ${route}). Nothing was written.`);
+  }
+  return body;
+}
+
+/**
+ * The account CA's public file (and KRL), fetched before anything is written. The authenticated read
+ * comes first: it makes the CA on first use, so the public file is never empty, and it proves the token
+ * file's key belongs to the account.
+ */
+async function fetchCaFiles(url: string, tokenFile: string, account: string, krl: boolean): Promise<{ ca: string; krl?: Buffer }> {
+  if (!ACCOUNT.test(account)) throw new Error(`--account ${JSON.stringify(account.slice(0, 60))} is not an account name; give the account whose CA sshd should trust, such as acme.`);
+  const token = fs.readFileSync(tokenFile, 'utf8').split('\n')[0]!.trim();
+  const base = `/v1/accounts/${encodeURIComponent(account)}/ssh-ca`;
+  await ask(url, base, `the SSH CA of ${account} with the key in ${tokenFile}`, token);
+  const ca = (await ask(url, `${base}.pub`, `the SSH CA public file of ${account}`)).toString('utf8');
+  const lines = ca.split('\n').filter((line) => line !== '');
+  if (lines.length === 0 || !ca.endsWith('\n') || !lines.every((line) => CA_LINE.test(line))) {
+    throw new Error(`Keysmith's answer to GET ${base}.pub is not one CA public key per line; check that --url is Keysmith's. Nothing was written.`);
+  }
+  if (!krl) return { ca };
+  const list = await ask(url, `${base}/krl`, `the KRL of ${account}`);
+  if (!list.subarray(0, KRL_MAGIC.length).equals(KRL_MAGIC)) throw new Error(`Keysmith's answer to GET ${base}/krl is not an OpenSSH KRL; check that --url is Keysmith's. Nothing was written.`);
+  return { ca, krl: list };
+}
+
+/** Writes `file` in one step (a temporary file renamed over it): root's, readable by all, as sshd's own files are. */
+function writeReadable(file: string, data: string | Buffer): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(temporary, data, { mode: 0o644 });
+  fs.chmodSync(temporary, 0o644);
+  fs.renameSync(temporary, file);
+}
+
+/** Checks, writes the helpers (and the CA files), and returns the sshd_config lines (with their final newline). */
+export async function sshSetup(options: SshSetupOptions): Promise<string> {
   const url = keysmithUrl(options.url);
   const dir = safePath(options.dir, '--dir');
   const tokenFile = safePath(options.tokenFile, '--token-file');
@@ -224,24 +310,41 @@ export function sshSetup(options: SshSetupOptions): string {
   let existing = dir;
   while (!fs.existsSync(existing)) existing = path.dirname(existing);
   checkHelperDirectory(fs.realpathSync(existing));
+
+  const certificates = options.certificates;
+  const fetched = certificates ? await fetchCaFiles(url, tokenFile, certificates.account, certificates.krl ?? false) : undefined;
+
   if (existing !== dir) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     checkHelperDirectory(fs.realpathSync(dir));
   }
 
   const lookup = path.join(dir, AUTHORIZED_KEYS_HELPER);
+  const principalsHelper = path.join(dir, AUTHORIZED_PRINCIPALS_HELPER);
   const forcedCommand = path.join(dir, GIT_SERVE_HELPER);
   // Whoever can write the cache can let any key in: `nobody`, which other daemons run as, gets none.
-  let cacheDir: string | undefined;
-  if (commandUser.name !== 'nobody' && commandUser.uid !== NOBODY_UID) {
-    cacheDir = path.join(dir, CACHE_SUBDIRECTORY);
-    prepareCacheDirectory(cacheDir, commandUser);
-  }
+  const cacheDir = commandUser.name !== 'nobody' && commandUser.uid !== NOBODY_UID ? path.join(dir, CACHE_SUBDIRECTORY) : undefined;
+  const keyLookup = !certificates?.only;
   const settings: HelperSettings = { url, tokenFile, mode: options.mode, forcedCommand, gitRoot, cacheDir };
   if (options.mode === 'git') writeHelper(forcedCommand, renderGitServeHelper(settings));
-  writeHelper(lookup, renderAuthorizedKeysHelper(settings));
+  const lines: string[] = [];
+  if (keyLookup) {
+    if (cacheDir) prepareCacheDirectory(cacheDir, commandUser);
+    writeHelper(lookup, renderAuthorizedKeysHelper(settings));
+    lines.push(`AuthorizedKeysCommand ${lookup} %u %f`, `AuthorizedKeysCommandUser ${commandUser.name}`);
+  }
+  if (fetched) {
+    const caFile = path.join(dir, CA_FILE);
+    writeReadable(caFile, fetched.ca);
+    writeHelper(principalsHelper, renderAuthorizedPrincipalsHelper(settings));
+    lines.push(`TrustedUserCAKeys ${caFile}`, `AuthorizedPrincipalsCommand ${principalsHelper} %u %s %F`, `AuthorizedPrincipalsCommandUser ${commandUser.name}`);
+    if (fetched.krl) {
+      const krlFile = path.join(dir, KRL_FILE);
+      writeReadable(krlFile, fetched.krl);
+      lines.push(`RevokedKeys ${krlFile}`);
+    }
+  }
 
-  const lines = [`AuthorizedKeysCommand ${lookup} %u %f`, `AuthorizedKeysCommandUser ${commandUser.name}`];
   // `Match all` closes whatever Match block the file may end in, so that `>>` adds global lines.
   if (options.mode === 'login') return ['Match all', ...lines].join('\n') + '\n';
   return [`Match User ${gitUser!.name}`, ...lines.map((line) => `    ${line}`)].join('\n') + '\n';

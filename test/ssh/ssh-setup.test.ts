@@ -81,17 +81,17 @@ describe('keysmith ssh-setup', { skip }, () => {
     assert.equal(check.code, 0, check.stderr);
   });
 
-  test('the lookup cache is left out when the command user is nobody, whom other daemons run as', () => {
+  test('the lookup cache is left out when the command user is nobody, whom other daemons run as', async () => {
     const dir = path.join(base, 'nobody-helpers');
     const nobodyToken = path.join(base, 'nobody.token');
     fs.writeFileSync(nobodyToken, `${TOKEN}\n`, { mode: 0o400 });
     fs.chownSync(nobodyToken, 65534, 65534);
-    sshSetup({ mode: 'login', url: 'http://127.0.0.1:8080', tokenFile: nobodyToken, dir, commandUser: 'nobody' });
+    await sshSetup({ mode: 'login', url: 'http://127.0.0.1:8080', tokenFile: nobodyToken, dir, commandUser: 'nobody' });
     assert.deepEqual(fs.readdirSync(dir), ['keysmith-authorized-keys']);
     assert.match(fs.readFileSync(path.join(dir, 'keysmith-authorized-keys'), 'utf8'), /^CACHE_DIR=''$/m);
   });
 
-  test('a directory sshd would refuse is refused with a sentence, and nothing is written', () => {
+  test('a directory sshd would refuse is refused with a sentence, and nothing is written', async () => {
     const tmp = setup(['--mode', 'login', '--url', 'http://127.0.0.1:8080', '--token-file', token, '--dir', fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-setup-')), '--command-user', lookup.name]);
     assert.equal(tmp.code, 1);
     assert.equal(tmp.stdout, '');
@@ -100,31 +100,31 @@ describe('keysmith ssh-setup', { skip }, () => {
       /^keysmith: sshd refuses a helper below \/tmp: it is writable by its group or by others \(mode 01?777\)\. Run chmod go-w \/tmp, or use a directory such as \/usr\/local\/libexec\/keysmith\.\n$/,
     );
 
-    const refusedAt = (dir: string, message: RegExp) => assert.throws(() => sshSetup({ mode: 'login', url: 'http://127.0.0.1:8080', tokenFile: token, dir, commandUser: lookup.name }), message);
+    const refusedAt = (dir: string, message: RegExp) => assert.rejects(() => sshSetup({ mode: 'login', url: 'http://127.0.0.1:8080', tokenFile: token, dir, commandUser: lookup.name }), message);
     const underTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-setup-'));
-    refusedAt(underTmp, /below \/tmp: it is writable by its group or by others/);
+    await refusedAt(underTmp, /below \/tmp: it is writable by its group or by others/);
     assert.deepEqual(fs.readdirSync(underTmp), []);
 
     const notRoots = path.join(base, 'not-roots');
     fs.mkdirSync(notRoots, { mode: 0o755 });
     fs.chownSync(notRoots, lookup.uid, lookup.gid);
-    refusedAt(path.join(notRoots, 'helpers'), new RegExp(`^Error: sshd refuses a helper below ${notRoots}: it is owned by uid ${lookup.uid}, not root\\. Use a root-owned directory`));
+    await refusedAt(path.join(notRoots, 'helpers'), new RegExp(`^Error: sshd refuses a helper below ${notRoots}: it is owned by uid ${lookup.uid}, not root\\. Use a root-owned directory`));
     assert.deepEqual(fs.readdirSync(notRoots), [], 'nothing is created below a refused directory');
 
     const groupWritable = path.join(base, 'group-writable');
     fs.mkdirSync(groupWritable);
     fs.chmodSync(groupWritable, 0o775);
-    refusedAt(groupWritable, /writable by its group or by others \(mode 0775\)/);
+    await refusedAt(groupWritable, /writable by its group or by others \(mode 0775\)/);
     assert.deepEqual(fs.readdirSync(groupWritable), []);
 
-    refusedAt(path.join(base, 'with space'), /--dir .* may hold only letters, digits/);
+    await refusedAt(path.join(base, 'with space'), /--dir .* may hold only letters, digits/);
     assert.ok(!fs.existsSync(path.join(base, 'with space')));
   });
 
-  test('a token file others can read, or its reader cannot, or that holds no service key, is refused', () => {
+  test('a token file others can read, or its reader cannot, or that holds no service key, is refused', async () => {
     const dir = path.join(base, 'token-checks');
     const refused = (file: string, message: RegExp, extra: Partial<SshSetupOptions> = {}) =>
-      assert.throws(
+      assert.rejects(
         () => sshSetup({ mode: 'login', url: 'http://127.0.0.1:8080', tokenFile: file, dir, commandUser: lookup.name, ...extra }),
         (err: Error) => {
           assert.match(err.message, message);
@@ -136,31 +136,31 @@ describe('keysmith ssh-setup', { skip }, () => {
     const open = path.join(base, 'open.token');
     fs.writeFileSync(open, TOKEN);
     fs.chmodSync(open, 0o644);
-    refused(open, new RegExp(`^The token file ${open} is readable or writable by others \\(mode 0644\\); it holds a secret: chown ${lookup.name} ${open} && chmod 0400 ${open}\\.$`));
+    await refused(open, new RegExp(`^The token file ${open} is readable or writable by others \\(mode 0644\\); it holds a secret: chown ${lookup.name} ${open} && chmod 0400 ${open}\\.$`));
 
     const roots = path.join(base, 'roots.token');
     fs.writeFileSync(roots, TOKEN, { mode: 0o600 });
-    refused(roots, new RegExp(`not readable by ${lookup.name}, who runs the lookup: chown ${lookup.name} ${roots} && chmod 0400 ${roots}\\.`));
+    await refused(roots, new RegExp(`not readable by ${lookup.name}, who runs the lookup: chown ${lookup.name} ${roots} && chmod 0400 ${roots}\\.`));
 
     const notAKey = path.join(base, 'not-a-key.token');
     fs.writeFileSync(notAKey, 'ksu_thisisauserkeynotaservicekey\n', { mode: 0o600 });
     fs.chownSync(notAKey, lookup.uid, lookup.gid);
-    refused(notAKey, /does not hold a Keysmith service key \(kss_…\) on its first line; create an ssh_server service key/);
+    await refused(notAKey, /does not hold a Keysmith service key \(kss_…\) on its first line; create an ssh_server service key/);
 
-    refused(path.join(base, 'nothing-here.token'), /^There is no token file/);
-    refused(token, /^There is no Unix user no-such-user \(--command-user\); create it first/, { commandUser: 'no-such-user' });
-    refused(token, /^--git-root \/nonexistent-keysmith is not a directory/, { mode: 'git', gitUser: gitUser.name, gitRoot: '/nonexistent-keysmith' });
+    await refused(path.join(base, 'nothing-here.token'), /^There is no token file/);
+    await refused(token, /^There is no Unix user no-such-user \(--command-user\); create it first/, { commandUser: 'no-such-user' });
+    await refused(token, /^--git-root \/nonexistent-keysmith is not a directory/, { mode: 'git', gitUser: gitUser.name, gitRoot: '/nonexistent-keysmith' });
     assert.ok(!fs.existsSync(dir), 'no refusal wrote the helper directory');
   });
 
-  test('usage errors exit 2 and name what is missing; a URL that could break out of the helper is refused', () => {
+  test('usage errors exit 2 and name what is missing; a URL that could break out of the helper is refused', async () => {
     const partial = setup(['--mode', 'git', '--url', 'http://x']);
     assert.equal(partial.code, 2);
     assert.match(partial.stderr, /^keysmith: ssh-setup needs --token-file, --dir, --command-user\./);
-    assert.throws(
+    await assert.rejects(
       () => sshSetup({ mode: 'login', url: "http://x/'; rm -rf /", tokenFile: token, dir: path.join(base, 'u'), commandUser: lookup.name }),
       /--url must be Keysmith's http:\/\/ or https:\/\/ address without a query/,
     );
-    assert.throws(() => sshSetup({ mode: 'login', url: 'file:///etc/passwd', tokenFile: token, dir: path.join(base, 'u'), commandUser: lookup.name }), /--url must be/);
+    await assert.rejects(() => sshSetup({ mode: 'login', url: 'file:///etc/passwd', tokenFile: token, dir: path.join(base, 'u'), commandUser: lookup.name }), /--url must be/);
   });
 });
