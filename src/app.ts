@@ -194,7 +194,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(userRoutes, { services: { users: services.users, passwords: services.passwords }, publicUrl: config.publicUrl });
   await app.register(accountRoutes, { services: { accounts: services.accounts } });
   await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
-  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys } });
+  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys, apiKeyRotation: services.apiKeyRotation } });
   await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:') });
   await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
   await app.register(grantRoutes, { services: { grants: services.grants } });
@@ -218,6 +218,8 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   // Refused authentications are counted in memory; a kill -9 loses at most this window of counts.
   jobs.register({ name: 'refused_auth.flush', scope: 'node', everyMs: config.refusedAuthFlushMs, run: () => services.audit.flush() });
   jobs.register({ name: 'sessions.expire', scope: 'once', everyMs: 60 * 60 * 1000, run: () => services.sessions.deleteExpired() });
+  // A rotate's sealed new secret lives for its ten-minute replay window only.
+  jobs.register({ name: 'api_key_rotation.sweep', scope: 'once', everyMs: 60 * 1000, run: async () => void (await services.apiKeyRotation.sweepReplays()) });
   jobs.register({ name: 'rate_limits.prune', scope: 'once', everyMs: 10 * 60 * 1000, run: async () => void (await services.rateLimits.prune()) });
   jobs.start();
   app.decorate('jobs', jobs);

@@ -77,7 +77,7 @@ forEachDatabase('secrets at rest', (kind) => {
     const before = await fetchWith(during);
 
     const report = await rotateMasterKey(app.services, oldRing, next);
-    assert.deepEqual(report.rewrapped, { checkout_keys: 1, host_keys: 1, heroku_keys: 1, ssh_ca_keys: 0 });
+    assert.deepEqual(report.rewrapped, { checkout_keys: 1, host_keys: 1, heroku_keys: 1, ssh_ca_keys: 0, api_key_rotation_replays: 0 });
     assert.deepEqual(await fetchWith(during), before, 'the ring with both keys reads old and new');
     const onlyNew = createServices({ db: app.services.db, ring: { current: next, previous: [] }, config: app.config, logger: app.app.log as never });
     assert.deepEqual(await fetchWith(onlyNew), before, 'after rotation the new key alone suffices');

@@ -78,10 +78,10 @@ async function rotate(args: string[], config: Config): Promise<void> {
   if (!file) throw new UsageError('rotate-master-key needs --new-key-file <file>.');
   const next = masterKeyFrom(loadMasterKey({ kind: 'file', path: path.resolve(file) }).key);
   const report = await withServices(config, async (services) => rotateMasterKey(services, loadKeyRing(config).ring, next));
-  const total = report.rewrapped.checkout_keys + report.rewrapped.host_keys + report.rewrapped.heroku_keys + report.rewrapped.ssh_ca_keys;
+  const total = report.rewrapped.checkout_keys + report.rewrapped.host_keys + report.rewrapped.heroku_keys + report.rewrapped.ssh_ca_keys + report.rewrapped.api_key_rotation_replays;
   process.stdout.write(
     [
-      `Re-wrapped ${total} secrets under master key ${report.masterKeyId} (checkout keys ${report.rewrapped.checkout_keys}, host keys ${report.rewrapped.host_keys}, Heroku keys ${report.rewrapped.heroku_keys}, SSH CA keys ${report.rewrapped.ssh_ca_keys}; ${report.alreadyCurrent} already were).`,
+      `Re-wrapped ${total} secrets under master key ${report.masterKeyId} (checkout keys ${report.rewrapped.checkout_keys}, host keys ${report.rewrapped.host_keys}, Heroku keys ${report.rewrapped.heroku_keys}, SSH CA keys ${report.rewrapped.ssh_ca_keys}, sealed rotation replays ${report.rewrapped.api_key_rotation_replays}; ${report.alreadyCurrent} already were).`,
       `Next: run every server with KEYSMITH_MASTER_KEY_FILE=${path.resolve(file)}, then drop the previous key.`,
       '',
     ].join('\n'),

@@ -21,6 +21,7 @@ export const auditActions = [
   'project.delete',
   'api_key.create',
   'api_key.delete',
+  'api_key.rotate',
   'service_key.create',
   'service_key.delete',
   'ssh_key.create',

@@ -12,16 +12,16 @@ export type SealedTables = Record<keyof RotationReport['rewrapped'], SealedValue
 
 export interface RotationReport {
   masterKeyId: string;
-  rewrapped: { checkout_keys: number; host_keys: number; heroku_keys: number; ssh_ca_keys: number };
+  rewrapped: { checkout_keys: number; host_keys: number; heroku_keys: number; ssh_ca_keys: number; api_key_rotation_replays: number };
   alreadyCurrent: number;
 }
 
 export async function rotateMasterKey({ db, audit, sealedValues }: { db: Db; audit: AuditService; sealedValues: SealedTables }, ring: KeyRing, next: MasterKey): Promise<RotationReport> {
   const all = [ring.current, ...ring.previous].filter((k) => k.id !== next.id);
   const target: KeyRing = { current: next, previous: all };
-  const report: RotationReport = { masterKeyId: next.id, rewrapped: { checkout_keys: 0, host_keys: 0, heroku_keys: 0, ssh_ca_keys: 0 }, alreadyCurrent: 0 };
+  const report: RotationReport = { masterKeyId: next.id, rewrapped: { checkout_keys: 0, host_keys: 0, heroku_keys: 0, ssh_ca_keys: 0, api_key_rotation_replays: 0 }, alreadyCurrent: 0 };
 
-  for (const table of ['checkout_keys', 'host_keys', 'heroku_keys', 'ssh_ca_keys'] as const) {
+  for (const table of ['checkout_keys', 'host_keys', 'heroku_keys', 'ssh_ca_keys', 'api_key_rotation_replays'] as const) {
     const store = sealedValues[table];
     for (const record of await store.listSealed()) {
       let sealed: string | undefined = record.sealed;
