@@ -206,6 +206,14 @@ forEachDatabase('API-key rotation', (kind) => {
       const error = (res.json() as { error: { message: string } }).error;
       assert.ok(error.message.length > 20, error.message);
     }
+    for (const raw of ['{"__proto__": {"grace_seconds": 0}}', '{"constructor": 1}', '[]', '"x"', '{"grace_seconds": 1e400}']) {
+      const res = await app.request({ method: 'POST', url, headers: { ...bearer(alice.key), 'content-type': 'application/json' }, payload: raw });
+      assert.equal(res.statusCode, 400, `${raw}: ${res.body}`);
+    }
+    for (const spelling of [`0${old.id}`, `${old.id}.0`, `+${old.id}`, '99999999999999999999']) {
+      const res = await asAlice('POST', `/v1/user/api-keys/${spelling}/rotate`, {});
+      assert.equal(res.statusCode, 400, `${spelling}: ${res.body}`);
+    }
     refused(await call(zed.key)('POST', url, {}), 404, 'not_found');
     refused(await asAlice('POST', '/v1/user/api-keys/999999/rotate', {}), 404, 'not_found');
     for (const header of ['', 'has space', 'x'.repeat(256)]) {

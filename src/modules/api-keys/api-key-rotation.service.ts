@@ -146,6 +146,8 @@ export function createApiKeyRotationService({ db, ring, access, policies, audit,
       if (found.request_hash !== requestHash) throw mismatch();
       const row = acc ? await keys.findServiceKey(db, acc.accountId, found.new_key_id) : await keys.findUserKey(db, userId!, found.new_key_id);
       if (!row) throw new AppError('already_rotated', `${what} was rotated by this request already (key ${found.new_key_id}), and that key has since been deleted.`, 'Create a new key instead.');
+      // A role lost since the first answer (an owner made admin) no longer sees a runner key's secret.
+      if (acc && row.role === 'runner') access.authorize(ctx.actor, acc, 'runner_key.manage');
       return respond(row, open(ring, found.sealed, aad).toString('utf8'));
     };
 
