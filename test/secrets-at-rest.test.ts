@@ -111,7 +111,7 @@ test('keysmith rotate-master-key --new-key-file re-wraps a real database from th
   assert.equal(run(['rotate-master-key']).status, 2, 'the file is required');
   const result = run(['rotate-master-key', '--new-key-file', newKeyFile]);
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /Re-wrapped 3 secrets under master key [0-9a-f]{16} \(checkout keys 1, host keys 1, Heroku keys 1, SSH CA keys 0; 0 already were\)\./);
+  assert.match(result.stdout, /Re-wrapped 3 secrets under master key [0-9a-f]{16} \(checkout keys 1, host keys 1, Heroku keys 1, SSH CA keys 0, sealed rotation replays 0; 0 already were\)\./);
   const after = await appFor(t, 'sqlite', { sqliteFile: file, env: { KEYSMITH_MASTER_KEY: newKey.toString('base64') } });
   const res = await after.request({ method: 'GET', url: '/v1/projects/gh/acme/web/checkout-credentials', headers: bearer(service.key) });
   assert.equal(res.statusCode, 200, res.body);
