@@ -96,8 +96,10 @@ forEachDatabase('API-key rotation', (kind) => {
 
   test('grace 0 ends the old key at once; the default grace is one day; a key rotates only once', async (t) => {
     const { app, clock, asAlice, old } = await world(t, kind);
+    assert.equal((await whoAmI(app, old.key)).statusCode, 200, 'the old key is now in the credential cache');
     const now = await asAlice('POST', `/v1/user/api-keys/${old.id}/rotate`, { grace_seconds: 0 });
     assert.equal(now.statusCode, 201, now.body);
+    // No clock movement: only the eviction at rotation can make the cached key answer this.
     refused(await whoAmI(app, old.key), 401, 'token_rotated');
 
     const again = await asAlice('POST', `/v1/user/api-keys/${old.id}/rotate`, {});
