@@ -196,8 +196,8 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(userRoutes, { services: { users: services.users, passwords: services.passwords }, publicUrl: config.publicUrl });
   await app.register(accountRoutes, { services: { accounts: services.accounts } });
   await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
-  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys } });
   await app.register(leakedCredentialRoutes, { leaks: services.leaks });
+  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys, apiKeyRotation: services.apiKeyRotation } });
   await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:') });
   await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
   await app.register(grantRoutes, { services: { grants: services.grants } });
@@ -224,6 +224,8 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   jobs.register({ name: 'sessions.expire', scope: 'once', everyMs: 60 * 60 * 1000, run: () => services.sessions.deleteExpired() });
   // Every node looks for due webhook deliveries; each attempt is claimed by one (webhooks.service.ts).
   jobs.register({ name: 'webhooks.deliver', scope: 'node', everyMs: 5_000, run: async () => void (await services.webhooks.deliverDue()) });
+  // A rotate's sealed new secret lives for its ten-minute replay window only.
+  jobs.register({ name: 'api_key_rotation.sweep', scope: 'once', everyMs: 60 * 1000, run: async () => void (await services.apiKeyRotation.sweepReplays()) });
   jobs.register({ name: 'rate_limits.prune', scope: 'once', everyMs: 10 * 60 * 1000, run: async () => void (await services.rateLimits.prune()) });
   jobs.start();
   app.decorate('jobs', jobs);

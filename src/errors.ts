@@ -7,6 +7,7 @@ export const errorStatus = {
   credentials_required: 401,
   token_invalid: 401,
   token_expired: 401,
+  token_rotated: 401,
   login_failed: 401,
   forbidden: 403,
   role_required: 403,
@@ -27,6 +28,7 @@ export const errorStatus = {
   last_owner: 409,
   last_site_admin: 409,
   conflict: 409,
+  already_rotated: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   key_malformed: 422,
@@ -38,6 +40,7 @@ export const errorStatus = {
   key_passphrase_protected: 422,
   key_is_public: 422,
   policy_violation: 422,
+  idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,
 } as const;
@@ -61,6 +64,10 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
   credentials_required: { meaning: 'The request carries no credential, and this route needs one.', remedy: 'Send an API key as `Authorization: Bearer <key>`, or sign in to the console.' },
   token_invalid: { meaning: 'The credential is not a Keysmith API key, is mistyped (its checksum does not match), or has been deleted.', remedy: 'Copy the whole key again, or create a new one.' },
   token_expired: { meaning: 'The API key has passed its expiry date.', remedy: 'Create a new API key and use it instead.' },
+  token_rotated: {
+    meaning: 'The API key was rotated and its grace period has ended; the message names the start of the key that replaced it.',
+    remedy: 'Use the new key (the one shown when the key was rotated); if it was lost, rotate or create another key.',
+  },
   login_failed: { meaning: 'The login or the password is wrong.', remedy: 'Check the login and password and sign in again; after many failures, wait for the time Retry-After gives.' },
   forbidden: { meaning: 'The caller is known but may not do this.', remedy: 'Use a credential that may, as the message says.' },
   role_required: {
@@ -110,6 +117,10 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
     meaning: 'The change would leave the instance without a site admin who is not disabled (the last one can be neither disabled, demoted nor deleted).',
     remedy: 'Make another user a site admin first (PATCH /v1/admin/users/<login> with site_admin true, or keysmith users make-admin <login>).',
   },
+  already_rotated: {
+    meaning: 'The API key has already been rotated; a key is rotated once, and the message names its successor.',
+    remedy: 'Use the successor (rotate that one if you need a fresh secret), or retry with the same Idempotency-Key within ten minutes to see the new key again.',
+  },
   conflict: { meaning: 'The request conflicts with the current state, for instance with a change made at the same moment.', remedy: 'Read the current state and try again.' },
   payload_too_large: { meaning: 'The request body is larger than 64 KiB.', remedy: 'Send a smaller body: no key or field needs that much.' },
   unsupported_media_type: { meaning: 'The request body is not sent as JSON.', remedy: 'Send it with `Content-Type: application/json`.' },
@@ -136,6 +147,10 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
   policy_violation: {
     meaning: "Creating this credential would break the instance's or the account's credential policy; `rule` names the policy field and `limit` its value.",
     remedy: 'Change the request to fit the limit (a nearer expires_at, another key type, a larger RSA key, a shorter ttl_seconds), or ask whoever sets the policy to change it.',
+  },
+  idempotency_key_reused: {
+    meaning: 'The Idempotency-Key header was already used, in the last ten minutes, for a different request (another key or another body).',
+    remedy: 'Send a fresh Idempotency-Key for a new request, or repeat the first request exactly to get its answer again.',
   },
   rate_limited: { meaning: 'Too many attempts in a short time.', remedy: 'Wait the number of seconds the Retry-After header gives, then try again.' },
   internal: { meaning: 'Something went wrong on the server; it has been logged.', remedy: 'Try again; if it keeps happening, give the operator of this Keysmith instance the request_id.' },

@@ -12,6 +12,7 @@ import type { Db } from './db/schema.ts';
 import { createAccessService } from './modules/access/access.service.ts';
 import { createAccountService, createMembershipLookup, ownershipLookup } from './modules/accounts/accounts.service.ts';
 import { createApiKeyService, type CachedCredential } from './modules/api-keys/api-keys.service.ts';
+import { createApiKeyRotationService, rotationReplaySealedValues } from './modules/api-keys/api-key-rotation.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
 import { createCredentialCache } from './modules/api-keys/credential-cache.ts';
 import { createCredentialInvalidation, INVALIDATION_CHANNEL } from './modules/api-keys/credential-invalidation.ts';
@@ -137,6 +138,8 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     webhooks,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
+    /** Rotation with a grace period, and the sweep of its sealed replays. */
+    apiKeyRotation: createApiKeyRotationService({ db, ring, access, policies, audit, invalidation, view: apiKeys.view, clock }),
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),
     /** Each owning module's sealed values, for master-key rotation. */
     sealedValues: {
@@ -145,6 +148,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
       heroku_keys: herokuSealedValues(db),
       ssh_ca_keys: sshCaSealedValues(db),
       webhooks: webhookSealedValues(db),
+      api_key_rotation_replays: rotationReplaySealedValues(db),
     },
 
     /** Writes what is kept in memory between flushes: last-used times and refused authentications. */

@@ -77,7 +77,7 @@ forEachDatabase('secrets at rest', (kind) => {
     const before = await fetchWith(during);
 
     const report = await rotateMasterKey(app.services, oldRing, next);
-    assert.deepEqual(report.rewrapped, { checkout_keys: 1, host_keys: 1, heroku_keys: 1, ssh_ca_keys: 0 });
+    assert.deepEqual(report.rewrapped, { checkout_keys: 1, host_keys: 1, heroku_keys: 1, ssh_ca_keys: 0, api_key_rotation_replays: 0 });
     assert.deepEqual(await fetchWith(during), before, 'the ring with both keys reads old and new');
     const onlyNew = createServices({ db: app.services.db, ring: { current: next, previous: [] }, config: app.config, logger: app.app.log as never });
     assert.deepEqual(await fetchWith(onlyNew), before, 'after rotation the new key alone suffices');
@@ -111,7 +111,10 @@ test('keysmith rotate-master-key --new-key-file re-wraps a real database from th
   assert.equal(run(['rotate-master-key']).status, 2, 'the file is required');
   const result = run(['rotate-master-key', '--new-key-file', newKeyFile]);
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /Re-wrapped 3 secrets under master key [0-9a-f]{16} \(checkout keys 1, host keys 1, Heroku keys 1, SSH CA keys 0; 0 already were\)\./);
+  assert.match(
+    result.stdout,
+    /Re-wrapped 3 secrets under master key [0-9a-f]{16} \(checkout keys 1, host keys 1, Heroku keys 1, SSH CA keys 0, webhook secrets 0, sealed rotation replays 0; 0 already were\)\./,
+  );
   const after = await appFor(t, 'sqlite', { sqliteFile: file, env: { KEYSMITH_MASTER_KEY: newKey.toString('base64') } });
   const res = await after.request({ method: 'GET', url: '/v1/projects/gh/acme/web/checkout-credentials', headers: bearer(service.key) });
   assert.equal(res.statusCode, 200, res.body);

@@ -204,6 +204,19 @@ const rows: Row[] = [
       return `/v1/user/api-keys/${(res.json() as { id: number }).id}`;
     },
   },
+  // Rotation takes the permissions of deleting the key.
+  {
+    method: 'POST',
+    route: '/v1/user/api-keys/{id}/rotate',
+    rule: 'users',
+    account: 'none',
+    url: async (w, who) => {
+      if (isService(who)) return '/v1/user/api-keys/1/rotate';
+      const res = await w.t.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(w.keys[who]), payload: { name: `to rotate ${++serial}` } });
+      return `/v1/user/api-keys/${(res.json() as { id: number }).id}/rotate`;
+    },
+    body: () => ({ grace_seconds: 60 }),
+  },
   { method: 'GET', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys' },
   { method: 'POST', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys', body: () => ({ name: `ci ${++serial}`, role: 'read_only' }) },
   {
@@ -230,6 +243,23 @@ const rows: Row[] = [
     rule: 'runner_key.manage',
     account: 'header',
     url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'runner', { name: `runner ${++w.counter}` })).id}`,
+  },
+  {
+    method: 'POST',
+    route: '/v1/service-api-keys/{id}/rotate',
+    rule: 'service_key.manage',
+    account: 'header',
+    url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'read_only')).id}/rotate`,
+    body: () => ({ grace_seconds: 60 }),
+  },
+  {
+    method: 'POST',
+    route: '/v1/service-api-keys/{id}/rotate',
+    note: 'runner',
+    rule: 'runner_key.manage',
+    account: 'header',
+    url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'runner', { name: `runner ${++w.counter}` })).id}/rotate`,
+    body: () => ({}),
   },
   { method: 'GET', route: '/v1/audit-events', rule: 'audit.read', account: 'header', url: () => '/v1/audit-events' },
   { method: 'GET', route: '/v1/user/audit-events', rule: 'any', account: 'none', url: () => '/v1/user/audit-events' },

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { masterKeyFrom } from '../crypto/envelope.ts';
 import { loadKeyRing, loadMasterKey } from '../crypto/master-key.ts';
-import { rotateMasterKey } from '../modules/master-key/rotate.service.ts';
+import { rotateMasterKey, sealedTableNames, type SealedTable } from '../modules/master-key/rotate.service.ts';
 import type { KeyImportReport } from '../modules/ssh-keys/ssh-keys.service.ts';
 import { isAppError } from '../errors.ts';
 import { initialise } from './init.ts';
@@ -82,10 +82,11 @@ async function rotate(args: string[], config: Config): Promise<void> {
   if (!file) throw new UsageError('rotate-master-key needs --new-key-file <file>.');
   const next = masterKeyFrom(loadMasterKey({ kind: 'file', path: path.resolve(file) }).key);
   const report = await withServices(config, async (services) => rotateMasterKey(services, loadKeyRing(config).ring, next));
-  const total = report.rewrapped.checkout_keys + report.rewrapped.host_keys + report.rewrapped.heroku_keys + report.rewrapped.ssh_ca_keys + report.rewrapped.webhooks;
+  const counts = Object.entries(report.rewrapped) as Array<[SealedTable, number]>;
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
   process.stdout.write(
     [
-      `Re-wrapped ${total} secrets under master key ${report.masterKeyId} (checkout keys ${report.rewrapped.checkout_keys}, host keys ${report.rewrapped.host_keys}, Heroku keys ${report.rewrapped.heroku_keys}, SSH CA keys ${report.rewrapped.ssh_ca_keys}, webhook secrets ${report.rewrapped.webhooks}; ${report.alreadyCurrent} already were).`,
+      `Re-wrapped ${total} secrets under master key ${report.masterKeyId} (${counts.map(([t, n]) => `${sealedTableNames[t]} ${n}`).join(', ')}; ${report.alreadyCurrent} already were).`,
       `Next: run every server with KEYSMITH_MASTER_KEY_FILE=${path.resolve(file)}, then drop the previous key.`,
       '',
     ].join('\n'),

@@ -60,6 +60,24 @@ export interface ApiKeysTable {
   created_at: string;
   /** A runner key limited to the projects in service_key_projects (none left: it reads nothing). */
   limited_to_projects: Generated<SqlBool>;
+  /** The key this one replaced by rotation. */
+  rotated_from: number | null;
+  /** Set on a rotated key: its successor, and when it stops working (the end of the grace period). */
+  superseded_by: number | null;
+  revoked_after: string | null;
+}
+
+/** The sealed answer of a rotate sent with an Idempotency-Key, kept ten minutes for retries. */
+export interface ApiKeyRotationReplaysTable {
+  id: Generated<number>;
+  caller: string;
+  idempotency_key_hash: string;
+  request_hash: string;
+  old_key_id: number;
+  new_key_id: number;
+  sealed: string;
+  created_at: string;
+  expires_at: string;
 }
 
 /** The projects a limited runner key may fetch checkout credentials for. */
@@ -233,6 +251,7 @@ export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
   service_key_projects: ServiceKeyProjectsTable;
+  api_key_rotation_replays: ApiKeyRotationReplaysTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   ssh_keys: SshKeysTable;

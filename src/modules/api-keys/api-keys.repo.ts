@@ -10,7 +10,24 @@ const decoded = <R extends { scopes: string | null; limited_to_projects?: boolea
   ...(row.limited_to_projects === undefined ? {} : { limited_to_projects: readBool(row.limited_to_projects) }),
 });
 
-const listed = ['id', 'kind', 'user_id', 'account_id', 'name', 'role', 'start', 'scopes', 'expires_at', 'last_used_at', 'created_by', 'created_at', 'limited_to_projects'] as const;
+const listed = [
+  'id',
+  'kind',
+  'user_id',
+  'account_id',
+  'name',
+  'role',
+  'start',
+  'scopes',
+  'expires_at',
+  'last_used_at',
+  'created_by',
+  'created_at',
+  'limited_to_projects',
+  'rotated_from',
+  'superseded_by',
+  'revoked_after',
+] as const;
 
 export async function insertApiKey(db: Executor, key: Insertable<ApiKeysTable>) {
   return decoded(await db.insertInto('api_keys').values(key).returning(listed).executeTakeFirstOrThrow());
@@ -24,6 +41,7 @@ export async function findKeyByHash(db: Executor, tokenHash: string) {
     .selectFrom('api_keys')
     .leftJoin('users', 'users.id', 'api_keys.user_id')
     .leftJoin('accounts', 'accounts.id', 'api_keys.account_id')
+    .leftJoin('api_keys as successor', 'successor.id', 'api_keys.superseded_by')
     .select([
       'api_keys.id',
       'api_keys.kind',
@@ -31,6 +49,8 @@ export async function findKeyByHash(db: Executor, tokenHash: string) {
       'api_keys.role',
       'api_keys.scopes',
       'api_keys.expires_at',
+      'api_keys.revoked_after',
+      'successor.start as successor_start',
       'api_keys.user_id',
       'api_keys.account_id',
       'users.login',

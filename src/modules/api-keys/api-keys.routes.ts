@@ -3,11 +3,23 @@ import { Type } from 'typebox';
 import { contextOf, headerSelector } from '../../http/auth.ts';
 import { errorResponses, IdParam } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
-import { CreatedServiceApiKey, CreatedUserApiKey, NewServiceApiKeyBody, NewUserApiKeyBody, ServiceApiKey, UserApiKey } from './api-keys.schemas.ts';
+import { CreatedServiceApiKey, CreatedUserApiKey, NewServiceApiKeyBody, NewUserApiKeyBody, RotateApiKeyBody, ServiceApiKey, UserApiKey } from './api-keys.schemas.ts';
 
-export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'apiKeys'> }> = async (app, { services }) => {
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'apiKeys' | 'apiKeyRotation'> }> = async (app, { services }) => {
   const tags = ['api-keys'];
   const keys = services.apiKeys;
+  const rotation = services.apiKeyRotation;
+  /** Idempotency-Key, when sent once; a repeated header is passed on as-is, to be refused with a sentence. */
+  const idempotencyKey = (request: { headers: Record<string, string | string[] | undefined> }) => {
+    const value = request.headers['idempotency-key'];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  // Every field of a rotate is optional, so `curl -X POST` with no body at all is a rotate with the defaults.
+  const bodyOptional = async (request: { body: unknown }) => {
+    if (request.body === undefined) request.body = {};
+  };
+  const rotateDescription =
+    'A new key with the same name, role, scopes (and project list) is made and returned with its secret, once; the old key keeps working for grace_seconds, then answers 401 token_rotated. A key is rotated once (409 already_rotated after). With an Idempotency-Key header, a retry within 10 minutes returns the same new key.';
 
   app.get('/v1/user/api-keys', { schema: { tags, summary: "The caller's own user API keys", response: { 200: Type.Array(UserApiKey), ...errorResponses } } }, async (request) =>
     keys.listUserKeys(contextOf(request)),
@@ -48,5 +60,37 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 
       await keys.deleteServiceKey(contextOf(request), headerSelector(request), request.params.id);
       return reply.status(204).send(null);
     },
+  );
+
+  app.post(
+    '/v1/user/api-keys/:id/rotate',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate one of your user API keys (the new secret is in this response only)',
+        description: rotateDescription,
+        params: IdParam,
+        body: RotateApiKeyBody,
+        response: { 201: CreatedUserApiKey, ...errorResponses },
+      },
+      preValidation: bodyOptional,
+    },
+    async (request, reply) => reply.status(201).send(await rotation.rotateUserKey(contextOf(request), request.params.id, request.body, idempotencyKey(request))),
+  );
+
+  app.post(
+    '/v1/service-api-keys/:id/rotate',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate a service API key (owners and admins; a runner key: owners only; the new secret is in this response only)',
+        description: rotateDescription,
+        params: IdParam,
+        body: RotateApiKeyBody,
+        response: { 201: CreatedServiceApiKey, ...errorResponses },
+      },
+      preValidation: bodyOptional,
+    },
+    async (request, reply) => reply.status(201).send(await rotation.rotateServiceKey(contextOf(request), headerSelector(request), request.params.id, request.body, idempotencyKey(request))),
   );
 };

@@ -14,6 +14,9 @@ const keyFields = {
   expires_at: NullableTimestamp,
   last_used_at: NullableTimestamp,
   scopes: Nullable(Scopes),
+  rotated_from: Nullable(Type.Integer({ description: 'The key this one replaced by rotation; null for a key made afresh.' })),
+  rotated_to: Nullable(Type.Integer({ description: 'Set once this key is rotated: the id of the key that replaced it.' })),
+  stops_working_at: NullableTimestamp,
 };
 
 export const UserApiKey = Type.Object(keyFields);
@@ -50,6 +53,16 @@ export const NewServiceApiKeyBody = Type.Object(
         }),
       ),
     ),
+  },
+  { additionalProperties: false },
+);
+
+export const RotateApiKeyBody = Type.Object(
+  {
+    grace_seconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 604_800, description: 'How long the old key keeps working, in seconds: 0 (at once) to 604800 (7 days); 86400 (one day) if left out.' }),
+    ),
+    expires_at: Type.Optional(Nullable(Type.String({ format: 'date-time', maxLength: 40, description: "The new key's expiry, as on create (the policy's longest lifetime applies)." }))),
   },
   { additionalProperties: false },
 );

@@ -56,6 +56,8 @@ export interface CachedCredential {
   actor: Actor;
   /** Set while a site admin has disabled the key's user: the key is refused, and works again once enabled. */
   disabledLogin: string | null;
+  /** A rotated key: when its grace ends, and the start of its successor (null if that was deleted since). */
+  rotated: { revokedAfter: string; revokedAfterMs: number; successorStart: string | null } | null;
 }
 
 /** Names are unique per owner (the console lists keys by name). */
@@ -89,6 +91,7 @@ function toCredential(row: repo.CredentialRow): CachedCredential {
     expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at),
     actor,
     disabledLogin: row.kind === 'user' && row.user_disabled_at !== null ? row.login : null,
+    rotated: row.revoked_after === null ? null : { revokedAfter: row.revoked_after, revokedAfterMs: Date.parse(row.revoked_after), successorStart: row.successor_start },
   };
 }
 
@@ -197,10 +200,25 @@ export function createApiKeyService({ db, credentials, invalidation, access, pol
     expires_at: row.expires_at,
     last_used_at: lastUsed.merge(row.id, row.last_used_at),
     scopes: row.scopes,
+    rotated_from: row.rotated_from,
+    rotated_to: row.superseded_by,
+    stops_working_at: row.revoked_after,
   });
 
   function accept(credential: CachedCredential): Actor {
     if (credential.disabledLogin !== null) throw userDisabled(credential.disabledLogin);
+    // The grace end is read from the row (cached with it, and evicted at rotation): no job needed.
+    if (credential.rotated !== null && credential.rotated.revokedAfterMs <= clock.now().getTime()) {
+      const { revokedAfter, successorStart } = credential.rotated;
+      throw new RefusedCredential(
+        'token_rotated',
+        successorStart === null
+          ? `The API key "${credential.name}" was rotated and stopped working at ${revokedAfter}; the key that replaced it has since been deleted.`
+          : `The API key "${credential.name}" was rotated and stopped working at ${revokedAfter}; use the key that replaced it, which starts with ${successorStart}.`,
+        'Use the new key shown when this one was rotated; if it was lost, rotate or create another key.',
+        { extra: { reason: 'rotated', revoked_after: revokedAfter } },
+      );
+    }
     if (credential.expiresAtMs !== null && credential.expiresAtMs <= clock.now().getTime()) {
       throw new RefusedCredential('token_expired', `The API key "${credential.name}" expired on ${credential.expiresAt}.`, 'Create a new API key.', {
         extra: { reason: 'expired', expired_at: credential.expiresAt },

@@ -22,6 +22,7 @@ export const auditActions = [
   'api_key.create',
   'api_key.delete',
   'api_key.revoke',
+  'api_key.rotate',
   'service_key.create',
   'service_key.delete',
   'ssh_key.create',

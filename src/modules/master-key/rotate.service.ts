@@ -7,21 +7,34 @@ import type { Db } from '../../db/schema.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { SealedValues } from './sealed-values.ts';
 
+/** Every table that holds sealed values, and how the rotation's report names it. */
+export const sealedTableNames = {
+  checkout_keys: 'checkout keys',
+  host_keys: 'host keys',
+  heroku_keys: 'Heroku keys',
+  ssh_ca_keys: 'SSH CA keys',
+  webhooks: 'webhook secrets',
+  api_key_rotation_replays: 'sealed rotation replays',
+} as const;
+export type SealedTable = keyof typeof sealedTableNames;
+const sealedTableList = Object.keys(sealedTableNames) as SealedTable[];
+
 /** Each table of sealed values, from the module that owns it (wired in services.ts). */
-export type SealedTables = Record<keyof RotationReport['rewrapped'], SealedValues<number>>;
+export type SealedTables = Record<SealedTable, SealedValues<number>>;
 
 export interface RotationReport {
   masterKeyId: string;
-  rewrapped: { checkout_keys: number; host_keys: number; heroku_keys: number; ssh_ca_keys: number; webhooks: number };
+  rewrapped: Record<SealedTable, number>;
   alreadyCurrent: number;
 }
 
 export async function rotateMasterKey({ db, audit, sealedValues }: { db: Db; audit: AuditService; sealedValues: SealedTables }, ring: KeyRing, next: MasterKey): Promise<RotationReport> {
   const all = [ring.current, ...ring.previous].filter((k) => k.id !== next.id);
   const target: KeyRing = { current: next, previous: all };
-  const report: RotationReport = { masterKeyId: next.id, rewrapped: { checkout_keys: 0, host_keys: 0, heroku_keys: 0, ssh_ca_keys: 0, webhooks: 0 }, alreadyCurrent: 0 };
+  const rewrapped = Object.fromEntries(sealedTableList.map((t) => [t, 0])) as Record<SealedTable, number>;
+  const report: RotationReport = { masterKeyId: next.id, rewrapped, alreadyCurrent: 0 };
 
-  for (const table of ['checkout_keys', 'host_keys', 'heroku_keys', 'ssh_ca_keys'] as const) {
+  for (const table of sealedTableList) {
     const store = sealedValues[table];
     for (const record of await store.listSealed()) {
       let sealed: string | undefined = record.sealed;

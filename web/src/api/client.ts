@@ -37,6 +37,8 @@ export interface RequestOptions {
   /** Sent as X-Keysmith-Account, for the native routes that act on "the selected account". */
   account?: string;
   query?: Query;
+  /** Sent as Idempotency-Key: a retry of the same change (a rotate) gets the first answer again. */
+  idempotencyKey?: string;
 }
 
 export interface Answer<T> {
@@ -75,6 +77,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   if (options.account) headers['x-keysmith-account'] = options.account;
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
 
   let response: Response;
   try {

@@ -44,6 +44,11 @@ export interface ApiKey {
   expires_at: string | null;
   last_used_at: string | null;
   scopes: Scope[] | null;
+  /** The key this one replaced by rotation. */
+  rotated_from: number | null;
+  /** Once rotated: the key that replaced it, and when this one stops working. */
+  rotated_to: number | null;
+  stops_working_at: string | null;
 }
 
 export interface ServiceKey extends ApiKey {

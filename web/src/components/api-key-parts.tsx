@@ -198,15 +198,61 @@ export function NewKeyForm({
   );
 }
 
+const graceChoices = [
+  ['0', 'At once'],
+  ['3600', 'In 1 hour'],
+  ['86400', 'In 1 day'],
+  ['604800', 'In 7 days'],
+] as const;
+
+/**
+ * Rotate: asks how long the old key keeps working, then makes its successor. One Idempotency-Key
+ * per opening of the dialog, so a second click or a retried request gets the same new key back.
+ */
+function RotateButton<K extends ApiKey>({ apiKey, onRotate }: { apiKey: K; onRotate: (key: K, graceSeconds: number, idempotencyKey: string) => Promise<unknown> }) {
+  const [grace, setGrace] = useState('86400');
+  const [attempt, setAttempt] = useState('');
+  const id = `grace-${apiKey.id}`;
+  return (
+    <ConfirmButton
+      label="Rotate"
+      labelFor={`key ${apiKey.name}`}
+      title={`Rotate the API key “${apiKey.name}”?`}
+      confirmLabel="Rotate key"
+      danger={false}
+      onOpen={() => {
+        setGrace('86400');
+        setAttempt(crypto.randomUUID());
+      }}
+      onConfirm={() => onRotate(apiKey, Number(grace), attempt)}
+    >
+      <p>A new key with the same name, role and scopes is made and shown once. Move what uses this key to the new one before the old one stops working.</p>
+      <div className="field">
+        <label htmlFor={id}>The old key stops working</label>
+        <select id={id} value={grace} onChange={(e) => setGrace(e.target.value)}>
+          {graceChoices.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+    </ConfirmButton>
+  );
+}
+
 export function KeyTable<K extends ApiKey>({
   keys,
   caption,
   onDelete,
+  onRotate,
   policyRules,
 }: {
   keys: K[];
   caption: string;
   onDelete: (key: K) => Promise<unknown>;
+  /** Makes the key's successor; the page shows its secret once. */
+  onRotate?: (key: K, graceSeconds: number, idempotencyKey: string) => Promise<unknown>;
   /** The policy rule each key breaks, by id (service keys: the account's Policy page lists them). */
   policyRules?: ReadonlyMap<number, string>;
 }) {
@@ -232,6 +278,12 @@ export function KeyTable<K extends ApiKey>({
             <td data-label="Name">
               {key.name}
               <PolicyBadge rule={policyRules?.get(key.id)} />
+              {key.stops_working_at !== null && (
+                <p className="hint">
+                  Rotated: {Date.parse(key.stops_working_at) <= Date.now() ? 'stopped working at' : 'works until'} <When iso={key.stops_working_at} never="" />
+                </p>
+              )}
+              {key.rotated_from !== null && <p className="hint">Replaces an older key (rotated)</p>}
             </td>
             <td data-label="Starts with">
               <code>{key.start}…</code>
@@ -245,6 +297,7 @@ export function KeyTable<K extends ApiKey>({
               <When iso={key.expires_at} never="Never" />
             </td>
             <td data-label="Actions">
+              {onRotate && key.rotated_to === null && key.stops_working_at === null && <RotateButton apiKey={key} onRotate={onRotate} />}
               <ConfirmButton label="Delete" labelFor={`key ${key.name}`} title={`Delete the API key “${key.name}”?`} confirmLabel="Delete key" onConfirm={() => onDelete(key)}>
                 <p>Anything using this key stops working at once. This cannot be undone.</p>
               </ConfirmButton>

@@ -1,4 +1,4 @@
-// Settings → API keys: the user's own keys. Create (the secret shown once), list, delete.
+// Settings → API keys: the user's own keys. Create or rotate (the secret shown once), list, delete.
 import { useState } from 'react';
 import { del, get, post } from '../api/client.ts';
 import type { ApiKey, Created } from '../api/types.ts';
@@ -11,6 +11,7 @@ import { useLoad } from '../use-load.ts';
 export function ApiKeysPage() {
   const keys = useLoad(() => get<ApiKey[]>('/v1/user/api-keys'), []);
   const [done, setDone] = useState<string | undefined>();
+  const [rotated, setRotated] = useState<Created<ApiKey> | undefined>();
   const newKey = useNewKey(
     (body: NewKey) => post<Created<ApiKey>>('/v1/user/api-keys', body),
     () => {
@@ -22,6 +23,7 @@ export function ApiKeysPage() {
   return (
     <Page title="API keys" intro="Your personal API keys act as you, with your role in each account you belong to. Use them for scripts, the GitHub- and CircleCI-compatible APIs and curl.">
       {newKey.shown && <SecretOnce name={newKey.shown.name} secret={newKey.shown.key} onDone={newKey.dismiss} />}
+      {rotated && <SecretOnce name={rotated.name} secret={rotated.key} onDone={() => setRotated(undefined)} />}
       <Done>{done}</Done>
       <Section title="Your API keys">
         {keys.loading && !keys.data && <Loading what="your API keys" />}
@@ -30,6 +32,12 @@ export function ApiKeysPage() {
           <KeyTable
             keys={keys.data}
             caption="Your API keys"
+            onRotate={async (key, graceSeconds, idempotencyKey) => {
+              const made = await post<Created<ApiKey>>(`/v1/user/api-keys/${key.id}/rotate`, { grace_seconds: graceSeconds }, { idempotencyKey });
+              setDone(`Rotated the API key “${key.name}”: copy the new key below; the old one ${graceSeconds === 0 ? 'has stopped working' : 'keeps working until the time shown in the list'}.`);
+              setRotated(made);
+              keys.reload();
+            }}
             onDelete={async (key) => {
               await del(`/v1/user/api-keys/${key.id}`);
               setDone(`Deleted the API key “${key.name}”.`);

@@ -74,6 +74,7 @@ export function ServiceKeysPage() {
   const keys = useLoad(() => get<ServiceKey[]>('/v1/service-api-keys', { account }), [account]);
   const violations = useLoad(() => get<PolicyViolation[]>(`/v1/accounts/${seg(account)}/policy/violations`), [account]);
   const [done, setDone] = useState<string | undefined>();
+  const [rotated, setRotated] = useState<Created<ServiceKey> | undefined>();
   const [limited, setLimited] = useState(false);
   const [picked, setPicked] = useState<string[]>([]);
   const newKey = useNewKey(
@@ -96,6 +97,7 @@ export function ServiceKeysPage() {
       intro="Keys for machines: each belongs to the account, has its own role (a runner key is the only kind that can fetch checkout private keys, and only an owner can create one), and keeps working when the person who made it leaves."
     >
       {newKey.shown && <SecretOnce name={newKey.shown.name} secret={newKey.shown.key} onDone={newKey.dismiss} />}
+      {rotated && <SecretOnce name={rotated.name} secret={rotated.key} onDone={() => setRotated(undefined)} />}
       <Done>{done}</Done>
       <Section title="Service API keys">
         {keys.loading && !keys.data && <Loading what="service keys" />}
@@ -105,6 +107,18 @@ export function ServiceKeysPage() {
             keys={keys.data}
             caption={`Service API keys of ${account}`}
             policyRules={new Map((violations.data ?? []).filter((v) => v.kind === 'service_api_key').map((v) => [v.id, v.rule]))}
+            onRotate={
+              can('service_key.manage')
+                ? async (key, graceSeconds, idempotencyKey) => {
+                    const made = await post<Created<ServiceKey>>(`/v1/service-api-keys/${key.id}/rotate`, { grace_seconds: graceSeconds }, { account, idempotencyKey });
+                    setDone(
+                      `Rotated the service key “${key.name}”: copy the new key below; the old one ${graceSeconds === 0 ? 'has stopped working' : 'keeps working until the time shown in the list'}.`,
+                    );
+                    setRotated(made);
+                    keys.reload();
+                  }
+                : undefined
+            }
             onDelete={async (key) => {
               await del(`/v1/service-api-keys/${key.id}`, { account });
               setDone(`Deleted the service key “${key.name}”.`);
