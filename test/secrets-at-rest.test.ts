@@ -16,7 +16,7 @@ import { addProject, addServiceKey, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, type TestApp } from './harness.ts';
 import { sshKeygen } from './ssh-fixtures.ts';
 
-const TABLES = ['users', 'accounts', 'memberships', 'projects', 'api_keys', 'sessions', 'audit_events', 'ssh_keys', 'checkout_keys', 'host_keys', 'heroku_keys', 'grants'];
+const TABLES = ['users', 'accounts', 'memberships', 'projects', 'api_keys', 'sessions', 'audit_events', 'ssh_keys', 'checkout_keys', 'host_keys', 'heroku_keys', 'grants', 'webhooks', 'webhook_deliveries'];
 const HEROKU = 'heroku-secret-0123456789abcdef';
 
 /** Creates one of every secret and returns them as plain text, as their one reveal showed them. */
@@ -32,6 +32,8 @@ async function everySecret(app: TestApp) {
     201,
   );
   assert.equal((await app.request({ method: 'POST', url: '/api/v1.1/user/heroku-key', headers: bearer(alice.key), payload: { apikey: HEROKU } })).statusCode, 201);
+  const hook = await app.request({ method: 'POST', url: '/v1/accounts/acme/webhooks', headers: bearer(alice.key), payload: { url: 'http://127.0.0.1:9/hook', events: ['*'] } });
+  assert.equal(hook.statusCode, 201, hook.body);
   const signIn = await app.request({ method: 'POST', url: '/v1/session', payload: { login: 'alice', password: alice.password } });
   const credentials = (await app.request({ method: 'GET', url: '/v1/projects/gh/acme/web/checkout-credentials', headers: bearer(service.key) })).json();
   const privateLines = [credentials.checkout_key.private_key, credentials.ssh_keys[0].private_key, host]
@@ -40,7 +42,7 @@ async function everySecret(app: TestApp) {
   return {
     alice,
     service,
-    needles: [alice.key, service.key, HEROKU, alice.password, String(signIn.headers['set-cookie']).split(';')[0]!.split('=')[1]!, signIn.json().csrf_token, ...privateLines],
+    needles: [alice.key, service.key, HEROKU, (hook.json() as { secret: string }).secret, alice.password, String(signIn.headers['set-cookie']).split(';')[0]!.split('=')[1]!, signIn.json().csrf_token, ...privateLines],
   };
 }
 
@@ -77,7 +79,7 @@ forEachDatabase('secrets at rest', (kind) => {
     const before = await fetchWith(during);
 
     const report = await rotateMasterKey(app.services, oldRing, next);
-    assert.deepEqual(report.rewrapped, { checkout_keys: 1, host_keys: 1, heroku_keys: 1, ssh_ca_keys: 0, api_key_rotation_replays: 0 });
+    assert.deepEqual(report.rewrapped, { checkout_keys: 1, host_keys: 1, heroku_keys: 1, ssh_ca_keys: 0, webhooks: 1, api_key_rotation_replays: 0 });
     assert.deepEqual(await fetchWith(during), before, 'the ring with both keys reads old and new');
     const onlyNew = createServices({ db: app.services.db, ring: { current: next, previous: [] }, config: app.config, logger: app.app.log as never });
     assert.deepEqual(await fetchWith(onlyNew), before, 'after rotation the new key alone suffices');
@@ -88,7 +90,7 @@ forEachDatabase('secrets at rest', (kind) => {
       (err: unknown) => err instanceof EnvelopeError && err.code === 'unknown_master_key',
     );
     const again = await rotateMasterKey(app.services, both, next);
-    assert.equal(again.alreadyCurrent, 3, 'running it twice changes nothing');
+    assert.equal(again.alreadyCurrent, 4, 'running it twice changes nothing');
   });
 });
 
@@ -113,7 +115,7 @@ test('keysmith rotate-master-key --new-key-file re-wraps a real database from th
   assert.equal(result.status, 0, result.stderr);
   assert.match(
     result.stdout,
-    /Re-wrapped 3 secrets under master key [0-9a-f]{16} \(checkout keys 1, host keys 1, Heroku keys 1, SSH CA keys 0, webhook secrets 0, sealed rotation replays 0; 0 already were\)\./,
+    /Re-wrapped 4 secrets under master key [0-9a-f]{16} \(checkout keys 1, host keys 1, Heroku keys 1, SSH CA keys 0, webhook secrets 1, sealed rotation replays 0; 0 already were\)\./,
   );
   const after = await appFor(t, 'sqlite', { sqliteFile: file, env: { KEYSMITH_MASTER_KEY: newKey.toString('base64') } });
   const res = await after.request({ method: 'GET', url: '/v1/projects/gh/acme/web/checkout-credentials', headers: bearer(service.key) });
