@@ -16,7 +16,22 @@ import { addProject, addServiceKey, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, type TestApp } from './harness.ts';
 import { sshKeygen } from './ssh-fixtures.ts';
 
-const TABLES = ['users', 'accounts', 'memberships', 'projects', 'api_keys', 'sessions', 'audit_events', 'ssh_keys', 'checkout_keys', 'host_keys', 'heroku_keys', 'grants', 'webhooks', 'webhook_deliveries'];
+const TABLES = [
+  'users',
+  'accounts',
+  'memberships',
+  'projects',
+  'api_keys',
+  'sessions',
+  'audit_events',
+  'ssh_keys',
+  'checkout_keys',
+  'host_keys',
+  'heroku_keys',
+  'grants',
+  'webhooks',
+  'webhook_deliveries',
+];
 const HEROKU = 'heroku-secret-0123456789abcdef';
 
 /** Creates one of every secret and returns them as plain text, as their one reveal showed them. */
@@ -42,7 +57,16 @@ async function everySecret(app: TestApp) {
   return {
     alice,
     service,
-    needles: [alice.key, service.key, HEROKU, (hook.json() as { secret: string }).secret, alice.password, String(signIn.headers['set-cookie']).split(';')[0]!.split('=')[1]!, signIn.json().csrf_token, ...privateLines],
+    needles: [
+      alice.key,
+      service.key,
+      HEROKU,
+      (hook.json() as { secret: string }).secret,
+      alice.password,
+      String(signIn.headers['set-cookie']).split(';')[0]!.split('=')[1]!,
+      signIn.json().csrf_token,
+      ...privateLines,
+    ],
   };
 }
 
