@@ -150,7 +150,13 @@ forEachDatabase('keysmith ssh-certificate', (kind) => {
 
     // Keysmith down, or not Keysmith at all.
     const down = `http://127.0.0.1:${await freePort()}`;
-    assertRefused(await keysmithAsync(['ssh-certificate', '--url', down, '--key', key.publicFile], env), dir, before, alice.key, /Cannot reach Keysmith at http:\/\/127\.0\.0\.1:\d+: nothing is listening there/);
+    assertRefused(
+      await keysmithAsync(['ssh-certificate', '--url', down, '--key', key.publicFile], env),
+      dir,
+      before,
+      alice.key,
+      /Cannot reach Keysmith at http:\/\/127\.0\.0\.1:\d+: nothing is listening there/,
+    );
     assertRefused(await keysmithAsync(['ssh-certificate', '--url', `${app.url}/nothing-here`, '--key', key.publicFile], env), dir, before, alice.key, /answered 404|Keysmith refused \(404\)/);
 
     // Usage errors: exit 2.
