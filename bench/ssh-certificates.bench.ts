@@ -7,6 +7,8 @@
 //    `-z +<serial>` numbering them): its signing cost with the process start spread out.
 // Every certificate is the same shape Keysmith issues a user: one principal, key id, 8 h validity,
 // OpenSSH's default user extensions. ssh-keygen -L reads ours, or the comparison means nothing.
+// Then (bench/ssh-certificate-login.ts, root only) the login time with a certificate and the online
+// check against a plain key.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +19,7 @@ import { DEFAULT_USER_EXTENSIONS, signSshCertificate } from '../src/crypto/ssh-c
 import { parseSshPublicKey, type ParsedSshKey } from '../src/crypto/ssh-public-key.ts';
 import { ed25519Line } from '../test/ssh-fixtures.ts';
 import { formatNumber, formatTable, median } from './lib.ts';
+import { certificateLoginBench } from './ssh-certificate-login.ts';
 
 const ROUNDS = Number(process.env.BENCH_CERT_ROUNDS ?? 5);
 /** Certificates per round, for our signer and for ssh-keygen's many-keys invocation. */
@@ -145,6 +148,9 @@ export async function sshCertificatesBench() {
         rows.map((r) => [r.name, formatNumber(r.certificatesPerRound), formatNumber(r.median), `${formatNumber(r.min)}–${formatNumber(r.max)}`, `${r.oursOverThis.toFixed(2)}×`, r.note]),
       ),
     );
+    console.log('\nlogin time: a certificate with the online check against a plain key');
+    const loginTime = await certificateLoginBench();
+    if (!loginTime.measured) console.log(`NOT measured: ${loginTime.why}`);
     return {
       subjectKeyType: 'ssh-ed25519',
       caKeyType: 'ssh-ed25519',
@@ -157,7 +163,7 @@ export async function sshCertificatesBench() {
         roundsCertificatesPerSecond: r.perSecond,
         keysmithOverThis: r.oursOverThis,
       })),
-      loginTime: { measured: false, why: 'not measured by this run' },
+      loginTime,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
