@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -158,6 +159,24 @@ forEachDatabase('keysmith ssh-certificate', (kind) => {
       /Cannot reach Keysmith at http:\/\/127\.0\.0\.1:\d+: nothing is listening there/,
     );
     assertRefused(await keysmithAsync(['ssh-certificate', '--url', `${app.url}/nothing-here`, '--key', key.publicFile], env), dir, before, alice.key, /answered 404|Keysmith refused \(404\)/);
+
+    // A redirect is not followed, so the token does not go with it.
+    let redirectedAuth: string | undefined;
+    const redirector = http.createServer((req, res) => {
+      redirectedAuth = req.headers.authorization;
+      res.writeHead(301, { location: 'https://elsewhere.example/v1/user/ssh-certificates' }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => redirector.close(resolve)));
+    const redirectUrl = `http://127.0.0.1:${(redirector.address() as { port: number }).port}`;
+    assertRefused(
+      await keysmithAsync(['ssh-certificate', '--url', redirectUrl, '--key', key.publicFile], env),
+      dir,
+      before,
+      alice.key,
+      /answered 301, a redirect to https:\/\/elsewhere\.example\/.*not followed/,
+    );
+    assert.equal(redirectedAuth, `Bearer ${alice.key}`, 'the request reached the redirecting server, and went no further');
 
     // Usage errors: exit 2.
     assertRefused(await keysmithAsync(['ssh-certificate', '--key', key.publicFile], env), dir, before, alice.key, /ssh-certificate needs --url/, 2);

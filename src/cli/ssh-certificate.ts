@@ -177,12 +177,18 @@ export async function requestSshCertificate(request: SshCertificateRequest): Pro
       method: 'POST',
       headers: { authorization: `Bearer ${request.token}`, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ public_key: publicKey, account: request.account, ttl_seconds: request.ttlSeconds }),
-      redirect: 'error',
+      // A redirect is not followed: the token would go wherever it points.
+      redirect: 'manual',
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
     const why = (err as Error).name === 'TimeoutError' ? 'it did not answer within 30 seconds' : describeNetworkError(err);
     throw new CertificateRefused(`Cannot reach Keysmith at ${base.origin}: ${why}. Check --url and that Keysmith is running.`);
+  }
+  if (response.status >= 300 && response.status < 400) {
+    const location = response.headers.get('location');
+    const where = location ? ` to ${location.slice(0, 200)}` : '';
+    throw new CertificateRefused(`${base.origin} answered ${response.status}, a redirect${where}, which is not followed (the token would go with it): pass Keysmith's own address as --url.`);
   }
   const text = await response.text().catch(() => '');
   let body: unknown;
