@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { addUser, seed } from './factories.ts';
 import { bearer, createTestApp, forEachDatabase, freePort, type TestApp } from './harness.ts';
 import { BIN } from './cli-helpers.ts';
+import { certificatePathFor, parseTtl } from '../src/cli/ssh-certificate.ts';
 import { needsSshKeygen, run as runKeygen, SSH_KEYGEN } from './ssh-certificate/helpers.ts';
 
 interface Run {
@@ -121,6 +122,7 @@ forEachDatabase('keysmith ssh-certificate', (kind) => {
     await registerKey(app, alice.key, key.publicLine);
     const unregistered = await keyPair(dir, 'id_other');
     fs.writeFileSync(path.join(dir, 'notes.pub'), 'remember the milk\n');
+    fs.writeFileSync(path.join(dir, 'huge.pub'), `${key.publicLine} ${'x'.repeat(20_000)}\n`);
     const before = fs.readdirSync(dir).sort();
     const env = { KEYSMITH_TOKEN: alice.key };
     const args = (...extra: string[]) => ['ssh-certificate', '--url', app.url, ...extra];
@@ -128,6 +130,8 @@ forEachDatabase('keysmith ssh-certificate', (kind) => {
     assertRefused(await keysmithAsync(args('--key', key.publicFile), {}), dir, before, alice.key, /KEYSMITH_TOKEN is not set/);
     assertRefused(await keysmithAsync(args('--key', path.join(dir, 'absent.pub')), env), dir, before, alice.key, /Cannot read .*absent\.pub: there is no such file/);
     assertRefused(await keysmithAsync(args('--key', dir), env), dir, before, alice.key, /it is a directory/);
+    assertRefused(await keysmithAsync(args('--key', '/dev/zero'), env), dir, before, alice.key, /\/dev\/zero is not a regular file/);
+    assertRefused(await keysmithAsync(args('--key', path.join(dir, 'huge.pub')), env), dir, before, alice.key, /too large to be an SSH public key/);
     assertRefused(await keysmithAsync(args('--key', path.join(dir, 'notes.pub')), env), dir, before, alice.key, /notes\.pub is not an SSH public key/);
 
     // The private half by mistake: refused without a byte of it on the screen.
@@ -185,4 +189,16 @@ forEachDatabase('keysmith ssh-certificate', (kind) => {
     const own = await app.request({ method: 'GET', url: '/v1/user/ssh-certificates', headers: bearer(alice.key) });
     assert.deepEqual(own.json(), [], 'no certificate was issued by any refused run');
   });
+});
+
+test('--ttl durations and where the certificate goes', () => {
+  assert.equal(parseTtl('4h'), 4 * 3600);
+  assert.equal(parseTtl('90m'), 90 * 60);
+  assert.equal(parseTtl('30s'), 30);
+  assert.equal(parseTtl('1d'), 86_400);
+  assert.equal(parseTtl('3600'), 3600);
+  for (const bad of ['', '0', '0h', '-1', '1.5h', '1e3', '4 h', '4H', 'h', '4hours', '__proto__', 'constructor', '99999999']) assert.equal(parseTtl(bad), undefined, bad);
+  assert.equal(certificatePathFor('/home/a/.ssh/id_ed25519.pub'), '/home/a/.ssh/id_ed25519-cert.pub');
+  assert.equal(certificatePathFor('/home/a/.ssh/id_ecdsa'), '/home/a/.ssh/id_ecdsa-cert.pub');
+  assert.equal(certificatePathFor('/keys/work.pub.pub'), '/keys/work.pub-cert.pub');
 });

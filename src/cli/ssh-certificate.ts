@@ -70,6 +70,9 @@ const NETWORK_ERRORS = new Map([
   ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'its TLS certificate could not be verified'],
 ]);
 
+/** The API takes a public key line of at most 16 KiB; a file may add a newline or two. */
+const MAX_KEY_FILE_BYTES = 16_384 + 2;
+
 /** A token goes into an Authorization header: anything else would make fetch quote it in an error. */
 const TOKEN_SHAPE = /^[\x21-\x7e]{1,512}$/;
 const CERTIFICATE_LINE = /^[a-z0-9-]+-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,2}$/;
@@ -77,8 +80,15 @@ const CERTIFICATE_LINE = /^[a-z0-9-]+-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,2}
 function readPublicKey(keyFile: string): string {
   let text: string;
   try {
+    // A device or a huge file is no key: refuse it before reading (--key /dev/zero would never end).
+    const stat = fs.statSync(keyFile);
+    if (stat.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!stat.isFile()) throw new CertificateRefused(`${keyFile} is not a regular file. Pass --key the .pub file of your SSH key, such as ~/.ssh/id_ed25519.pub.`);
+    if (stat.size > MAX_KEY_FILE_BYTES)
+      throw new CertificateRefused(`${keyFile} is ${stat.size} bytes, too large to be an SSH public key (at most ${MAX_KEY_FILE_BYTES}). Pass --key the .pub file of your SSH key.`);
     text = fs.readFileSync(keyFile, 'utf8');
   } catch (err) {
+    if (err instanceof CertificateRefused) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? '';
     throw new CertificateRefused(`Cannot read ${keyFile}: ${READ_ERRORS.get(code) ?? 'it could not be opened'}. Pass --key the .pub file of your SSH key, such as ~/.ssh/id_ed25519.pub.`);
   }
