@@ -36,6 +36,7 @@ forEachDatabase('console: SSH certificates', (kind) => {
     assert.equal(joined.statusCode, 201, joined.body);
     const aliceSerial = await certificateFor(app, alice.key);
     const danSerial = await certificateFor(app, dan.key);
+    const danSecond = await certificateFor(app, dan.key);
     const ca = (await app.request({ method: 'GET', url: '/v1/accounts/acme/ssh-ca', headers: bearer(alice.key) })).json() as { keys: { public_key: string; fingerprint_sha256: string }[] };
 
     const ui = await openConsole(t, app, `${kind}-ssh-certificates`);
@@ -97,6 +98,17 @@ forEachDatabase('console: SSH certificates', (kind) => {
       .getByRole('row')
       .filter({ has: ui2.page.getByRole('cell', { name: String(danSerial), exact: true }) });
     await danOwn.getByText('Revoked', { exact: true }).waitFor();
+    // And revokes his own other one himself: its user may, whatever his role.
+    const secondRow = ui2.page
+      .getByRole('table', { name: 'Your SSH certificates, newest first' })
+      .getByRole('row')
+      .filter({ has: ui2.page.getByRole('cell', { name: String(danSecond), exact: true }) });
+    await secondRow.getByRole('button', { name: 'Revoke' }).click();
+    await ui2.page.getByRole('dialog').getByRole('button', { name: 'Revoke certificate' }).click();
+    await ui2.page.getByText(`Revoked SSH certificate ${danSecond} of acme.`).waitFor();
+    await secondRow.getByText('Revoked', { exact: true }).waitFor();
+    assert.notEqual((await own(app, dan.key)).find((c) => c.serial === danSecond)?.revoked_at, null);
+    await ui2.checkPage('member-own');
     await ui2.finish();
   });
 });
