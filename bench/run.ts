@@ -10,6 +10,7 @@ import { sshKeysBench } from './ssh-keys.bench.ts';
 import { sshLoginBench } from './ssh-login.bench.ts';
 import { userEndpointBench } from './user-endpoint.bench.ts';
 import { nodesBench } from './nodes.bench.ts';
+import { sshCertificatesBench } from './ssh-certificates.bench.ts';
 
 interface Benchmark {
   /** Names the results file and selects the benchmark on the command line. */
@@ -25,6 +26,8 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'ssh-login', run: sshLoginBench },
   // Three nodes on one PostgreSQL: revocation propagation, and one node's throughput against two.
   { name: 'nodes', run: nodesBench },
+  // Certificates signed per second: our signer against ssh-keygen -s (bench/ssh-certificates.bench.ts).
+  { name: 'ssh-certificates', run: sshCertificatesBench },
 ];
 
 async function main(): Promise<number> {

@@ -84,3 +84,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stopWithParent: env.npm_command !== undefined,
   });
 }
+
+/**
+ * `keysmith ssh-certificate` runs on a person's machine and needs none of the server's settings: only
+ * the user API key it sends, from KEYSMITH_TOKEN (an environment variable, so it stays out of the
+ * shell history and the process list).
+ */
+export function loadClientToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = env.KEYSMITH_TOKEN?.trim();
+  return token ? token : undefined;
+}

@@ -1,6 +1,6 @@
 // The keysmith command. Exit codes: 0 success, 1 refused or failed (one line on stderr), 2 usage error.
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config.ts';
+import { loadClientToken, loadConfig, type Config } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { initialise } from './init.ts';
 import { describeDatabase, readStdin, UsageError, withServices } from './shared.ts';
 import { USERS_USAGE, usersCommand } from './users.ts';
 import { sshSetup, type SshSetupMode } from './ssh-setup.ts';
+import { CertificateRefused, describeCertificate, parseTtl, requestSshCertificate } from './ssh-certificate.ts';
 
 const USAGE = `Usage: keysmith <command> [options]
 
@@ -39,6 +40,9 @@ ${USERS_USAGE}
                              --certificates also trusts <account>'s SSH CA (its public file as
                              TrustedUserCAKeys, keysmith-authorized-principals for the online check);
                              --certificates-only leaves out the key lookup; --krl adds RevokedKeys
+  ssh-certificate --url <url> --key <file.pub> [--account <name>] [--ttl 4h|<seconds>]
+                             Get a short-lived certificate for one of your SSH keys (token from
+                             KEYSMITH_TOKEN) and write it beside the key as <key>-cert.pub
 
 Configuration comes from the environment: KEYSMITH_DATABASE_URL, KEYSMITH_HOST, KEYSMITH_PORT,
 KEYSMITH_PUBLIC_URL, KEYSMITH_MASTER_KEY or KEYSMITH_MASTER_KEY_FILE (see README.md).`;
@@ -181,6 +185,23 @@ async function setUpSsh(args: string[]): Promise<void> {
   process.stdout.write(lines);
 }
 
+/** `keysmith ssh-certificate`: talks to a Keysmith over HTTP; needs no database, only KEYSMITH_TOKEN. */
+async function sshCertificate(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { url: { type: 'string' }, key: { type: 'string' }, account: { type: 'string' }, ttl: { type: 'string' } },
+    strict: true,
+  });
+  const missing = (['url', 'key'] as const).filter((name) => !values[name]);
+  if (missing.length) throw new UsageError(`ssh-certificate needs ${missing.map((name) => `--${name}`).join(' and ')}.`);
+  const ttlSeconds = values.ttl === undefined ? undefined : parseTtl(values.ttl);
+  if (values.ttl !== undefined && ttlSeconds === undefined) throw new UsageError(`--ttl takes a duration such as 4h, 90m or 3600 (seconds), not "${values.ttl.slice(0, 40)}".`);
+  const token = loadClientToken();
+  if (!token) throw new CertificateRefused('KEYSMITH_TOKEN is not set: export KEYSMITH_TOKEN=<one of your user API keys (ksu_…)> and run this again.');
+  const written = await requestSshCertificate({ url: values.url!, keyFile: values.key!, account: values.account, ttlSeconds, token });
+  process.stdout.write(describeCertificate(written) + '\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -190,6 +211,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'ssh-setup') {
       await setUpSsh(rest);
+      return 0;
+    }
+    if (command === 'ssh-certificate') {
+      await sshCertificate(rest);
       return 0;
     }
     const config = loadConfig();

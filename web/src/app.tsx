@@ -23,6 +23,7 @@ import { ServiceKeysPage } from './pages/service-keys.tsx';
 import { SetPasswordPage } from './pages/set-password.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SshKeysPage } from './pages/ssh-keys.tsx';
+import { AccountSshCaPage, SshCertificatesPage } from './pages/ssh-certificates.tsx';
 import { SessionProvider, useSignedIn } from './session.tsx';
 
 function FirstAccount() {
@@ -89,6 +90,7 @@ export function App() {
             <Route path="settings" element={<Navigate to="/settings/api-keys" replace />} />
             <Route path="settings/api-keys" element={<ApiKeysPage />} />
             <Route path="settings/ssh-keys" element={<SshKeysPage />} />
+            <Route path="settings/ssh-certificates" element={<SshCertificatesPage />} />
             <Route path="settings/permissions" element={<PermissionsPage />} />
             <Route path="settings/integrations" element={<IntegrationsPage />} />
             <Route path="settings/password" element={<PasswordPage />} />
@@ -108,6 +110,7 @@ export function App() {
               <Route path="projects/:vcs/:project" element={<ProjectPage />} />
               <Route path="audit-log" element={<AuditLogPage />} />
               <Route path="policy" element={<AccountPolicyPage />} />
+              <Route path="ssh-ca" element={<AccountSshCaPage />} />
             </Route>
             <Route path="*" element={<NotFound />} />
           </Route>

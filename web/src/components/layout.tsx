@@ -12,6 +12,7 @@ import { ErrorNotice, Loading } from './notices.tsx';
 const userPages = [
   ['api-keys', 'API keys'],
   ['ssh-keys', 'SSH keys'],
+  ['ssh-certificates', 'SSH certificates'],
   ['permissions', 'Permissions'],
   ['integrations', 'Integrations'],
   ['password', 'Password'],
@@ -32,6 +33,7 @@ const accountPages = [
   ['projects', 'Projects', 'project.read'],
   ['audit-log', 'Audit log', 'audit.read'],
   ['policy', 'Policy', 'policy.read'],
+  ['ssh-ca', 'SSH CA', 'ssh_ca.read'],
 ] as const;
 
 /** Pages behind sign-in: a signed-out visitor is sent to sign in, and brought back afterwards. */
