@@ -40,6 +40,7 @@ export const errorStatus = {
   policy_violation: 422,
   rate_limited: 429,
   internal: 500,
+  not_ready: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -138,6 +139,10 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
     remedy: 'Change the request to fit the limit (a nearer expires_at, another key type, a larger RSA key, a shorter ttl_seconds), or ask whoever sets the policy to change it.',
   },
   rate_limited: { meaning: 'Too many attempts in a short time.', remedy: 'Wait the number of seconds the Retry-After header gives, then try again.' },
+  not_ready: {
+    meaning: 'This node is not ready for work: it is shutting down, a database migration is still pending, or its database does not answer.',
+    remedy: 'Send the request to another node, or wait until GET /readyz answers 200.',
+  },
   internal: { meaning: 'Something went wrong on the server; it has been logged.', remedy: 'Try again; if it keeps happening, give the operator of this Keysmith instance the request_id.' },
 };
 

@@ -25,6 +25,7 @@ import { createSessionService, sessionTerminator } from './modules/sessions/sess
 import { createUserService } from './modules/users/users.service.ts';
 import { createRateLimiter } from './modules/limits/rate-limiter.ts';
 import { createPasswordService } from './modules/users/passwords.service.ts';
+import { createMetrics } from './metrics/metrics.ts';
 
 export interface Clock {
   now(): Date;
@@ -42,10 +43,12 @@ export interface ServiceDeps {
 }
 
 export function createServices({ db, ring, config, logger, clock = systemClock }: ServiceDeps) {
-  const audit = createAuditService({ db, clock, logger });
+  // One registry per set of services (tests build many in one process); GET /metrics reads it.
+  const metrics = createMetrics();
+  const audit = createAuditService({ db, clock, logger, onRefused: (reason) => metrics.authentication(reason) });
   const access = createAccessService({ memberships: createMembershipLookup(db), publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
-  const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
+  const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000, counts: metrics.credentialCache });
   // On PostgreSQL other nodes may share the database: each eviction is announced to them.
   const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const invalidation = createCredentialInvalidation({
@@ -85,6 +88,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   return {
     db,
     clock,
+    metrics,
     audit,
     access,
     lastUsed,
@@ -102,7 +106,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     grants,
     checkoutKeys,
     hostKeys,
-    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock }),
+    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock, lookups: (mode, outcome) => metrics.sshLookup(mode, outcome) }),
     sshCa,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
