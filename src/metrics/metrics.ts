@@ -77,15 +77,24 @@ export function createMetrics() {
   const cacheHit = cacheLookups.labels('hit');
   const cacheMiss = cacheLookups.labels('miss');
   const authOk = authentications.labels('ok');
+  const perRequest = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
   let collectingProcess = false;
 
   return {
     registry,
     /** One answered request; `seconds` from Fastify's reply.elapsedTime. */
     request(method: string, route: string, statusCode: number, seconds: number): void {
-      const status = String(statusCode);
-      requests.labels(method, route, status).inc();
-      durations.labels(method, route, status).observe(seconds);
+      // prom-client hashes the label values on every labels() call; the children are kept per
+      // combination instead (routes × methods × statuses: a bounded set).
+      const key = `${method} ${statusCode} ${route}`;
+      let series = perRequest.get(key);
+      if (series === undefined) {
+        const status = String(statusCode);
+        series = { count: requests.labels(method, route, status), duration: durations.labels(method, route, status) };
+        perRequest.set(key, series);
+      }
+      series.count.inc();
+      series.duration.observe(seconds);
     },
     /** `ok`, or the reason code of a refused credential. */
     authentication(outcome: string): void {
