@@ -4,9 +4,16 @@
 // stopping, before migrations (an unmigrated database, then migrated) and when the database is gone;
 // the audited address from X-Forwarded-For only when a proxy is trusted.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { connectDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { buildApp } from '../src/app.ts';
+import { loadKeyRing } from '../src/crypto/master-key.ts';
+import { createLogger } from '../src/logger.ts';
+import { createServices } from '../src/services.ts';
 import { addProject, addServiceKey, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, type TestApp } from './harness.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
@@ -231,6 +238,31 @@ forEachDatabase('GET /readyz', (kind) => {
     assert.match(error.remedy ?? '', /KEYSMITH_DATABASE_URL/);
     assert.ok(!res.body.includes('destroyed') && !res.body.includes('postgres://'), 'the driver error stays inside');
   });
+});
+
+test('GET /readyz answers 503 within its bound when the PostgreSQL server accepts connections and then says nothing', async (t) => {
+  // A real pg pool pointed at a socket that never answers (a database behind a dropped route).
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as net.AddressInfo;
+  const config = loadConfig({ KEYSMITH_DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none`, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64'), KEYSMITH_LOG_LEVEL: 'silent' });
+  const handle = connectDatabase(config.databaseUrl);
+  const logger = createLogger('silent');
+  const services = createServices({ db: handle.db, ring: loadKeyRing(config).ring, config, logger });
+  const app = await buildApp({ config, services, logger });
+  t.after(async () => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+    await app.close().catch(() => {});
+    await handle.close().catch(() => {});
+  });
+  const started = performance.now();
+  const res = await app.inject({ method: 'GET', url: '/readyz' });
+  t.diagnostic(`answered after ${(performance.now() - started).toFixed(0)} ms`);
+  const error = refusal(res, 503, 'not_ready');
+  assert.match(error.message, /database does not answer/);
+  assert.ok(sockets.size >= 1, 'the pool did try to connect');
 });
 
 forEachDatabase('KEYSMITH_TRUST_PROXY', (kind) => {

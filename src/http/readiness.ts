@@ -11,15 +11,30 @@ import { AppError } from '../errors.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import { errorResponses } from './schemas.ts';
 
+/** A database that drops packets would leave the probe hanging; past this it counts as not answering. */
+const PING_TIMEOUT_MS = 2_000;
+
+function answersWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('the database did not answer in time')), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 export function createReadiness({ db, lifecycle }: { db: Db; lifecycle: Lifecycle }) {
   // Migrations only ever go forward while a node runs, so once none is pending that stays true.
   let migrated = false;
   return async function check(): Promise<void> {
     if (lifecycle.stopping) throw new AppError('not_ready', 'This node is shutting down: it finishes the requests under way and takes no new work.', 'Send requests to another node.');
     try {
-      await ping(db);
+      await answersWithin(ping(db), PING_TIMEOUT_MS);
     } catch {
-      throw new AppError('not_ready', 'The database does not answer this node.', 'Check that the database named by KEYSMITH_DATABASE_URL is up and reachable from this node.');
+      throw new AppError(
+        'not_ready',
+        'The database does not answer this node (or took more than 2 seconds to).',
+        'Check that the database named by KEYSMITH_DATABASE_URL is up and reachable from this node.',
+      );
     }
     if (migrated) return;
     let pending: string[];
