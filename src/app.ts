@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Logger } from 'pino';
 import { lazyChildLogger } from './logger.ts';
-import type { Config } from './config.ts';
+import type { Config, TrustProxy } from './config.ts';
 import { ping } from './db/connect.ts';
 import { AppError } from './errors.ts';
 import { registerAuth } from './http/auth.ts';
@@ -17,6 +17,9 @@ import { consoleRoutes } from './http/console.ts';
 import { errorDocsRoute } from './http/error-docs.ts';
 import { sendNativeError } from './http/errors.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
+import { createReadiness, readinessRoutes } from './http/readiness.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
+import { UNMATCHED_ROUTE } from './metrics/metrics.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
 import { circleciRoot, circleciV1, circleciV2 } from './dialects/circleci/circleci.plugin.ts';
@@ -65,6 +68,16 @@ function routePattern(url: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/**
+ * Fastify's trustProxy from KEYSMITH_TRUST_PROXY. Fastify ignores a bare hop count (it cannot check the
+ * peer), so a count becomes "trust the nearest n hops": the operator who sets it says every connection
+ * comes through that many proxies. A list goes to proxy-addr as it is.
+ */
+function trustProxyOption(trust: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  return (_address, hop) => hop < trust;
+}
+
 export interface AppDeps {
   config: Config;
   services: Services;
@@ -95,6 +108,8 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     // A random per-process prefix and a counter: unique across restarts, and cheap per request.
     genReqId: () => `${requestIdPrefix}-${(++requestCounter).toString(36)}`,
     routerOptions: { maxParamLength: 500 },
+    // KEYSMITH_TRUST_PROXY: request.ip and request.protocol come from X-Forwarded-For/-Proto set by these proxies.
+    trustProxy: trustProxyOption(config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -131,7 +146,14 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   });
   // Before any route: every response gets the security headers, every route its credential check.
   registerSecurityHeaders(app, { publicUrl: config.publicUrl });
-  registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit });
+  registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit, metrics: services.metrics });
+  // One synchronous hook per response: a counter and a histogram, labelled by the route's pattern
+  // (never the raw URL, which carries logins and key ids).
+  const { metrics } = services;
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.request(request.method, request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE), reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   app.addSchema(NativeError);
 
   await app.register(swagger, {
@@ -191,6 +213,9 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     },
   );
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+  const appLifecycle = lifecycle ?? createLifecycle();
+  await app.register(readinessRoutes, { ready: createReadiness({ db: services.db, lifecycle: appLifecycle }) });
+  if (config.metricsToken !== undefined) await app.register(metricsRoutes, { metrics, token: config.metricsToken, audit: services.audit });
 
   // Each door gets only the services it calls.
   await app.register(userRoutes, { services: { users: services.users, passwords: services.passwords }, publicUrl: config.publicUrl });
@@ -198,7 +223,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
   await app.register(leakedCredentialRoutes, { leaks: services.leaks });
   await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys, apiKeyRotation: services.apiKeyRotation } });
-  await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:') });
+  await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:'), onSignedIn: () => metrics.authentication('ok') });
   await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
   await app.register(grantRoutes, { services: { grants: services.grants } });
   await app.register(herokuRoutes, { services: { heroku: services.heroku } });
@@ -217,7 +242,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
 
   // Background work runs as named jobs (src/jobs/jobs.ts). The flushes write this node's own
   // in-memory buffers, so they run on every node; the session sweep runs once across nodes.
-  const jobs = createJobs({ db: services.db, clock: services.clock, logger });
+  const jobs = createJobs({ db: services.db, clock: services.clock, logger, onRun: (name, outcome) => metrics.jobRun(name, outcome) });
   jobs.register({ name: 'last_used.flush', scope: 'node', everyMs: config.lastUsedFlushMs, run: () => services.flush() });
   // Refused authentications are counted in memory; a kill -9 loses at most this window of counts.
   jobs.register({ name: 'refused_auth.flush', scope: 'node', everyMs: config.refusedAuthFlushMs, run: () => services.audit.flush() });
@@ -229,7 +254,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   jobs.register({ name: 'rate_limits.prune', scope: 'once', everyMs: 10 * 60 * 1000, run: async () => void (await services.rateLimits.prune()) });
   jobs.start();
   app.decorate('jobs', jobs);
-  app.decorate('lifecycle', lifecycle ?? createLifecycle());
+  app.decorate('lifecycle', appLifecycle);
   app.addHook('onClose', async () => {
     // Runs under way finish (releasing their locks) before the last flush of the buffers.
     await jobs.stop();

@@ -1,4 +1,5 @@
 // The only reader of process.env. Everything else receives a frozen Config.
+import { isIPv6 } from 'node:net';
 import path from 'node:path';
 
 export type MasterKeySource = { kind: 'env'; base64: string } | { kind: 'file'; path: string } | { kind: 'default-file'; path: string };
@@ -27,12 +28,67 @@ export interface Config {
    * us in, so the server stops when that parent is gone instead of living on as an orphan.
    */
   readonly stopWithParent: boolean;
+  /** The bearer token GET /metrics asks for (KEYSMITH_METRICS_TOKEN); undefined turns /metrics off. */
+  readonly metricsToken: string | undefined;
+  /**
+   * Fastify's `trustProxy` (KEYSMITH_TRUST_PROXY): how many proxy hops, or which proxy addresses, may
+   * set the client address and scheme through X-Forwarded-For/-Proto; false trusts none.
+   */
+  readonly trustProxy: TrustProxy;
 }
+
+export type TrustProxy = false | number | string[];
 
 export class ConfigError extends Error {}
 
 export type LogFormat = 'json' | 'pretty';
 const LOG_FORMATS: ReadonlySet<string> = new Set<LogFormat>(['json', 'pretty']);
+
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+// An IPv4 or IPv6 address (IPv6 in its usual forms, with an optional embedded IPv4 tail), with an optional /prefix.
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function validPrefix(text: string, max: number): boolean {
+  return /^\d{1,3}$/.test(text) && Number(text) <= max;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const prefix = slash === -1 ? undefined : entry.slice(slash + 1);
+  if (IPV4.test(address)) return prefix === undefined || validPrefix(prefix, 32);
+  if (isIPv6(address)) return prefix === undefined || validPrefix(prefix, 128);
+  return false;
+}
+
+/** KEYSMITH_TRUST_PROXY: unset or empty → trust no proxy; digits → a hop count; else a comma-separated list of addresses and CIDRs. */
+function parseTrustProxy(text: string | undefined): TrustProxy {
+  const value = text?.trim() ?? '';
+  if (value === '') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 10) throw new ConfigError(`KEYSMITH_TRUST_PROXY is a hop count of at most 10 (the proxies in front of Keysmith), not ${value.slice(0, 20)}.`);
+    return hops === 0 ? false : hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !isAddressOrCidr(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `KEYSMITH_TRUST_PROXY must be a hop count (such as 1) or a comma-separated list of proxy addresses and CIDRs (such as 10.0.0.0/8,127.0.0.1); "${bad.slice(0, 60)}" is neither.`,
+    );
+  }
+  return entries;
+}
+
+function parseMetricsToken(text: string | undefined): string | undefined {
+  const token = text?.trim() ?? '';
+  if (token === '') return undefined;
+  if (token.length < MIN_METRICS_TOKEN_LENGTH || token.length > 512 || /[^\x21-\x7e]/.test(token)) {
+    throw new ConfigError(`KEYSMITH_METRICS_TOKEN must be ${MIN_METRICS_TOKEN_LENGTH} to 512 printable characters without spaces (for example the output of: openssl rand -hex 32).`);
+  }
+  return token;
+}
 
 const DEFAULT_DATABASE_URL = 'sqlite:./data/keysmith.db';
 
@@ -82,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refusedAuthFlushMs: 1_000,
     credentialCacheTtlMs: 5_000,
     stopWithParent: env.npm_command !== undefined,
+    metricsToken: parseMetricsToken(env.KEYSMITH_METRICS_TOKEN),
+    trustProxy: parseTrustProxy(env.KEYSMITH_TRUST_PROXY),
   });
 }
 

@@ -43,6 +43,7 @@ export const errorStatus = {
   idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,
+  not_ready: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -153,6 +154,10 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
     remedy: 'Send a fresh Idempotency-Key for a new request, or repeat the first request exactly to get its answer again.',
   },
   rate_limited: { meaning: 'Too many attempts in a short time.', remedy: 'Wait the number of seconds the Retry-After header gives, then try again.' },
+  not_ready: {
+    meaning: 'This node is not ready for work: it is shutting down, a database migration is still pending, or its database does not answer.',
+    remedy: 'Send the request to another node, or wait until GET /readyz answers 200.',
+  },
   internal: { meaning: 'Something went wrong on the server; it has been logged.', remedy: 'Try again; if it keeps happening, give the operator of this Keysmith instance the request_id.' },
 };
 

@@ -30,6 +30,7 @@ import { createLeakReportService } from './modules/leaked-credentials/leaked-cre
 import { createPasswordService } from './modules/users/passwords.service.ts';
 import { createWebhookSender } from './modules/webhooks/webhook-sender.ts';
 import { createWebhookService, webhookSealedValues } from './modules/webhooks/webhooks.service.ts';
+import { createMetrics } from './metrics/metrics.ts';
 
 export interface Clock {
   now(): Date;
@@ -47,10 +48,12 @@ export interface ServiceDeps {
 }
 
 export function createServices({ db, ring, config, logger, clock = systemClock }: ServiceDeps) {
-  const audit = createAuditService({ db, clock, logger });
+  // One registry per set of services (tests build many in one process); GET /metrics reads it.
+  const metrics = createMetrics();
+  const audit = createAuditService({ db, clock, logger, onRefused: (reason) => metrics.authentication(reason) });
   const access = createAccessService({ memberships: createMembershipLookup(db), publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
-  const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000 });
+  const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000, counts: metrics.credentialCache });
   // On PostgreSQL other nodes may share the database: each eviction is announced to them.
   const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const invalidation = createCredentialInvalidation({
@@ -87,7 +90,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const apiKeys = createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock });
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, policies, audit, clock });
   const rateLimits = createRateLimiter({ db, clock });
-  const webhooks = createWebhookService({ db, ring, access, audit, sender: createWebhookSender(), clock, logger });
+  const webhooks = createWebhookService({ db, ring, access, audit, sender: createWebhookSender(), clock, logger, onAttempt: (outcome) => metrics.webhookDelivery(outcome) });
   // "Its owner is told": a service key's account hears of it by webhook (the outbox row commits with
   // the revocation); a user's own key is logged until email reaches its owner.
   const revocationHooks: RevocationHooks = {
@@ -114,6 +117,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   return {
     db,
     clock,
+    metrics,
     audit,
     access,
     lastUsed,
@@ -133,7 +137,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     grants,
     checkoutKeys,
     hostKeys,
-    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock }),
+    sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock, lookups: (mode, outcome) => metrics.sshLookup(mode, outcome) }),
     sshCa,
     webhooks,
     heroku: createHerokuService({ db, ring, audit, clock }),

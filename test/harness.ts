@@ -74,6 +74,8 @@ export interface TestAppOptions {
   sqliteFile?: string;
   /** Where the built console is served from (web/dist by default). */
   consoleDir?: string;
+  /** Leave the database unmigrated (an empty schema on PostgreSQL), to see what a node does before migrating. */
+  unmigrated?: boolean;
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
@@ -115,9 +117,9 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
     const name = schema;
     await withSchemaLock('shared', async (admin) => {
       await admin.query(`create schema ${name}`);
-      await migrateToLatest(handle.db);
+      if (!options.unmigrated) await migrateToLatest(handle.db);
     });
-  } else {
+  } else if (!options.unmigrated) {
     await migrateToLatest(handle.db);
   }
   const port = options.listen ? await freePort() : 0;

@@ -22,7 +22,8 @@ if (!databases.includes('postgres')) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-nodes-'));
     const db = await freshDatabase('postgres', dir);
     t.after(() => db.drop());
-    const env = { KEYSMITH_DATABASE_URL: db.url, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64') };
+    const metricsToken = randomBytes(24).toString('hex');
+    const env = { KEYSMITH_DATABASE_URL: db.url, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64'), KEYSMITH_METRICS_TOKEN: metricsToken };
 
     // Three migrators at once on the fresh database, then three servers started together.
     const migrators = await Promise.all([0, 1, 2].map(() => runAsync(['migrate'], env, dir)));
@@ -131,6 +132,19 @@ if (!databases.includes('postgres')) {
       const took = await pollUntil(async () => (await fetch(`${n.url}/v1/user`, { headers: as(again.key) })).status === 401, CAP_MS);
       assert.ok(took !== undefined, `node ${name} refuses a key deleted after the reconnect`);
       t.diagnostic(`after the reconnect, deleted key refused by node ${name} after ${took.toFixed(0)} ms`);
+    }
+
+    // Each node is ready (database answers, nothing pending) and shows its own metrics to the token only.
+    for (const n of nodes) {
+      const ready = await fetch(`${n.url}/readyz`);
+      assert.equal(ready.status, 200, await ready.text());
+      assert.equal((await fetch(`${n.url}/metrics`)).status, 401, 'no token, no metrics');
+      const metrics = await fetch(`${n.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      assert.equal(metrics.status, 200);
+      const text = await metrics.text();
+      assert.match(text, /^keysmith_http_requests_total\{method="GET",route="\/v1\/user",status_code="200"\} \d+$/m, 'this node counted the requests it answered');
+      assert.match(text, /^keysmith_process_cpu_seconds_total /m);
+      assert.ok(!text.includes('alice') && !text.includes('bob'), 'no login in the labels');
     }
 
     for (const n of nodes) assert.equal(await n.stop(), 0, `a node stops cleanly on SIGTERM: ${n.output()}`);

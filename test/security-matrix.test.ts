@@ -579,6 +579,7 @@ const publicRoutes = [
   'GET /v1/accounts/{account}/ssh-ca.pub',
   'GET /v1/accounts/{account}/ssh-ca/krl',
   'GET /healthz',
+  'GET /readyz',
   'POST /v1/session',
   'GET /v1/session',
   'POST /v1/set-password',
@@ -589,6 +590,9 @@ const publicRoutes = [
   'GET /api/v3/users/{username}/keys',
   'GET /{login}.keys',
 ];
+
+/** Routes guarded by a token of their own (not an API key), with the setting that holds it; each has its own test below. */
+const ownTokenRoutes = ['GET /metrics'];
 
 function expected(row: Row, who: Who): { status: number; code?: string } {
   const want = expectedStatus(row, who);
@@ -723,16 +727,37 @@ forEachDatabase('security matrix', (kind) => {
     const app = await appFor(t, kind);
     const spec = (await app.request({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    const covered = new Set([...rows.map((r) => `${r.method} ${r.route}`), ...publicRoutes]);
+    const covered = new Set([...rows.map((r) => `${r.method} ${r.route}`), ...publicRoutes, ...ownTokenRoutes]);
     const missing = documented.filter((r) => !covered.has(r));
     assert.deepEqual(missing, [], 'routes without a matrix row');
     const stale = rows.map((r) => `${r.method} ${r.route}`).filter((r) => !documented.includes(r));
     assert.deepEqual(stale, [], 'matrix rows for routes that do not exist');
   });
 
+  test('GET /metrics (with KEYSMITH_METRICS_TOKEN set) is described, and refuses every API key, the session cookie and no credential; only its token reads it', async (t) => {
+    const metricsToken = 'matrix-metrics-token-0123456789abcdef';
+    const app = await appFor(t, kind, { env: { KEYSMITH_METRICS_TOKEN: metricsToken } });
+    const w = await buildWorld(app);
+    const spec = (await app.request({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    assert.ok(spec.paths['/metrics']?.get, 'GET /metrics is in the API description when it is on');
+    const callers: Array<[string, Record<string, string>, string]> = [
+      ['no credential', {}, 'credentials_required'],
+      ["owner's session cookie", { cookie: w.session.cookie }, 'credentials_required'],
+      ['scoped key', bearer(w.scopedKey), 'token_invalid'],
+      ...everyone.map((who): [string, Record<string, string>, string] => [who, bearer(w.keys[who]), 'token_invalid']),
+    ];
+    for (const [label, headers, code] of callers) {
+      const res = await app.request({ method: 'GET', url: '/metrics', headers });
+      assert.equal(res.statusCode, 401, `${label}: ${res.body}`);
+      assert.equal(errorCode(res), code, label);
+    }
+    assert.equal((await app.request({ method: 'GET', url: '/metrics', headers: bearer(metricsToken) })).statusCode, 200);
+  });
+
   test('public routes answer without a credential', async (t) => {
     const app = await appFor(t, kind);
     assert.equal((await app.request({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    assert.equal((await app.request({ method: 'GET', url: '/readyz' })).statusCode, 200);
     assert.equal((await app.request({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
     const keys = await app.request({ method: 'GET', url: '/api/v3/users/nobody/keys' });
     assert.equal(keys.statusCode, 404, 'public, so an unknown user is a 404 rather than a 401');

@@ -128,6 +128,9 @@ forEachDatabase('webhooks', (kind) => {
       d!.attempts.map((a) => a.status_code),
       [500, 200],
     );
+    const figures = await t.services.metrics.text();
+    assert.match(figures, /^keysmith_webhook_deliveries_total\{outcome="failed"\} [1-9]/m, 'the failed attempt is counted');
+    assert.match(figures, /^keysmith_webhook_deliveries_total\{outcome="delivered"\} [1-9]/m);
     const sent = receiver.received.slice(before);
     assert.equal(sent.length, 2);
     assert.equal(sent[0]!.headers['x-keysmith-delivery'], sent[1]!.headers['x-keysmith-delivery'], 'a retry is the same delivery');

@@ -81,7 +81,7 @@ function presented(request: FastifyRequest): Presented | undefined {
  * the credential cache is accepted without a promise (this is the hot path of every API call).
  * Paths that match no route get no hook, so they answer 404 whatever the credential.
  */
-export function registerAuth(app: FastifyInstance, services: Pick<Services, 'apiKeys' | 'sessions' | 'audit'>): void {
+export function registerAuth(app: FastifyInstance, services: Pick<Services, 'apiKeys' | 'sessions' | 'audit' | 'metrics'>): void {
   app.decorateRequest('actor', null);
 
   const refused = (request: FastifyRequest, reason: string, scheme: string, login: string | null = null) =>
@@ -117,6 +117,7 @@ export function registerAuth(app: FastifyInstance, services: Pick<Services, 'api
     }
     if (!credential) {
       if (mode === 'required') {
+        services.metrics.authentication('credentials_required');
         throw new AppError('credentials_required', 'This request needs an API key.', 'Send Authorization: Bearer <API key>; create keys in the console under Settings → API keys.');
       }
       return;
@@ -157,8 +158,15 @@ export function registerAuth(app: FastifyInstance, services: Pick<Services, 'api
       } catch (err) {
         return done(err as Error);
       }
-      if (pending) pending.then(() => done(), done);
-      else done();
+      if (pending) {
+        pending.then(() => {
+          if (request.actor) services.metrics.authentication('ok');
+          done();
+        }, done);
+      } else {
+        if (request.actor) services.metrics.authentication('ok');
+        done();
+      }
     };
     route.onRequest = route.onRequest === undefined ? [hook] : [hook, ...(Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest])];
   });

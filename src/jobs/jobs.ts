@@ -27,9 +27,11 @@ export interface JobsDeps {
   db: Db;
   clock: { now(): Date };
   logger: { error(obj: object, msg: string): void };
+  /** Told how each run ended (metrics): ran, skipped (another node held the lock) or failed. */
+  onRun?: (job: string, outcome: RunOutcome | 'failed') => void;
 }
 
-export function createJobs({ db, clock, logger }: JobsDeps) {
+export function createJobs({ db, clock, logger, onRun = () => {} }: JobsDeps) {
   const jobs = new Map<string, Job>();
   const running = new Map<string, Promise<RunOutcome>>();
   const timers: NodeJS.Timeout[] = [];
@@ -60,7 +62,11 @@ export function createJobs({ db, clock, logger }: JobsDeps) {
       try {
         const outcome = job.scope === 'once' && onPostgres ? await underLock(job) : (await job.run(), 'ran' as const);
         if (outcome === 'ran') lastRunAt.set(name, clock.now().getTime());
+        onRun(name, outcome);
         return outcome;
+      } catch (err) {
+        onRun(name, 'failed');
+        throw err;
       } finally {
         running.delete(name);
       }

@@ -13,18 +13,31 @@ export interface CredentialCache<T> {
   evict(matches: (value: T) => boolean): void;
 }
 
-export function createCredentialCache<T>({ clock, ttlMs, maxEntries }: { clock: { now(): Date }; ttlMs: number; maxEntries: number }): CredentialCache<T> {
+/** Told of each get(): a fresh entry (hit) or none (miss). Metrics bind these once; they must stay cheap. */
+export interface CacheCounts {
+  hit(): void;
+  miss(): void;
+}
+
+const uncounted: CacheCounts = { hit: () => {}, miss: () => {} };
+
+export function createCredentialCache<T>({ clock, ttlMs, maxEntries, counts = uncounted }: { clock: { now(): Date }; ttlMs: number; maxEntries: number; counts?: CacheCounts }): CredentialCache<T> {
   const entries = new Map<string, { value: T; until: number }>();
   let generation = 0;
   return {
     generation: () => generation,
     get(hash) {
       const entry = entries.get(hash);
-      if (!entry) return undefined;
-      if (entry.until <= clock.now().getTime()) {
-        entries.delete(hash);
+      if (!entry) {
+        counts.miss();
         return undefined;
       }
+      if (entry.until <= clock.now().getTime()) {
+        entries.delete(hash);
+        counts.miss();
+        return undefined;
+      }
+      counts.hit();
       return entry.value;
     },
     set(hash, value, readAt) {

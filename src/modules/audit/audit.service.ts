@@ -55,7 +55,17 @@ interface RefusalCount {
   last: string;
 }
 
-export function createAuditService({ db, clock, logger }: { db: Db; clock: { now(): Date }; logger: Logger }) {
+export function createAuditService({
+  db,
+  clock,
+  logger,
+  onRefused,
+}: {
+  db: Db;
+  clock: { now(): Date };
+  logger: Logger;
+  /** Told each refusal's reason code (metrics). */ onRefused?: (reason: string) => void;
+}) {
   /** The window being counted. */
   let counting = new Map<string, RefusalCount>();
   /** Counts of closed windows not yet written (more than one window's only while writes lag or fail). */
@@ -145,6 +155,7 @@ export function createAuditService({ db, clock, logger }: { db: Db; clock: { now
     /** Counts a refused authentication; flush() writes the counts. Nothing of the credential is kept. */
     refusedAuthentication(event: RefusedAuthentication): void {
       const reason = event.reason.slice(0, 64);
+      onRefused?.(reason);
       const scheme = event.scheme.slice(0, 32);
       const remoteAddr = clip(event.remoteAddr, 64);
       const login = clip(event.login ?? null, 128);

@@ -8,7 +8,10 @@ import { toUserView } from '../users/users.service.ts';
 
 const SignInBody = Type.Object({ login: PlainText(39, { minLength: 1 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
 
-export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'sessions'>; secureCookie: boolean }> = async (app, { services, secureCookie }) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'sessions'>; secureCookie: boolean; /** Counts a successful sign-in (metrics). */ onSignedIn?: () => void }> = async (
+  app,
+  { services, secureCookie, onSignedIn },
+) => {
   const tags = ['session'];
   const cookie = (value: string, maxAge: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secureCookie ? '; Secure' : ''}`;
 
@@ -21,6 +24,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     async (request, reply) => {
       const { login, password } = request.body;
       const session = await services.sessions.signIn(login, password, { remoteAddr: request.ip, userAgent: request.headers['user-agent'] ?? null });
+      onSignedIn?.();
       reply.header('set-cookie', cookie(session.sessionId, session.maxAgeSeconds));
       return { user: toUserView(session.user), csrf_token: session.csrfToken };
     },

@@ -12,6 +12,7 @@ import type { RequestContext } from '../access/actor.ts';
 import type { AccessService, AccountAccess, AccountSelector } from '../access/access.service.ts';
 import { gitAccessRoles, type Role } from '../access/roles.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { SshLookupMode, SshLookupOutcome } from '../../metrics/metrics.ts';
 import type { ProjectService } from '../projects/projects.service.ts';
 import { parseVcs } from '../projects/projects.service.ts';
 import { OWNER_NAME_PATTERN } from '../users/owner-names.ts';
@@ -60,6 +61,8 @@ interface Deps {
   certificates: Pick<SshCaService, 'certificateHolder'>;
   audit: AuditService;
   clock: { now(): Date };
+  /** Counts each answered lookup (metrics); no login, key or account reaches it. */
+  lookups?: (mode: SshLookupMode, outcome: SshLookupOutcome) => void;
 }
 
 const ownerName = new RegExp(OWNER_NAME_PATTERN);
@@ -71,7 +74,7 @@ function liveIn(key: repo.KeyWithOwner, accountId: number): boolean {
   return key.project_account_id === accountId;
 }
 
-export function createSshAccessService({ db, access, projects, keyUses, certificates, audit, clock }: Deps) {
+export function createSshAccessService({ db, access, projects, keyUses, certificates, audit, clock, lookups = () => {} }: Deps) {
   /** The policy rule a key found for the account breaks now, if any (the account's and the instance's policy). */
   const brokenRule = (key: repo.KeyWithOwner): Violation | undefined => sshKeyViolation(key.policy, key.facts, clock.now(), 'lookup');
 
@@ -224,15 +227,21 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
         });
       }
       const key = await repo.findKeyByFingerprint(db, acc.accountId, query.fingerprint, clock.now().toISOString());
+      const none = () => {
+        lookups(query.mode, 'none');
+        return '';
+      };
       // An expired key is not found; a key that breaks the policy is found and refused.
-      if (!key || !liveIn(key, acc.accountId) || brokenRule(key)) return '';
+      if (!key || !liveIn(key, acc.accountId) || brokenRule(key)) return none();
       if (query.mode === 'login') {
         // Login mode: a member's own key, under their own login; deploy keys never open a shell.
-        if (key.kind !== 'user' || key.login!.toLowerCase() !== query.user.toLowerCase()) return '';
+        if (key.kind !== 'user' || key.login!.toLowerCase() !== query.user.toLowerCase()) return none();
         keyUses.noteUse(key.id, key.last_used_at);
+        lookups('login', 'key');
         return `${key.public_key}\n`;
       }
       keyUses.noteUse(key.id, key.last_used_at);
+      lookups('git', 'key');
       return `restrict,command="${query.command} key-${key.id}" ${key.public_key}\n`;
     },
 
@@ -257,6 +266,7 @@ export function createSshAccessService({ db, access, projects, keyUses, certific
           },
         }),
       );
+      lookups('authorize', decision.allowed ? 'allowed' : 'denied');
       return decision;
     },
 

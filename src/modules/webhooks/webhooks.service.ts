@@ -55,6 +55,8 @@ interface Deps {
   sender: WebhookSender;
   clock: { now(): Date };
   logger: { warn(obj: object, msg: string): void };
+  /** Counts each attempt's outcome (GET /metrics). */
+  onAttempt?: (outcome: 'delivered' | 'failed' | 'gave_up') => void;
 }
 
 export const eventActor = (actor: Actor): EventActor => (actor.type === 'user' ? { type: 'user', login: actor.login } : { type: 'service_key', id: actor.keyId, name: actor.keyName });
@@ -68,7 +70,7 @@ function checkEvents(events: string[]): string[] {
   return [...new Set(events)];
 }
 
-export function createWebhookService({ db, ring, access, audit, sender, clock, logger }: Deps) {
+export function createWebhookService({ db, ring, access, audit, sender, clock, logger, onAttempt }: Deps) {
   const subscribed = (row: repo.WebhookRow, event: string) => {
     const events = JSON.parse(row.events) as string[];
     return event === PING_EVENT || events.includes(ALL_EVENTS) || events.includes(event);
@@ -135,6 +137,7 @@ export function createWebhookService({ db, ring, access, audit, sender, clock, l
             { attempted_at: new Date(at.getTime() - result.durationMs).toISOString(), status_code: result.statusCode, error: result.error, duration_ms: result.durationMs },
             outcome,
           );
+          onAttempt?.(ok ? 'delivered' : outcome.state === 'failed' ? 'gave_up' : 'failed');
           if (!ok) logger.warn({ webhook: d.webhook_id, delivery: d.id, status: result.statusCode, error: result.error, attempts }, 'webhook delivery failed');
         }),
       );
