@@ -449,3 +449,15 @@ export async function writeResults(name: string, results: unknown): Promise<stri
   await fs.writeFile(file, JSON.stringify(results, null, 2) + '\n');
   return path.relative(REPO_ROOT, file);
 }
+
+/** A JSON call to a bench server with an API key, in the account acme; a non-2xx answer throws with its body. */
+export async function api(server: ServerHandle, key: string, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.url}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'x-keysmith-account': 'acme', ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}

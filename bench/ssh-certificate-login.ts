@@ -10,23 +10,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { addUnixUser, clientKey, removeUnixUser, rootOwnedDir, ssh, startSshd, tokenFile, type Sshd, type UnixUser } from '../test/ssh/sshd.ts';
-import { createSqliteTarget, formatTable, freePort, median, REPO_ROOT, runNode, startServer, type DatabaseTarget, type ServerHandle } from './lib.ts';
+import { api, createSqliteTarget, formatTable, freePort, median, REPO_ROOT, runNode, startServer, type DatabaseTarget, type ServerHandle } from './lib.ts';
 
 const LOGINS = Math.max(10, Number(process.env.BENCH_SSH_LOGINS ?? 30));
 
 export type LoginTimes =
   { measured: false; why: string } | { measured: true; loginsPerSetup: number; database: string; logins: { setup: string; medianMs: number; minMs: number; maxMs: number; ratioToA: number }[] };
-
-async function api(server: ServerHandle, key: string, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'x-keysmith-account': 'acme', ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
 
 /** `keysmith ssh-setup …` in a child process; its stdout is the sshd_config lines. */
 async function sshSetup(args: string[]): Promise<string> {

@@ -19,6 +19,7 @@ import pg from 'pg';
 import { sshSetup } from '../src/cli/ssh-setup.ts';
 import { addUnixUser, clientKey, removeUnixUser, rootOwnedDir, ssh, startSshd, tokenFile, type Sshd, type UnixUser } from '../test/ssh/sshd.ts';
 import {
+  api,
   createPostgresTarget,
   createSqliteTarget,
   formatNumber,
@@ -64,17 +65,6 @@ interface Keysmith {
   /** Fingerprints of bulk keys, for the route's own load. */
   sample: string[];
   insertSeconds: number;
-}
-
-async function api(server: ServerHandle, key: string, method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'x-keysmith-account': 'acme', ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
 }
 
 async function bulkInsertSqlite(url: string, userId: number, blobs: string[]): Promise<string[]> {
