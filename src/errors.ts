@@ -38,6 +38,8 @@ export const errorStatus = {
   key_passphrase_protected: 422,
   key_is_public: 422,
   policy_violation: 422,
+  signature_invalid: 422,
+  challenge_invalid: 422,
   rate_limited: 429,
   internal: 500,
 } as const;
@@ -136,6 +138,14 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
   policy_violation: {
     meaning: "Creating this credential would break the instance's or the account's credential policy; `rule` names the policy field and `limit` its value.",
     remedy: 'Change the request to fit the limit (a nearer expires_at, another key type, a larger RSA key, a shorter ttl_seconds), or ask whoever sets the policy to change it.',
+  },
+  signature_invalid: {
+    meaning: 'The SSH signature sent to prove possession of a key is not an OpenSSH signature, was made with another key or namespace, or does not cover the challenge.',
+    remedy: 'Run the command the challenge came with (ssh-keygen -Y sign -n keysmith with the private key of this SSH key) and paste its whole output.',
+  },
+  challenge_invalid: {
+    meaning: 'There is no challenge to answer for this SSH key: none was asked for, it has expired (challenges last 10 minutes) or it has been used.',
+    remedy: 'Ask for a new challenge (POST …/verification), sign it and send the signature within 10 minutes.',
   },
   rate_limited: { meaning: 'Too many attempts in a short time.', remedy: 'Wait the number of seconds the Retry-After header gives, then try again.' },
   internal: { meaning: 'Something went wrong on the server; it has been logged.', remedy: 'Try again; if it keeps happening, give the operator of this Keysmith instance the request_id.' },
