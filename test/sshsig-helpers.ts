@@ -8,10 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const hasSshKeygen = spawnSync('ssh-keygen', ['-?']).error === undefined;
-// Skips loudly without ssh-keygen, except under CI=true, where its absence fails the run.
-if (!hasSshKeygen && process.env.CI === 'true') throw new Error('ssh-keygen is not installed and CI=true: the proof-of-possession tests need it as their oracle.');
-if (!hasSshKeygen) console.warn('\n*** ssh-keygen is not installed: the SSH signature (sshsig) tests are SKIPPED ***\n');
-export const needsSshKeygen = hasSshKeygen ? {} : { skip: 'ssh-keygen is not installed' };
+
+/** For a test file that needs ssh-keygen: skips loudly without it, except under CI=true, where its absence fails the run. */
+export function needSshKeygen(what: string): { skip?: string } {
+  if (!hasSshKeygen && process.env.CI === 'true') throw new Error(`ssh-keygen is not installed and CI=true: ${what} need it as their oracle.`);
+  if (!hasSshKeygen) console.warn(`\n*** ssh-keygen is not installed: ${what} are SKIPPED ***\n`);
+  return hasSshKeygen ? {} : { skip: 'ssh-keygen is not installed' };
+}
 
 export function sshString(value: string | Buffer): Buffer {
   const bytes = typeof value === 'string' ? Buffer.from(value) : value;
@@ -131,6 +134,19 @@ export function skKey(kind: 'ed25519' | 'ecdsa', application = 'ssh:'): SkKey {
         sig = Buffer.concat([mpint(rs.subarray(0, 32)), mpint(rs.subarray(32))]);
       }
       const wire = Buffer.concat([sshString(type), sshString(sig), tail]);
+      return armor(sshsigBlob({ publicKey: blob, namespace, signature: wire }));
+    },
+  };
+}
+
+/** An ed25519 key made with node:crypto (no ssh-keygen needed) that signs as ssh-keygen -Y sign -n keysmith does. */
+export function softwareKey(): { line: string; signSshsig(message: string, namespace?: string): string } {
+  const pair = generateKeyPairSync('ed25519');
+  const blob = Buffer.concat([sshString('ssh-ed25519'), sshString(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url'))]);
+  return {
+    line: `ssh-ed25519 ${blob.toString('base64')} software@keysmith`,
+    signSshsig(message, namespace = 'keysmith') {
+      const wire = Buffer.concat([sshString('ssh-ed25519'), sshString(sign(null, signedData(message, namespace), pair.privateKey))]);
       return armor(sshsigBlob({ publicKey: blob, namespace, signature: wire }));
     },
   };

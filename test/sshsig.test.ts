@@ -9,8 +9,9 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { parseSshPublicKey } from '../src/crypto/ssh-public-key.ts';
 import { parseSshSig, SshSigError, verifySshSig } from '../src/crypto/sshsig.ts';
-import { armor, dearmor, keygen, keygenSign, keygenVerifies, needsSshKeygen, signedData, skKey, sshsigBlob, sshString, tempDir, type KeyOnDisk } from './sshsig-helpers.ts';
+import { armor, dearmor, keygen, keygenSign, keygenVerifies, needSshKeygen, signedData, skKey, sshsigBlob, sshString, tempDir, type KeyOnDisk } from './sshsig-helpers.ts';
 
+const needsSshKeygen = needSshKeygen('the SSH signature (sshsig) tests');
 const MESSAGE = 'keysmith-ssh-key-verification:Qm9vdHN0cmFwcGluZyBpcyBmdW4gYW5kIHRoaXMgaXM';
 
 function checkFor(publicLine: string, message: string | Buffer = MESSAGE) {

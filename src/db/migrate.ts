@@ -12,6 +12,7 @@ import * as sshCa from './migrations/2026_12_02_0005_ssh_ca.ts';
 import * as keyLifecycle from './migrations/2026_12_03_0001_key_lifecycle.ts';
 import * as policies from './migrations/2026_12_03_0101_policies.ts';
 import * as sharedLimits from './migrations/2026_12_03_0301_shared_limits.ts';
+import * as sshKeyChallenges from './migrations/2026_12_03_0401_ssh_key_challenges.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_03_0001_key_lifecycle': keyLifecycle,
   '2026_12_03_0101_policies': policies,
   '2026_12_03_0301_shared_limits': sharedLimits,
+  '2026_12_03_0401_ssh_key_challenges': sshKeyChallenges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
