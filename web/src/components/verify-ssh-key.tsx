@@ -41,7 +41,7 @@ export function VerifySshKeyButton({ sshKey, onVerified }: { sshKey: SshKey; onV
       <button type="button" aria-label={`Verify SSH key ${sshKey.title}`} onClick={() => void open()}>
         Verify
       </button>
-      <dialog ref={dialog} aria-labelledby={titleId}>
+      <dialog ref={dialog} className="verify-key" aria-labelledby={titleId}>
         <form onSubmit={submit}>
           <h2 id={titleId}>Prove you hold “{sshKey.title}”</h2>
           {ask.busy && <Loading what="a challenge" />}
@@ -52,7 +52,7 @@ export function VerifySshKeyButton({ sshKey, onVerified }: { sshKey: SshKey; onV
                 Run this in a terminal on the computer that holds the private key of <code className="fingerprint">{sshKey.fingerprint_sha256}</code> (change the path after <code>-f</code> if your key
                 is elsewhere). It signs the challenge with your key; nothing secret leaves your computer.
               </p>
-              <PublicKey label="Command to run" value={challenge.command} />
+              <PublicKey label="Command to run" value={challenge.command} rows={3} />
               <p className="hint">
                 The challenge works once, until <When iso={challenge.expires_at} />.
               </p>
