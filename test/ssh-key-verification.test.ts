@@ -3,7 +3,8 @@
 // GitHub), each refusal as a 422 sentence that writes nothing, a challenge used once even by two
 // racing answers, only the owner, and the policy require_verified_ssh_keys end to end at the lookup.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { addServiceKey, addUser, rowCount, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, testClock, type TestApp } from './harness.ts';
 import { keygen, needSshKeygen, softwareKey, tempDir } from './sshsig-helpers.ts';
 
+const run = promisify(execFile);
 const needsSshKeygen = needSshKeygen('the proof-of-possession tests with ssh-keygen');
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -209,5 +211,24 @@ forEachDatabase('proof of possession of SSH keys', (kind) => {
     assert.equal((await asBob('PUT', `/v1/user/ssh-keys/${added.id}/verification`, { signature: key.signSshsig(challenge) })).statusCode, 200);
     const afterwards = await lookup();
     assert.match(afterwards.body, new RegExp(key.line.split(' ')[1]!.replace(/[+/]/g, '\\$&')), 'verified: accepted');
+  });
+});
+
+forEachDatabase('proof of possession: the README', (kind) => {
+  test('the curl lines of README "Proof of possession", run as pasted by sh with curl and ssh-keygen, verify the key', needsSshKeygen, async (t) => {
+    const app = await appFor(t, kind, { listen: true });
+    const alice = await seed(app);
+    const home = tempDir('keysmith-readme-home-');
+    dirs.push(home);
+    fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+    const key = keygen(path.join(home, '.ssh'), 'id_ed25519', ['-t', 'ed25519']);
+    const added = await app.request({ method: 'POST', url: '/v1/user/ssh-keys', headers: bearer(alice.key), payload: { key: key.publicLine } });
+    const id = (added.json() as { id: number }).id;
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Proof of possession'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!.replaceAll('http://127.0.0.1:8080', app.url).replace('KEY_ID=42', `KEY_ID=${id}`);
+    // Asynchronously: the server answering curl runs in this process.
+    const { stdout: out } = await run('sh', ['-c', block], { cwd: home, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KEY: alice.key }, timeout: 60_000 });
+    assert.equal((JSON.parse(out) as { verified: boolean }).verified, true, out);
   });
 });
