@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { addServiceKey, addUser, rowCount, seed } from './factories.ts';
+import { addProject, addServiceKey, addUser, rowCount, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, testClock, type TestApp } from './harness.ts';
 import { keygen, needSshKeygen, softwareKey, tempDir } from './sshsig-helpers.ts';
 
@@ -211,6 +211,18 @@ forEachDatabase('proof of possession of SSH keys', (kind) => {
     assert.equal((await asBob('PUT', `/v1/user/ssh-keys/${added.id}/verification`, { signature: key.signSshsig(challenge) })).statusCode, 200);
     const afterwards = await lookup();
     assert.match(afterwards.body, new RegExp(key.line.split(' ')[1]!.replace(/[+/]/g, '\\$&')), 'verified: accepted');
+
+    // A deploy key has no person to prove possession: the rule leaves it alone (and lists it nowhere).
+    await addProject(app, alice.key, 'acme', 'web');
+    const deploy = (await asAlice('POST', '/v1/projects/gh/acme/web/deploy-keys', { key: softwareKey().line })).json() as { fingerprint_sha256: string };
+    const git = await app.request({
+      method: 'GET',
+      url: `/v1/ssh/authorized-keys?${new URLSearchParams({ user: 'git', fingerprint: deploy.fingerprint_sha256, mode: 'git', command: '/usr/local/lib/keysmith/keysmith-git-serve' })}`,
+      headers: bearer(server.key),
+    });
+    assert.match(git.body, /key-\d+/, git.body);
+    const violations = (await asAlice('GET', '/v1/accounts/acme/policy/violations')).json() as Array<{ kind: string }>;
+    assert.deepEqual(violations, [], 'the verified user key and the deploy key break nothing');
   });
 });
 
