@@ -229,7 +229,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(herokuRoutes, { services: { heroku: services.heroku } });
   await app.register(policyRoutes, { policies: services.policies });
   await app.register(webhookRoutes, { webhooks: services.webhooks });
-  await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, publicUrl: config.publicUrl });
+  await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, verification: services.sshKeyVerification, publicUrl: config.publicUrl });
   await app.register(checkoutKeyRoutes, { checkoutKeys: services.checkoutKeys, publicUrl: config.publicUrl });
   await app.register(hostKeyRoutes, { hostKeys: services.hostKeys });
   await app.register(sshAccessRoutes, { sshAccess: services.sshAccess });

@@ -41,6 +41,8 @@ export const errorStatus = {
   key_is_public: 422,
   policy_violation: 422,
   idempotency_key_reused: 422,
+  signature_invalid: 422,
+  challenge_invalid: 422,
   rate_limited: 429,
   internal: 500,
   not_ready: 503,
@@ -152,6 +154,14 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
   idempotency_key_reused: {
     meaning: 'The Idempotency-Key header was already used, in the last ten minutes, for a different request (another key or another body).',
     remedy: 'Send a fresh Idempotency-Key for a new request, or repeat the first request exactly to get its answer again.',
+  },
+  signature_invalid: {
+    meaning: 'The SSH signature sent to prove possession of a key is not an OpenSSH signature, was made with another key or namespace, or does not cover the challenge.',
+    remedy: 'Run the command the challenge came with (ssh-keygen -Y sign -n keysmith with the private key of this SSH key) and paste its whole output.',
+  },
+  challenge_invalid: {
+    meaning: 'There is no challenge to answer for this SSH key: none was asked for, it has expired (challenges last 10 minutes) or it has been used.',
+    remedy: 'Ask for a new challenge (POST …/verification), sign it and send the signature within 10 minutes.',
   },
   rate_limited: { meaning: 'Too many attempts in a short time.', remedy: 'Wait the number of seconds the Retry-After header gives, then try again.' },
   not_ready: {

@@ -20,6 +20,7 @@ import { createAuditReader, createAuditService } from './modules/audit/audit.ser
 import { createProjectService } from './modules/projects/projects.service.ts';
 import { createPolicyService } from './modules/policies/policies.service.ts';
 import { createSshKeyService } from './modules/ssh-keys/ssh-keys.service.ts';
+import { createSshKeyVerificationService } from './modules/ssh-keys/ssh-key-verification.service.ts';
 import { createSshAccessService } from './modules/ssh-access/ssh-access.service.ts';
 import { createSshCaService, sshCaSealedValues } from './modules/ssh-ca/ssh-ca.service.ts';
 import { createSessionService, sessionTerminator } from './modules/sessions/sessions.service.ts';
@@ -134,6 +135,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     projects,
     policies,
     sshKeys,
+    sshKeyVerification: createSshKeyVerificationService({ db, keys: sshKeys, audit, clock }),
     grants,
     checkoutKeys,
     hostKeys,

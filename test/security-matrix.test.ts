@@ -10,6 +10,7 @@ import type { Permission, Role } from '../src/modules/access/roles.ts';
 import { addServiceKey, addUser, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase, testClock, type TestApp } from './harness.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
+import { softwareKey } from './sshsig-helpers.ts';
 
 type Who = 'owner' | 'admin' | 'read_write' | 'read_only' | 'svc_admin' | 'svc_read_write' | 'svc_read_only' | 'svc_runner' | 'svc_ssh_server' | 'outsider' | 'foreign_service';
 // Owner last: some rows (deleting the account) succeed once.
@@ -418,6 +419,9 @@ const rows: Row[] = [
   { method: 'POST', route: '/v1/user/ssh-keys', rule: 'users', account: 'none', url: () => '/v1/user/ssh-keys', body: () => ({ key: ed25519Line() }) },
   { method: 'GET', route: '/v1/user/ssh-keys/{id}', rule: 'users', account: 'none', url: (w, who) => ownNativeKey(w, who) },
   { method: 'DELETE', route: '/v1/user/ssh-keys/{id}', rule: 'users', account: 'none', url: (w, who) => ownNativeKey(w, who) },
+  // Proof of possession: a challenge for the caller's own key, and its signed answer (made in url(), as w.made).
+  { method: 'POST', route: '/v1/user/ssh-keys/{id}/verification', rule: 'users', account: 'none', url: async (w, who) => `${await ownNativeKey(w, who)}/verification` },
+  { method: 'PUT', route: '/v1/user/ssh-keys/{id}/verification', rule: 'users', account: 'none', url: (w, who) => signedChallenge(w, who), body: (w) => ({ signature: w.made }) },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/deploy-keys' },
   {
     method: 'POST',
@@ -524,6 +528,20 @@ async function ownNativeKey(w: World, who: Who): Promise<string> {
   const res = await w.t.request({ method: 'POST', url: '/v1/user/ssh-keys', headers: bearer(w.keys[who]), payload: { key: ed25519Line() } });
   assert.equal(res.statusCode, 201, res.body);
   return `/v1/user/ssh-keys/${(res.json() as { id: number }).id}`;
+}
+
+/** A key of the caller's with a live challenge, signed; the signature waits in w.made for body(). */
+async function signedChallenge(w: World, who: Who): Promise<string> {
+  w.made = 'not a signature';
+  if (isService(who)) return '/v1/user/ssh-keys/1/verification';
+  const key = softwareKey();
+  const res = await w.t.request({ method: 'POST', url: '/v1/user/ssh-keys', headers: bearer(w.keys[who]), payload: { key: key.line } });
+  assert.equal(res.statusCode, 201, res.body);
+  const url = `/v1/user/ssh-keys/${(res.json() as { id: number }).id}/verification`;
+  const challenge = await w.t.request({ method: 'POST', url, headers: bearer(w.keys[who]) });
+  assert.equal(challenge.statusCode, 201, challenge.body);
+  w.made = key.signSshsig((challenge.json() as { challenge: string }).challenge);
+  return url;
 }
 
 async function nativeDeployKey(w: World): Promise<string> {

@@ -2,7 +2,7 @@
 // private KeyObject (what a certificate's "signature key" field and a CA's .pub line hold), a signature
 // in the SSH wire form (RFC 8709 for ed25519, RFC 8332 rsa-sha2-512, RFC 5656 ECDSA), and its check.
 // Certificates sign with ed25519 (Keysmith's CA); RSA and ECDSA CAs work too, as the format allows.
-import { createPublicKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { sshMpint, sshString } from './openssh-format.ts';
 import { parseSshPublicKey, type ParsedSshKey } from './ssh-public-key.ts';
 import { positiveMpintBits, WireReader } from './ssh-wire.ts';
@@ -157,4 +157,56 @@ export function verifySshSignature(signer: ParsedSshKey, signature: Buffer, data
   if (rFixed === undefined || sFixed === undefined) return undefined;
   const ok = verify(ec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, Buffer.concat([rFixed, sFixed]));
   return ok ? algorithm : undefined;
+}
+
+/** What a security key (FIDO) adds to its signatures: the authenticator's flags and its use counter. */
+export interface SkSignature {
+  algorithm: string;
+  /** Bit 0x01: the user touched the key (user presence); 0x04: the user was verified (PIN). */
+  flags: number;
+  counter: number;
+}
+
+const SK_ED25519 = 'sk-ssh-ed25519@openssh.com';
+const SK_ECDSA = 'sk-ecdsa-sha2-nistp256@openssh.com';
+
+/**
+ * The algorithm, flags and counter when `signature` (wire form: string algorithm, string signature,
+ * byte flags, uint32 counter) is a valid signature of `data` by the security key `signer`
+ * (sk-ssh-ed25519@openssh.com or sk-ecdsa-sha2-nistp256@openssh.com, PROTOCOL.u2f), else undefined.
+ * The authenticator signs sha256(application) || flags || counter || sha256(data), not `data`.
+ */
+export function verifySkSshSignature(signer: ParsedSshKey, signature: Buffer, data: Buffer): SkSignature | undefined {
+  const r = new WireReader(signature);
+  const algorithm = r.string()?.toString('latin1');
+  const sig = r.string();
+  const tail = r.rest();
+  if (algorithm === undefined || sig === undefined || tail.length !== 5 || algorithm !== signer.type) return undefined;
+  const flags = tail[0]!;
+  const counter = tail.readUInt32BE(1);
+  const k = new WireReader(signer.blob);
+  k.string();
+  let key: KeyObject;
+  if (signer.type === SK_ED25519) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: k.string()!.toString('base64url') }, format: 'jwk' });
+  } else if (signer.type === SK_ECDSA) {
+    k.string();
+    const point = k.string()!;
+    key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' });
+  } else {
+    return undefined;
+  }
+  const application = k.string()!;
+  const signed = Buffer.concat([createHash('sha256').update(application).digest(), tail, createHash('sha256').update(data).digest()]);
+  if (signer.type === SK_ED25519) {
+    return sig.length === 64 && verify(null, signed, key, sig) ? { algorithm, flags, counter } : undefined;
+  }
+  const parts = new WireReader(sig);
+  const rInt = parts.string();
+  const sInt = parts.string();
+  if (rInt === undefined || sInt === undefined || !parts.atEnd) return undefined;
+  const rFixed = fixedWidth(rInt, 32);
+  const sFixed = fixedWidth(sInt, 32);
+  if (rFixed === undefined || sFixed === undefined) return undefined;
+  return verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, Buffer.concat([rFixed, sFixed])) ? { algorithm, flags, counter } : undefined;
 }

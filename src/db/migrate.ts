@@ -13,6 +13,7 @@ import * as keyLifecycle from './migrations/2026_12_03_0001_key_lifecycle.ts';
 import * as policies from './migrations/2026_12_03_0101_policies.ts';
 import * as sharedLimits from './migrations/2026_12_03_0301_shared_limits.ts';
 import * as apiKeyRotation from './migrations/2026_12_03_0401_api_key_rotation.ts';
+import * as sshKeyChallenges from './migrations/2026_12_03_0402_ssh_key_challenges.ts';
 import * as webhooks from './migrations/2026_12_04_0001_webhooks.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_03_0101_policies': policies,
   '2026_12_03_0301_shared_limits': sharedLimits,
   '2026_12_03_0401_api_key_rotation': apiKeyRotation,
+  '2026_12_03_0402_ssh_key_challenges': sshKeyChallenges,
   '2026_12_04_0001_webhooks': webhooks,
 };
 

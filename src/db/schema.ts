@@ -139,6 +139,16 @@ export interface SshKeysTable {
   verified_at: string | null;
 }
 
+/** A user's request to prove possession of an SSH key: the challenge's hashes, never the challenge. */
+export interface SshKeyChallengesTable {
+  ssh_key_id: number;
+  challenge_sha256: string;
+  challenge_sha512: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface CheckoutKeysTable {
   id: Generated<number>;
   project_id: number;
@@ -255,6 +265,7 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   ssh_keys: SshKeysTable;
+  ssh_key_challenges: SshKeyChallengesTable;
   checkout_keys: CheckoutKeysTable;
   host_keys: HostKeysTable;
   heroku_keys: HerokuKeysTable;

@@ -64,12 +64,16 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
     reply.header('x-accepted-oauth-scopes', needed ? acceptedScopes(needed) : '');
   });
 
+  // GitHub's `verified` says whether the key's holder has confirmed it; Keysmith's confirmation is the
+  // proof of possession (PUT /v1/user/ssh-keys/{id}/verification). Deploy keys, added by a repository
+  // admin, are verified as on GitHub.
   const keyView = (row: SshKey, url: string) => ({
     id: row.id,
     key: row.public_key,
     url,
     title: row.title,
-    verified: true,
+    verified: row.kind === 'deploy' || row.verified_at !== null,
+    verified_at: row.verified_at ? githubTime(row.verified_at) : null,
     created_at: githubTime(row.created_at),
     read_only: row.read_only,
     last_used: row.last_used_at ? githubTime(row.last_used_at) : null,

@@ -27,6 +27,7 @@ export const auditActions = [
   'service_key.delete',
   'ssh_key.create',
   'ssh_key.delete',
+  'ssh_key.verify',
   'deploy_key.create',
   'deploy_key.delete',
   'checkout_key.create',

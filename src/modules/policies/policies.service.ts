@@ -40,7 +40,7 @@ export function createPolicyService({ db, inventory, access, audit, clock }: Dep
     const [ssh, hosts, apis] = await Promise.all([inventory.sshKeys(accountId), inventory.hostKeys(accountId), inventory.apiKeys(accountId)]);
     const found: PolicyViolation[] = [];
     for (const k of ssh) {
-      const v = sshKeyViolation(p, { type: k.key_type, bits: k.bits, createdAt: k.created_at, expiresAt: k.expires_at, verifiedAt: k.verified_at }, now, 'list');
+      const v = sshKeyViolation(p, { type: k.key_type, bits: k.bits, createdAt: k.created_at, expiresAt: k.expires_at, verifiedAt: k.verified_at, kind: k.kind }, now, 'list');
       if (v) found.push({ kind: k.kind === 'user' ? 'ssh_key' : 'deploy_key', id: k.id, name: k.title, fingerprint: k.fingerprint_sha256, rule: v.rule, limit: v.limit });
     }
     for (const k of hosts) {

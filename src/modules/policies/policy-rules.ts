@@ -116,6 +116,12 @@ export interface SshKeyFacts {
   createdAt: string;
   expiresAt: string | null;
   verifiedAt: string | null;
+  /**
+   * A deploy key (checkout keys' public halves included) is a repository's, added by a repository admin
+   * or made by Keysmith: there is no person to prove possession, so require_verified_ssh_keys is about
+   * people's own keys only.
+   */
+  kind?: 'user' | 'deploy';
 }
 
 /**
@@ -142,7 +148,7 @@ export function sshKeyViolation(p: Policy, key: SshKeyFacts, now: Date, when: 'c
       return { rule: 'ssh_key_max_lifetime_days', limit: max, message: `The policy rule ssh_key_max_lifetime_days lets an SSH key live at most ${max} days, and ${why}.` };
     }
   }
-  if (when !== 'create' && p.require_verified_ssh_keys && key.verifiedAt === null) {
+  if (when !== 'create' && p.require_verified_ssh_keys && key.kind !== 'deploy' && key.verifiedAt === null) {
     return {
       rule: 'require_verified_ssh_keys',
       limit: true,

@@ -69,11 +69,13 @@ function policyOf(row: Record<string, unknown>): Policy {
 /** A key with what decides whether it answers for the account: its owner's membership, or its project. */
 export type KeyWithOwner = NonNullable<Awaited<ReturnType<typeof findKeyByFingerprint>>>;
 
-const normalised = <R extends { read_only: boolean | number; key_type: string; bits: number; created_at: string; expires_at: string | null; verified_at: string | null }>(row: R | undefined) =>
+const normalised = <R extends { kind: 'user' | 'deploy'; read_only: boolean | number; key_type: string; bits: number; created_at: string; expires_at: string | null; verified_at: string | null }>(
+  row: R | undefined,
+) =>
   row && {
     ...row,
     read_only: readBool(row.read_only),
-    facts: { type: row.key_type, bits: row.bits, createdAt: row.created_at, expiresAt: row.expires_at, verifiedAt: row.verified_at },
+    facts: { type: row.key_type, bits: row.bits, createdAt: row.created_at, expiresAt: row.expires_at, verifiedAt: row.verified_at, kind: row.kind },
     policy: policyOf(row as unknown as Record<string, unknown>),
   };
 

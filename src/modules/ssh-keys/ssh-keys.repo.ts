@@ -142,3 +142,8 @@ export async function listForPolicy(db: Executor, accountId: number | null) {
   }
   return query.orderBy('ssh_keys.id').limit(10_000).execute();
 }
+
+/** The holder proved possession (ssh-key-verification): the time of the latest proof. */
+export async function setVerifiedAt(db: Executor, id: number, at: string): Promise<void> {
+  await db.updateTable('ssh_keys').set({ verified_at: at }).where('id', '=', id).execute();
+}

@@ -7,9 +7,10 @@ import { keyIdOf, projectPathOf } from '../../http/native-params.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import type { SshKey as SshKeyModel, SshKeyService } from './ssh-keys.service.ts';
-import { DeployKey, DeployKeyParams, DeployKeysParams, KeyListQuery, NewDeployKeyBody, NewSshKeyBody, SshKey, UserKeyParams } from './ssh-keys.schemas.ts';
+import type { SshKeyVerificationService } from './ssh-key-verification.service.ts';
+import { DeployKey, DeployKeyParams, DeployKeysParams, KeyListQuery, NewDeployKeyBody, NewSshKeyBody, SshKey, UserKeyParams, VerificationBody, VerificationChallenge } from './ssh-keys.schemas.ts';
 
-export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; publicUrl: string }> = async (app, { sshKeys, publicUrl }) => {
+export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; verification: SshKeyVerificationService; publicUrl: string }> = async (app, { sshKeys, verification, publicUrl }) => {
   const view = (row: SshKeyModel, url: string) => ({
     id: row.id,
     title: row.title,
@@ -24,6 +25,8 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
     last_used_at: row.last_used_at,
     expires_at: row.expires_at,
     expired: row.expired,
+    verified: row.verified_at !== null,
+    verified_at: row.verified_at,
   });
   const userKeyView = (row: SshKeyModel) => view(row, `${publicUrl}/v1/user/ssh-keys/${row.id}`);
   const projectUrl = (p: { vcs: string; account: string; name: string }) => `${publicUrl}/v1/projects/${p.vcs}/${encodeURIComponent(p.account)}/${encodeURIComponent(p.name)}`;
@@ -53,6 +56,36 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; p
       await sshKeys.deleteUserKey(contextOf(request), keyIdOf(request.params.id));
       return reply.status(204).send(null);
     },
+  );
+
+  app.post(
+    '/v1/user/ssh-keys/:id/verification',
+    {
+      schema: {
+        tags,
+        summary: 'A challenge to sign with this key (proof of possession); valid 10 minutes, once',
+        params: UserKeyParams,
+        response: { 201: VerificationChallenge, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const c = await verification.issue(contextOf(request), keyIdOf(request.params.id));
+      return reply.status(201).send({ challenge: c.challenge, namespace: 'keysmith' as const, expires_at: c.expiresAt, command: c.command });
+    },
+  );
+
+  app.put(
+    '/v1/user/ssh-keys/:id/verification',
+    {
+      schema: {
+        tags,
+        summary: "Answer the challenge with ssh-keygen -Y sign's output; the key becomes verified",
+        params: UserKeyParams,
+        body: VerificationBody,
+        response: { 200: SshKey, ...errorResponses },
+      },
+    },
+    async (request) => userKeyView(await verification.verify(contextOf(request), keyIdOf(request.params.id), request.body.signature)),
   );
 
   const deployTags = ['deploy-keys'];

@@ -18,6 +18,8 @@ const keyFields = {
   last_used_at: NullableTimestamp,
   expires_at: Type.Union([Timestamp, Type.Null()], { description: 'Null: never expires.' }),
   expired: Type.Boolean({ description: 'True once expires_at has passed: SSH servers no longer accept the key.' }),
+  verified: Type.Boolean({ description: 'True once the holder proved possession by signing a challenge (user keys; PUT …/verification).' }),
+  verified_at: Type.Union([Timestamp, Type.Null()], { description: 'When possession was last proved; null: never.' }),
 };
 export const SshKey = Type.Object(keyFields);
 export const DeployKey = Type.Object({ ...keyFields, added_by: Nullable(Type.String({ description: 'The login of whoever added it' })) });
@@ -37,3 +39,16 @@ export const KeyListQuery = Type.Object(PageQuery, { additionalProperties: false
 export const UserKeyParams = Type.Object({ id: KeyIdSegment });
 export const DeployKeysParams = Type.Object(ProjectPathParams);
 export const DeployKeyParams = Type.Object({ ...ProjectPathParams, id: KeyIdSegment });
+
+export const VerificationChallenge = Type.Object({
+  challenge: Type.String({ description: 'The exact text to sign, without a newline.' }),
+  namespace: Type.Literal('keysmith'),
+  expires_at: Timestamp,
+  command: Type.String({ description: 'The shell line that signs the challenge: printf … | ssh-keygen -Y sign -n keysmith -f <private key>; change the path if your key is elsewhere.' }),
+});
+export const VerificationBody = Type.Object(
+  {
+    signature: Type.String({ minLength: 1, maxLength: 16_384, description: 'The whole output of the command: -----BEGIN SSH SIGNATURE----- … -----END SSH SIGNATURE-----.' }),
+  },
+  { additionalProperties: false },
+);

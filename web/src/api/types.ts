@@ -76,6 +76,17 @@ export interface SshKey {
   /** Null: never expires. */
   expires_at: string | null;
   expired: boolean;
+  /** True once the holder proved possession (PUT /v1/user/ssh-keys/{id}/verification). */
+  verified: boolean;
+  verified_at: string | null;
+}
+
+/** POST /v1/user/ssh-keys/{id}/verification */
+export interface VerificationChallenge {
+  challenge: string;
+  namespace: 'keysmith';
+  expires_at: string;
+  command: string;
 }
 
 /** GET /v1/projects/{vcs}/{account}/{name}/deploy-keys */

@@ -3,7 +3,7 @@
 import { useId, useRef, useState } from 'react';
 import { copyText } from './secret-once.tsx';
 
-export function PublicKey({ value, label }: { value: string; label: string }) {
+export function PublicKey({ value, label, rows = 2 }: { value: string; label: string; rows?: number }) {
   const id = useId();
   const field = useRef<HTMLTextAreaElement>(null);
   const [copied, setCopied] = useState<'yes' | 'no' | undefined>();
@@ -13,7 +13,7 @@ export function PublicKey({ value, label }: { value: string; label: string }) {
         {label}
       </label>
       <div className="public-key">
-        <textarea id={id} ref={field} readOnly rows={2} spellCheck={false} value={value} onFocus={(e) => e.currentTarget.select()} />
+        <textarea id={id} ref={field} readOnly rows={rows} spellCheck={false} value={value} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" aria-label={`Copy ${label.charAt(0).toLowerCase()}${label.slice(1)}`} onClick={async () => setCopied((await copyText(value, field.current)) ? 'yes' : 'no')}>
           Copy
         </button>

@@ -10,6 +10,7 @@ import { Expiry } from '../components/expiry.tsx';
 import { When } from '../components/when.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 import { ActionsHeader } from '../components/actions-header.tsx';
+import { VerifySshKeyButton } from '../components/verify-ssh-key.tsx';
 
 /** Every key, following the pages (a user rarely has more than one page of 100). */
 async function allKeys(): Promise<SshKey[]> {
@@ -65,7 +66,17 @@ export function SshKeysPage() {
             <tbody>
               {keys.data.map((k) => (
                 <tr key={k.id}>
-                  <td data-label="Title">{k.title}</td>
+                  <td data-label="Title">
+                    {k.title}
+                    {k.verified && (
+                      <>
+                        {' '}
+                        <span className="badge on" title={`You proved you hold this key on ${k.verified_at ?? ''}.`}>
+                          Verified
+                        </span>
+                      </>
+                    )}
+                  </td>
                   <td data-label="Fingerprint">
                     <code className="fingerprint">{k.fingerprint_sha256}</code>
                     <br />
@@ -81,6 +92,15 @@ export function SshKeysPage() {
                     <Expiry iso={k.expires_at} expired={k.expired} />
                   </td>
                   <td data-label="Actions">
+                    {!k.verified && (
+                      <VerifySshKeyButton
+                        sshKey={k}
+                        onVerified={(v) => {
+                          setDone(`Verified the SSH key “${v.title}”: you proved you hold it.`);
+                          keys.reload();
+                        }}
+                      />
+                    )}{' '}
                     <ConfirmButton
                       label="Delete"
                       labelFor={`SSH key ${k.title}`}
