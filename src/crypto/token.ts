@@ -38,11 +38,26 @@ export function mintToken(kind: TokenKind): MintedToken {
 
 export type ParsedToken = { ok: true; kind: TokenKind; hash: string } | { ok: false; reason: 'not_a_keysmith_token' | 'bad_checksum' };
 
+/**
+ * The shape and the hash, without the checksum. The credential check looks the hash up in its cache
+ * first: a cached hash is a minted key, whose checksum is right, so only a miss needs
+ * `checksumMatches` (before any storage look-up).
+ */
+export function shapeOf(token: string): { ok: true; kind: TokenKind; hash: string } | { ok: false; reason: 'not_a_keysmith_token' } {
+  if (!TOKEN_PATTERN.test(token)) return { ok: false, reason: 'not_a_keysmith_token' };
+  return { ok: true, kind: token.startsWith('ksu') ? 'user' : 'service', hash: sha256Hex(token) };
+}
+
+/** For a token of the right shape (see shapeOf): whether its last 6 characters are the CRC32 of the random part. */
+export function checksumMatches(token: string): boolean {
+  const random = token.slice(-(RANDOM_LENGTH + CHECKSUM_LENGTH), -CHECKSUM_LENGTH);
+  return encodeChecksum(random) === token.slice(-CHECKSUM_LENGTH);
+}
+
 /** Checks shape and checksum; never touches storage. */
 export function parseToken(token: string): ParsedToken {
-  const match = TOKEN_PATTERN.exec(token);
-  if (!match) return { ok: false, reason: 'not_a_keysmith_token' };
-  const [, prefix, random, checksum] = match as unknown as [string, string, string, string];
-  if (encodeChecksum(random) !== checksum) return { ok: false, reason: 'bad_checksum' };
-  return { ok: true, kind: prefix === 'ksu' ? 'user' : 'service', hash: sha256Hex(token) };
+  const shape = shapeOf(token);
+  if (!shape.ok) return shape;
+  if (!checksumMatches(token)) return { ok: false, reason: 'bad_checksum' };
+  return shape;
 }

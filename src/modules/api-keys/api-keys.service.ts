@@ -2,7 +2,7 @@
 // shown once; the credential check that every authenticated request makes.
 import type { Db, Executor } from '../../db/schema.ts';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/dialect.ts';
-import { mintToken, parseToken } from '../../crypto/token.ts';
+import { checksumMatches, mintToken, shapeOf } from '../../crypto/token.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { Actor, RequestContext } from '../access/actor.ts';
 import { requireUnrestricted as requireUnrestrictedKey, requireUser } from '../access/access.service.ts';
@@ -199,6 +199,17 @@ export function createApiKeyService({ db, credentials, invalidation, access, pol
     scopes: row.scopes,
   });
 
+  function notAToken(reason: 'not_a_keysmith_token' | 'bad_checksum'): RefusedCredential {
+    return new RefusedCredential(
+      'token_invalid',
+      reason === 'bad_checksum'
+        ? 'The API key is mistyped or incomplete: its checksum does not match.'
+        : 'The credential is not a Keysmith API key (those start with ksu_ or kss_ and are 40 characters long).',
+      'Copy the whole key again, or create a new one.',
+      { extra: { reason } },
+    );
+  }
+
   function accept(credential: CachedCredential): Actor {
     if (credential.disabledLogin !== null) throw userDisabled(credential.disabledLogin);
     if (credential.expiresAtMs !== null && credential.expiresAtMs <= clock.now().getTime()) {
@@ -213,32 +224,24 @@ export function createApiKeyService({ db, credentials, invalidation, access, pol
   return {
     view,
 
-    /** Turns a presented token into an actor, or throws a RefusedCredential. Hot path: one indexed read. */
     /**
      * Turns a presented token into an actor, or throws a RefusedCredential. A cached key answers
-     * synchronously (no promise on the hot path); otherwise one indexed read.
+     * synchronously (no promise on the hot path) and without the checksum, which only a key that was
+     * never minted can fail; otherwise the checksum, then one indexed read.
      */
     authenticate(token: string): Actor | Promise<Actor> {
-      const parsed = parseToken(token);
-      if (!parsed.ok) {
-        throw new RefusedCredential(
-          'token_invalid',
-          parsed.reason === 'bad_checksum'
-            ? 'The API key is mistyped or incomplete: its checksum does not match.'
-            : 'The credential is not a Keysmith API key (those start with ksu_ or kss_ and are 40 characters long).',
-          'Copy the whole key again, or create a new one.',
-          { extra: { reason: parsed.reason } },
-        );
-      }
-      const cached = credentials.get(parsed.hash);
+      const shape = shapeOf(token);
+      if (!shape.ok) throw notAToken(shape.reason);
+      const cached = credentials.get(shape.hash);
       if (cached) return accept(cached);
+      if (!checksumMatches(token)) throw notAToken('bad_checksum');
       const readAt = credentials.generation();
-      return repo.findKeyByHash(db, parsed.hash).then((row) => {
+      return repo.findKeyByHash(db, shape.hash).then((row) => {
         if (!row) {
           throw new RefusedCredential('token_invalid', 'The API key is not known: it may have been deleted.', 'Create a new API key.', { extra: { reason: 'unknown_key' } });
         }
         const credential = toCredential(row);
-        credentials.set(parsed.hash, credential, readAt);
+        credentials.set(shape.hash, credential, readAt);
         return accept(credential);
       });
     },
