@@ -17,6 +17,7 @@ import { consoleRoutes } from './http/console.ts';
 import { errorDocsRoute } from './http/error-docs.ts';
 import { sendNativeError } from './http/errors.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
+import { controlInPath } from './http/control-in-path.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
 import { circleciRoot, circleciV1, circleciV2 } from './dialects/circleci/circleci.plugin.ts';
@@ -38,9 +39,6 @@ import { userRoutes } from './modules/users/users.routes.ts';
 import type { Services } from './services.ts';
 
 export const BODY_LIMIT = 64 * 1024;
-
-// Raw or percent-encoded C0 controls and DEL.
-const CONTROL_IN_PATH = /[\u0000-\u001f\u007f]|%(?:[01][0-9a-f]|7f)/i;
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -115,9 +113,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   // the same on both databases (PostgreSQL cannot store a NUL; SQLite would just not find it).
   // Synchronous (done, not async), as it runs on every request: an async hook costs a promise each.
   app.addHook('onRequest', (request, _reply, done) => {
-    const url = request.url;
-    const query = url.indexOf('?');
-    if (CONTROL_IN_PATH.test(query === -1 ? url : url.slice(0, query))) {
+    if (controlInPath(request.url)) {
       return done(new AppError('bad_request', 'The path contains a NUL byte or another control character.', 'Remove it: names and ids in paths are plain text.'));
     }
     done();

@@ -38,17 +38,19 @@ export function mintToken(kind: TokenKind): MintedToken {
 
 export type ParsedToken = { ok: true; kind: TokenKind; hash: string } | { ok: false; reason: 'not_a_keysmith_token' | 'bad_checksum' };
 
+/** The same shape, without capture groups: the cheaper test for the request path. */
+const TOKEN_SHAPE = /^ks[us]_[0-9A-Za-z]{36}$/;
+
 /**
- * The shape and the hash, without the checksum. The credential check looks the hash up in its cache
- * first: a cached hash is a minted key, whose checksum is right, so only a miss needs
- * `checksumMatches` (before any storage look-up).
+ * The SHA-256 of a token of the right shape (undefined otherwise), without the checksum. The
+ * credential check looks the hash up in its cache first: a cached hash is a minted key, whose
+ * checksum is right, so only a miss needs `checksumMatches` (before any storage look-up).
  */
-export function shapeOf(token: string): { ok: true; kind: TokenKind; hash: string } | { ok: false; reason: 'not_a_keysmith_token' } {
-  if (!TOKEN_PATTERN.test(token)) return { ok: false, reason: 'not_a_keysmith_token' };
-  return { ok: true, kind: token.startsWith('ksu') ? 'user' : 'service', hash: sha256Hex(token) };
+export function tokenHash(token: string): string | undefined {
+  return TOKEN_SHAPE.test(token) ? sha256Hex(token) : undefined;
 }
 
-/** For a token of the right shape (see shapeOf): whether its last 6 characters are the CRC32 of the random part. */
+/** For a token of the right shape (see tokenHash): whether its last 6 characters are the CRC32 of the random part. */
 export function checksumMatches(token: string): boolean {
   const random = token.slice(-(RANDOM_LENGTH + CHECKSUM_LENGTH), -CHECKSUM_LENGTH);
   return encodeChecksum(random) === token.slice(-CHECKSUM_LENGTH);
@@ -56,8 +58,8 @@ export function checksumMatches(token: string): boolean {
 
 /** Checks shape and checksum; never touches storage. */
 export function parseToken(token: string): ParsedToken {
-  const shape = shapeOf(token);
-  if (!shape.ok) return shape;
+  const match = TOKEN_PATTERN.exec(token);
+  if (!match) return { ok: false, reason: 'not_a_keysmith_token' };
   if (!checksumMatches(token)) return { ok: false, reason: 'bad_checksum' };
-  return shape;
+  return { ok: true, kind: match[1] === 'ksu' ? 'user' : 'service', hash: sha256Hex(token) };
 }
