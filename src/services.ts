@@ -28,9 +28,11 @@ import { createPasswordService } from './modules/users/passwords.service.ts';
 
 export interface Clock {
   now(): Date;
+  /** The same instant as epoch milliseconds, without a Date (the request path reads it); optional for test clocks. */
+  nowMs?(): number;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), nowMs: () => Date.now() };
 
 export interface ServiceDeps {
   db: Db;

@@ -26,7 +26,8 @@ interface Deps {
   audit: AuditService;
   lastUsed: LastUsedTracker;
   projects: Pick<ProjectService, 'findInAccount'>;
-  clock: { now(): Date };
+  /** nowMs, when the clock has it, spares the request path a Date. */
+  clock: { now(): Date; nowMs?(): number };
 }
 
 /** At most this many projects in a runner key's list. */
@@ -233,7 +234,7 @@ export function createApiKeyService({ db, credentials, invalidation, access, pol
       const hash = tokenHash(token);
       if (hash === undefined) throw notAToken('not_a_keysmith_token');
       // One clock read serves the cache's TTL, the expiry and last_used.
-      const nowMs = clock.now().getTime();
+      const nowMs = clock.nowMs ? clock.nowMs() : clock.now().getTime();
       const cached = credentials.get(hash, nowMs);
       if (cached) return accept(cached, nowMs);
       if (!checksumMatches(token)) throw notAToken('bad_checksum');
