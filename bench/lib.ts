@@ -326,6 +326,31 @@ export interface LoadResult {
   totalRequests: number;
   durationSeconds: number;
   statusCodes: Record<string, number>;
+  /**
+   * The server process's own CPU time (user + system, from /proc) per answered request, over the
+   * measured rounds; null where /proc is missing. Unlike req/s it barely moves when another process
+   * takes the cores away, so it is the number to compare across runs on a shared machine.
+   */
+  serverCpuMsPerRequest: number | null;
+}
+
+let clockTicksPerSecond: number | undefined;
+
+/** CPU time (ms, user + system) the process has used so far, or undefined without /proc (not Linux). */
+export async function processCpuMs(pid: number): Promise<number | undefined> {
+  let stat: string;
+  try {
+    stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  clockTicksPerSecond ??= await new Promise<number>((resolve) => {
+    execFile('getconf', ['CLK_TCK'], (err, stdout) => resolve(err ? 100 : Number(stdout.trim()) || 100));
+  });
+  // Fields after the parenthesised command name (which may contain spaces): utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / clockTicksPerSecond;
 }
 
 /**
@@ -347,7 +372,14 @@ export async function measureInterleaved<T extends LoadTarget[]>(targets: [...T]
     assertClean(target.server, 'warm-up', await autocannon({ ...optionsOf(target), duration: settings.warmupSeconds }));
   }
 
-  const tallies = targets.map(() => ({ latencies: new LatencyLog(), rounds: [] as number[], requests: 0, seconds: 0, statusCodes: {} as Record<string, number> }));
+  const tallies = targets.map(() => ({
+    latencies: new LatencyLog(),
+    rounds: [] as number[],
+    requests: 0,
+    seconds: 0,
+    statusCodes: {} as Record<string, number>,
+    cpuMs: 0 as number | null,
+  }));
   const roundSeconds = settings.durationSeconds / settings.rounds;
   for (let round = 0; round < settings.rounds; round++) {
     const order = targets.map((_, i) => i);
@@ -355,11 +387,14 @@ export async function measureInterleaved<T extends LoadTarget[]>(targets: [...T]
     for (const i of order) {
       const target = targets[i]!;
       const tally = tallies[i]!;
+      const cpuBefore = await processCpuMs(target.server.pid);
       const run = autocannon({ ...optionsOf(target), duration: roundSeconds });
       run.on('response', (_client, statusCode, _bytes, responseTime) => {
         if (statusCode >= 200 && statusCode < 300) tally.latencies.add(responseTime);
       });
       const result = await run;
+      const cpuAfter = await processCpuMs(target.server.pid);
+      tally.cpuMs = tally.cpuMs === null || cpuBefore === undefined || cpuAfter === undefined ? null : tally.cpuMs + (cpuAfter - cpuBefore);
       assertClean(target.server, `measurement round ${round + 1}`, result);
       tally.rounds.push(result.requests.total / result.duration);
       tally.requests += result.requests.total;
@@ -375,6 +410,7 @@ export async function measureInterleaved<T extends LoadTarget[]>(targets: [...T]
     totalRequests: tally.requests,
     durationSeconds: Math.round(tally.seconds * 100) / 100,
     statusCodes: tally.statusCodes,
+    serverCpuMsPerRequest: tally.cpuMs === null || tally.requests === 0 ? null : Math.round((tally.cpuMs / tally.requests) * 10_000) / 10_000,
   }));
   return results as { [K in keyof T]: LoadResult };
 }

@@ -3,7 +3,8 @@
 // Env: BENCH_DURATION (measured s per server, default 10), BENCH_ROUNDS (alternating rounds those seconds
 // are split into, default 5; 1 measures each server in one go), BENCH_WARMUP (s, default 2),
 // BENCH_POSTGRES_URL (admin URL used to create a throw-away database), BENCH_CPU_PROF (directory:
-// profile the Keysmith server child; summarise with bench/cpuprofile-summary.ts).
+// profile the Keysmith server child, and the user benchmark's bare server into <dir>/bare; summarise
+// with bench/cpuprofile-summary.ts).
 import os from 'node:os';
 import { benchSettings, installExitHandlers, wasInterrupted, writeResults, type BenchSettings } from './lib.ts';
 import { sshKeysBench } from './ssh-keys.bench.ts';
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
   // matters when reading absolute numbers (less so for ratios measured on the same machine).
   const machine = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown' };
   console.log(`Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}; load generator: autocannon in the runner process`);
-  if (settings.cpuProfileDir) console.log(`CPU profiles of the Keysmith server go to ${settings.cpuProfileDir} (profiling slows it down).`);
+  if (settings.cpuProfileDir) console.log(`CPU profiles of the Keysmith server go to ${settings.cpuProfileDir} (the user benchmark's bare server's to its bare/; profiling slows them down).`);
 
   for (const benchmark of selected) {
     console.log(`\n=== ${benchmark.name} ===`);

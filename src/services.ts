@@ -35,9 +35,11 @@ import { createMetrics } from './metrics/metrics.ts';
 
 export interface Clock {
   now(): Date;
+  /** The same instant as epoch milliseconds, without a Date (the request path reads it); optional for test clocks. */
+  nowMs?(): number;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), nowMs: () => Date.now() };
 
 export interface ServiceDeps {
   db: Db;

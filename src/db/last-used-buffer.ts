@@ -21,9 +21,12 @@ export function createLastUsedBuffer({ db, clock, write, minIntervalMs = 0 }: La
   let written = new Map<number, number>();
 
   return {
-    /** Notes a use now; `stored` is the value the caller read with the key, when it has it. */
-    touch(id: number, stored?: string | null): void {
-      const now = clock.now().getTime();
+    /**
+     * Notes a use now; `stored` is the value the caller read with the key, when it has it; `nowMs` the
+     * caller's reading of the clock, when it has one.
+     */
+    touch(id: number, stored?: string | null, nowMs?: number): void {
+      const now = nowMs ?? clock.now().getTime();
       if (minIntervalMs > 0) {
         const last = Math.max(pending.get(id) ?? 0, written.get(id) ?? 0, stored ? Date.parse(stored) : 0);
         if (now - last < minIntervalMs) return;

@@ -123,27 +123,34 @@ export function registerAuth(app: FastifyInstance, services: Pick<Services, 'api
       return;
     }
     if (credential.scheme === 'cookie') return viaSession(request, credential.sessionId);
-    const onRefusal = (err: unknown): never => {
-      if (err instanceof RefusedCredential) {
-        refused(request, String(err.details.extra?.reason ?? err.code), credential.scheme, credential.scheme === 'basic' ? credential.login : null);
-      }
-      throw err;
-    };
+    let actor: Actor | Promise<Actor>;
     try {
       if (!credential.token || credential.token.length > MAX_CREDENTIAL_LENGTH) {
         throw new RefusedCredential('token_invalid', 'The credential is empty or too long to be a Keysmith API key.', 'Copy the whole key again.', { extra: { reason: 'not_a_keysmith_token' } });
       }
-      const actor = services.apiKeys.authenticate(credential.token);
-      if (!(actor instanceof Promise)) {
-        request.actor = actor;
-        return;
-      }
-      return actor.then((a) => {
-        request.actor = a;
-      }, onRefusal);
+      actor = services.apiKeys.authenticate(credential.token);
     } catch (err) {
-      return onRefusal(err);
+      return onRefusal(request, credential, err);
     }
+    if (!(actor instanceof Promise)) {
+      // The hot path (a cached key): no closure and no promise.
+      request.actor = actor;
+      return;
+    }
+    return actor.then(
+      (a) => {
+        request.actor = a;
+      },
+      (err: unknown) => onRefusal(request, credential, err),
+    );
+  }
+
+  /** Notes a refused key for the audit trail, then rethrows. */
+  function onRefusal(request: FastifyRequest, credential: Exclude<Presented, { scheme: 'cookie' }>, err: unknown): never {
+    if (err instanceof RefusedCredential) {
+      refused(request, String(err.details.extra?.reason ?? err.code), credential.scheme, credential.scheme === 'basic' ? credential.login : null);
+    }
+    throw err;
   }
 
   app.addHook('onRoute', (route) => {

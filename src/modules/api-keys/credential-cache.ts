@@ -4,7 +4,8 @@
 // (by NOTIFY) on every other node sharing a PostgreSQL database; the TTL is the backstop.
 // Memberships are never cached: leaving an account takes effect at once everywhere.
 export interface CredentialCache<T> {
-  get(hash: string): T | undefined;
+  /** `nowMs`: the caller's reading of the clock, when it has one (one clock read per request). */
+  get(hash: string, nowMs?: number): T | undefined;
   /** Taken before a database read; set() ignores a value read before a later clear(). */
   generation(): number;
   set(hash: string, value: T, readAt: number): void;
@@ -26,13 +27,13 @@ export function createCredentialCache<T>({ clock, ttlMs, maxEntries, counts = un
   let generation = 0;
   return {
     generation: () => generation,
-    get(hash) {
+    get(hash, nowMs) {
       const entry = entries.get(hash);
       if (!entry) {
         counts.miss();
         return undefined;
       }
-      if (entry.until <= clock.now().getTime()) {
+      if (entry.until <= (nowMs ?? clock.now().getTime())) {
         entries.delete(hash);
         counts.miss();
         return undefined;
