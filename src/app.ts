@@ -147,10 +147,12 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   registerSecurityHeaders(app, { publicUrl: config.publicUrl });
   registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit, metrics: services.metrics });
   // One synchronous hook per response: a counter and a histogram, labelled by the route's pattern
-  // (never the raw URL, which carries logins and key ids).
+  // (never the raw URL, which carries logins and key ids), and a flag check for queued webhooks.
   const { metrics } = services;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.request(request.method, request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE), reply.statusCode, reply.elapsedTime / 1000);
+    // A change this request made has committed by now: send the webhook deliveries it queued.
+    services.webhooks.kickIfQueued();
     done();
   });
   app.addSchema(NativeError);

@@ -31,6 +31,7 @@ import { createLeakReportService } from './modules/leaked-credentials/leaked-cre
 import { createPasswordService } from './modules/users/passwords.service.ts';
 import { createWebhookSender } from './modules/webhooks/webhook-sender.ts';
 import { createWebhookService, webhookSealedValues } from './modules/webhooks/webhooks.service.ts';
+import { eventFromAudit } from './modules/webhooks/audit-events.ts';
 import { createMetrics } from './metrics/metrics.ts';
 
 export interface Clock {
@@ -53,7 +54,19 @@ export interface ServiceDeps {
 export function createServices({ db, ring, config, logger, clock = systemClock }: ServiceDeps) {
   // One registry per set of services (tests build many in one process); GET /metrics reads it.
   const metrics = createMetrics();
-  const audit = createAuditService({ db, clock, logger, onRefused: (reason) => metrics.authentication(reason) });
+  // Audited changes of an account reach its webhooks in the same transaction (webhooks, bound late: made below).
+  const audit = createAuditService({
+    db,
+    clock,
+    logger,
+    onRefused: (reason) => metrics.authentication(reason),
+    onRecorded: async (trx, origin, entries) => {
+      for (const entry of entries) {
+        const event = eventFromAudit(origin, entry);
+        if (event) await webhooks.enqueue(trx, event);
+      }
+    },
+  });
   const access = createAccessService({ memberships: createMembershipLookup(db), publicUrl: config.publicUrl });
   const lastUsed = createLastUsedTracker({ db, clock });
   const credentials = createCredentialCache<CachedCredential>({ clock, ttlMs: config.credentialCacheTtlMs, maxEntries: 10_000, counts: metrics.credentialCache });

@@ -10,7 +10,8 @@ import { after, before, test } from 'node:test';
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from '../src/modules/webhooks/webhooks.service.ts';
 import { createWebhookSender } from '../src/modules/webhooks/webhook-sender.ts';
 import { isForbiddenAddress } from '../src/modules/webhooks/webhook-url.ts';
-import { addServiceKey, addUser, rowCount, seed } from './factories.ts';
+import { addProject, addServiceKey, addUser, rowCount, seed } from './factories.ts';
+import { ed25519Line } from './ssh-fixtures.ts';
 import { bearer, createTestApp, forEachDatabase, testClock, type TestApp } from './harness.ts';
 
 interface Received {
@@ -205,6 +206,44 @@ forEachDatabase('webhooks', (kind) => {
     assert.equal(body.target.type, 'service_api_key');
     assert.equal(body.target.fingerprint, leaked.key.slice(0, body.target.fingerprint.length));
     assert.equal(body.data.reason, 'leaked');
+  });
+
+  test("the account's changes arrive as events of one shape, sent once the request is answered", async () => {
+    const made = (await create({ url: receiver.url, events: ['credential.created', 'credential.deleted', 'member.added', 'member.role_changed', 'member.removed'] })).json() as {
+      id: number;
+      secret: string;
+    };
+    const service = await addServiceKey(t, owner, 'acme', 'read_only');
+    await addUser(t, 'erin', { account: 'acme', role: 'read_only', by: owner });
+    assert.equal((await t.request({ method: 'PUT', url: '/v1/accounts/acme/members/erin', headers: bearer(owner), payload: { role: 'read_write' } })).statusCode, 200);
+    assert.equal((await t.request({ method: 'DELETE', url: '/v1/accounts/acme/members/erin', headers: bearer(owner) })).statusCode, 204);
+    await addProject(t, owner, 'acme', 'hooked');
+    const deploy = await t.request({ method: 'POST', url: '/v1/projects/gh/acme/hooked/deploy-keys', headers: bearer(owner), payload: { key: ed25519Line() } });
+    assert.equal(deploy.statusCode, 201, deploy.body);
+    const deleted = await t.request({ method: 'DELETE', url: `/v1/service-api-keys/${service.id}`, headers: { ...bearer(owner), 'x-keysmith-account': 'acme' } });
+    assert.equal(deleted.statusCode, 204, deleted.body);
+    await t.services.webhooks.deliverDue();
+    const list = await deliveries(made.id);
+    assert.ok(
+      list.every((d) => d.state === 'delivered'),
+      JSON.stringify(list.map((d) => d.state)),
+    );
+    const bodies = receiver.received
+      .filter((r) => list.some((d) => d.id === r.headers['x-keysmith-delivery']))
+      .map((r) => {
+        assert.ok(verify(made.secret, r));
+        assert.ok(!r.raw.includes(service.key), 'no secret in a delivery');
+        return JSON.parse(r.raw) as { event: string; actor: unknown; target: { type: string; id: unknown; name?: string; fingerprint?: string }; data: Record<string, unknown> };
+      })
+      .sort((a, b) => a.event.localeCompare(b.event) || a.target.type.localeCompare(b.target.type));
+    assert.deepEqual(
+      bodies.map((b) => `${b.event} ${b.target.type}`),
+      ['credential.created deploy_key', 'credential.created service_api_key', 'credential.deleted service_api_key', 'member.added member', 'member.removed member', 'member.role_changed member'],
+    );
+    for (const b of bodies) assert.deepEqual(b.actor, { type: 'user', login: 'alice' });
+    const createdDeploy = bodies.find((b) => b.target.type === 'deploy_key')!;
+    assert.match(createdDeploy.target.fingerprint ?? '', /^SHA256:|^[0-9a-f]{2}(:[0-9a-f]{2}){15}$/, 'an SSH key is named by its fingerprint');
+    assert.equal(bodies.find((b) => b.event === 'member.role_changed')!.target.name, 'erin');
   });
 
   test('bad input is a 400 with a sentence, and nothing is written', async () => {

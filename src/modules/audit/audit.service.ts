@@ -60,11 +60,14 @@ export function createAuditService({
   clock,
   logger,
   onRefused,
+  onRecorded,
 }: {
   db: Db;
   clock: { now(): Date };
   logger: Logger;
   /** Told each refusal's reason code (metrics). */ onRefused?: (reason: string) => void;
+  /** Told each recorded change inside its transaction (webhooks queue their deliveries there). */
+  onRecorded?: (trx: Executor, origin: AuditOrigin | AnonymousOrigin, entries: AuditEntry[]) => Promise<void>;
 }) {
   /** The window being counted. */
   let counting = new Map<string, RefusalCount>();
@@ -150,6 +153,7 @@ export function createAuditService({
         details: entry.details ? JSON.stringify(entry.details) : null,
       }));
       for (let i = 0; i < rows.length; i += 500) await repo.insertEvents(trx, rows.slice(i, i + 500));
+      await onRecorded?.(trx, origin, entries);
     },
 
     /** Counts a refused authentication; flush() writes the counts. Nothing of the credential is kept. */

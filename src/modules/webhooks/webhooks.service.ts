@@ -108,6 +108,8 @@ export function createWebhookService({ db, ring, access, audit, sender, clock, l
 
   let running: Promise<number> | undefined;
   let again = false;
+  /** Something was queued since the last kick (its transaction has committed once the request is answered). */
+  let queued = false;
 
   /** One pass over what is due: claims and sends each delivery, records the attempt. Returns how many were attempted. */
   async function deliverPass(): Promise<number> {
@@ -281,11 +283,19 @@ export function createWebhookService({ db, ring, access, audit, sender, clock, l
         trx,
         hooks.map((h) => deliveryRow(h.id, payload, now)),
       );
+      queued = true;
       return hooks.length;
     },
 
     /** After a commit that enqueued something: start sending now rather than at the next scheduled pass. */
     kick,
+
+    /** After a request is answered (so its transaction is over): kick if it queued anything. */
+    kickIfQueued(): void {
+      if (!queued) return;
+      queued = false;
+      kick();
+    },
 
     deliverDue,
 
