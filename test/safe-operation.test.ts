@@ -123,10 +123,14 @@ forEachDatabase('master keys in use', (kind) => {
       await app.request({ method: 'POST', url: '/api/v1.1/user/heroku-key', headers: bearer(alice.key), payload: { apikey: 'heroku-secret-0123456789abcdef' } }),
       // The account's SSH CA is made, and its private half sealed, on first use.
       await app.request({ method: 'GET', url: '/v1/accounts/acme/ssh-ca', headers: bearer(alice.key) }),
+      await app.request({ method: 'POST', url: '/v1/accounts/acme/webhooks', headers: bearer(alice.key), payload: { url: 'http://127.0.0.1:9/hook', events: ['*'] } }),
     ];
+    // A rotation asked with an Idempotency-Key keeps the new secret sealed for its replay window.
+    const [own] = (await app.request({ method: 'GET', url: '/v1/user/api-keys', headers: bearer(alice.key) })).json() as Array<{ id: number }>;
+    created.push(await app.request({ method: 'POST', url: `/v1/user/api-keys/${own!.id}/rotate`, headers: { ...bearer(alice.key), 'idempotency-key': 'safe-operation-1' }, payload: {} }));
     assert.deepEqual(
       created.map((r) => r.statusCode),
-      [201, 201, 201, 200],
+      [201, 201, 201, 200, 201, 201],
     );
     const ring = loadKeyRing(app.config).ring;
     const tables = app.services.sealedValues;
