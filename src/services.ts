@@ -10,7 +10,7 @@ import { createHostKeyService, hostKeySealedValues } from './modules/host-keys/h
 import { createHerokuService, herokuSealedValues } from './modules/integrations/heroku.service.ts';
 import type { Db } from './db/schema.ts';
 import { createAccessService } from './modules/access/access.service.ts';
-import { createAccountService, createMembershipLookup, ownershipLookup } from './modules/accounts/accounts.service.ts';
+import { accountNames, createAccountService, createMembershipLookup, ownershipLookup } from './modules/accounts/accounts.service.ts';
 import { createApiKeyService, type CachedCredential } from './modules/api-keys/api-keys.service.ts';
 import { createApiKeyRotationService, rotationReplaySealedValues } from './modules/api-keys/api-key-rotation.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
@@ -106,7 +106,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const apiKeys = createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock });
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, policies, audit, clock });
   const rateLimits = createRateLimiter({ db, clock });
-  const webhooks = createWebhookService({ db, ring, access, audit, sender: createWebhookSender(), clock, logger, onAttempt: (outcome) => metrics.webhookDelivery(outcome) });
+  const webhooks = createWebhookService({ db, ring, access, accounts: accountNames, audit, sender: createWebhookSender(), clock, logger, onAttempt: (outcome) => metrics.webhookDelivery(outcome) });
   // "Its owner is told": a service key's account hears of it by webhook (the outbox row commits with
   // the revocation); a user's own key is logged until email reaches its owner.
   const revocationHooks: RevocationHooks = {

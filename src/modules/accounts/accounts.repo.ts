@@ -5,6 +5,10 @@ export async function insertAccount(db: Executor, account: { name: string; name_
   return db.insertInto('accounts').values(account).returningAll().executeTakeFirstOrThrow();
 }
 
+export async function findAccountName(db: Executor, id: number): Promise<string | undefined> {
+  return (await db.selectFrom('accounts').select('name').where('id', '=', id).executeTakeFirst())?.name;
+}
+
 export async function deleteAccount(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('accounts').where('id', '=', id).execute();
 }

@@ -38,6 +38,9 @@ export interface OwnershipLookup {
 
 export const ownershipLookup: OwnershipLookup = { soleOwnedAccounts: (trx, userId) => repo.listSoleOwnedAccounts(trx, userId) };
 
+/** An account's name by id, read in the caller's transaction (a webhook payload names its account). */
+export const accountNames = { nameOf: (exec: Executor, accountId: number): Promise<string | undefined> => repo.findAccountName(exec, accountId) };
+
 export function createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }: Deps) {
   const lastOwner = (accountName: string) => new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
 

@@ -72,9 +72,6 @@ export async function recordAttempt(
     .execute();
 }
 
-export const accountName = async (db: Executor, accountId: number): Promise<string | undefined> =>
-  (await db.selectFrom('accounts').select('name').where('id', '=', accountId).executeTakeFirst())?.name;
-
 export const listAllSealed = (db: Executor) => db.selectFrom('webhooks').select(['id', 'account_id', 'secret_sealed']).execute();
 
 export const findSealed = (db: Executor, id: number) => db.selectFrom('webhooks').select('secret_sealed').where('id', '=', id).executeTakeFirst();

@@ -51,6 +51,8 @@ interface Deps {
   db: Db;
   ring: KeyRing;
   access: Pick<AccessService, 'resolve' | 'authorize'>;
+  /** The accounts module's names, for the payload's `account`. */
+  accounts: { nameOf(exec: Executor, accountId: number): Promise<string | undefined> };
   audit: AuditService;
   sender: WebhookSender;
   clock: { now(): Date };
@@ -70,7 +72,7 @@ function checkEvents(events: string[]): string[] {
   return [...new Set(events)];
 }
 
-export function createWebhookService({ db, ring, access, audit, sender, clock, logger, onAttempt }: Deps) {
+export function createWebhookService({ db, ring, access, accounts, audit, sender, clock, logger, onAttempt }: Deps) {
   const subscribed = (row: repo.WebhookRow, event: string) => {
     const events = JSON.parse(row.events) as string[];
     return event === PING_EVENT || events.includes(ALL_EVENTS) || events.includes(event);
@@ -276,7 +278,7 @@ export function createWebhookService({ db, ring, access, audit, sender, clock, l
     async enqueue(trx: Executor, e: AccountEvent): Promise<number> {
       const hooks = (await repo.listWebhooks(trx, e.accountId)).filter((h) => subscribed(h, e.event));
       if (hooks.length === 0) return 0;
-      const account = (await repo.accountName(trx, e.accountId)) ?? String(e.accountId);
+      const account = (await accounts.nameOf(trx, e.accountId)) ?? String(e.accountId);
       const now = clock.now().toISOString();
       const payload: WebhookPayload = { id: randomUUID(), event: e.event, occurred_at: now, account, actor: e.actor, target: e.target, data: e.data ?? {} };
       await repo.insertDeliveries(
