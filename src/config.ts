@@ -35,6 +35,16 @@ export interface Config {
    * set the client address and scheme through X-Forwarded-For/-Proto; false trusts none.
    */
   readonly trustProxy: TrustProxy;
+  /**
+   * Where email goes (KEYSMITH_SMTP_URL, smtp:// or smtps://, optionally with user:password@) and
+   * whom it is from (KEYSMITH_MAIL_FROM); undefined when either is unset: nobody is emailed.
+   */
+  readonly mail: MailConfig | undefined;
+}
+
+export interface MailConfig {
+  readonly smtpUrl: string;
+  readonly from: string;
 }
 
 export type TrustProxy = false | number | string[];
@@ -90,6 +100,31 @@ function parseMetricsToken(text: string | undefined): string | undefined {
   return token;
 }
 
+/** KEYSMITH_SMTP_URL and KEYSMITH_MAIL_FROM: both, or neither (then nobody is emailed). */
+function parseMail(smtpText: string | undefined, fromText: string | undefined): MailConfig | undefined {
+  const smtpUrl = smtpText?.trim() ?? '';
+  const from = fromText?.trim() ?? '';
+  if (smtpUrl === '' && from === '') return undefined;
+  if (smtpUrl === '' || from === '') {
+    throw new ConfigError('Email needs both KEYSMITH_SMTP_URL (such as smtp://mail.example.com:587) and KEYSMITH_MAIL_FROM (such as keysmith@example.com); set both, or neither to send no email.');
+  }
+  let url: URL;
+  try {
+    url = new URL(smtpUrl);
+  } catch {
+    throw new ConfigError('KEYSMITH_SMTP_URL must be a URL such as smtp://mail.example.com:587 or smtps://user:password@mail.example.com:465.');
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+    throw new ConfigError(`KEYSMITH_SMTP_URL must start with smtp:// or smtps:// and name a host, not "${url.protocol}".`);
+  }
+  // A bare address or "Name <address>"; nodemailer reads either.
+  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(address)) {
+    throw new ConfigError(`KEYSMITH_MAIL_FROM must be an email address such as keysmith@example.com or "Keysmith <keysmith@example.com>".`);
+  }
+  return Object.freeze({ smtpUrl, from });
+}
+
 const DEFAULT_DATABASE_URL = 'sqlite:./data/keysmith.db';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -140,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stopWithParent: env.npm_command !== undefined,
     metricsToken: parseMetricsToken(env.KEYSMITH_METRICS_TOKEN),
     trustProxy: parseTrustProxy(env.KEYSMITH_TRUST_PROXY),
+    mail: parseMail(env.KEYSMITH_SMTP_URL, env.KEYSMITH_MAIL_FROM),
   });
 }
 
