@@ -10,7 +10,7 @@ import { createHostKeyService, hostKeySealedValues } from './modules/host-keys/h
 import { createHerokuService, herokuSealedValues } from './modules/integrations/heroku.service.ts';
 import type { Db } from './db/schema.ts';
 import { createAccessService } from './modules/access/access.service.ts';
-import { accountNames, createAccountService, createMembershipLookup, ownershipLookup } from './modules/accounts/accounts.service.ts';
+import { accountNames, createAccountService, createMembershipLookup, memberAccounts, ownershipLookup } from './modules/accounts/accounts.service.ts';
 import { createApiKeyService, type CachedCredential } from './modules/api-keys/api-keys.service.ts';
 import { createApiKeyRotationService, rotationReplaySealedValues } from './modules/api-keys/api-key-rotation.service.ts';
 import { createLastUsedTracker } from './modules/api-keys/last-used.ts';
@@ -31,7 +31,7 @@ import { createLeakReportService } from './modules/leaked-credentials/leaked-cre
 import { createPasswordService } from './modules/users/passwords.service.ts';
 import { createWebhookSender } from './modules/webhooks/webhook-sender.ts';
 import { createWebhookService, webhookSealedValues } from './modules/webhooks/webhooks.service.ts';
-import { eventFromAudit } from './modules/webhooks/audit-events.ts';
+import { eventFromAudit, grantEventsFromAudit } from './modules/webhooks/audit-events.ts';
 import { createMetrics } from './metrics/metrics.ts';
 
 export interface Clock {
@@ -64,6 +64,7 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
       for (const entry of entries) {
         const event = eventFromAudit(origin, entry);
         if (event) await webhooks.enqueue(trx, event);
+        for (const grantEvent of await grantEventsFromAudit(trx, origin, entry, memberAccounts)) await webhooks.enqueue(trx, grantEvent);
       }
     },
   });

@@ -246,6 +246,34 @@ forEachDatabase('webhooks', (kind) => {
     assert.equal(bodies.find((b) => b.event === 'member.role_changed')!.target.name, 'erin');
   });
 
+  test('a grant given or revoked reaches each account its holder is a member of, naming the grant and its holder', async () => {
+    const made = (await create({ url: receiver.url, events: ['grant.given', 'grant.revoked'] })).json() as { id: number; secret: string };
+    const given = await t.request({ method: 'PUT', url: '/v1/user/grants/write:public_key', headers: bearer(owner) });
+    assert.equal(given.statusCode, 200, given.body);
+    const revoked = await t.request({ method: 'DELETE', url: '/v1/user/grants/write:public_key', headers: bearer(owner) });
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    await t.services.webhooks.deliverDue();
+    const list = await deliveries(made.id);
+    const bodies = receiver.received
+      .filter((r) => list.some((d) => d.id === r.headers['x-keysmith-delivery']))
+      .map((r) => {
+        assert.ok(verify(made.secret, r));
+        return JSON.parse(r.raw) as { event: string; account: string; actor: unknown; target: unknown; data: Record<string, unknown> };
+      })
+      .sort((a, b) => a.event.localeCompare(b.event));
+    assert.deepEqual(
+      bodies.map((b) => b.event),
+      ['grant.given', 'grant.revoked'],
+    );
+    for (const b of bodies) {
+      assert.equal(b.account, 'acme');
+      assert.deepEqual(b.actor, { type: 'user', login: 'alice' });
+      assert.deepEqual(b.target, { type: 'grant', id: 'write:public_key', name: 'write:public_key' });
+      assert.equal(b.data.user, 'alice');
+    }
+    assert.equal(bodies[1]!.data.removed_keys, false);
+  });
+
   test('bad input is a 400 with a sentence, and nothing is written', async () => {
     const before = await rowCount(t, 'webhooks');
     const cases: Array<[Record<string, unknown>, RegExp]> = [

@@ -41,6 +41,9 @@ export const ownershipLookup: OwnershipLookup = { soleOwnedAccounts: (trx, userI
 /** An account's name by id, read in the caller's transaction (a webhook payload names its account). */
 export const accountNames = { nameOf: (exec: Executor, accountId: number): Promise<string | undefined> => repo.findAccountName(exec, accountId) };
 
+/** The accounts a user is a member of, read in the caller's transaction (a grant's events reach each). */
+export const memberAccounts = { idsOf: async (exec: Executor, userId: number): Promise<number[]> => (await repo.listAccountsOfUser(exec, userId)).map((a) => a.id) };
+
 export function createAccountService({ db, credentials, access, users, checkoutKeys, audit, clock }: Deps) {
   const lastOwner = (accountName: string) => new AppError('last_owner', `That would leave account ${accountName} without an owner.`, 'Make another member an owner first.');
 

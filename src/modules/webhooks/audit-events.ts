@@ -1,8 +1,11 @@
 // Which audited changes an account's webhooks hear of. Every service already writes its audit row in
 // the transaction of the change it makes; the audit service hands each row to eventFromAudit(), and
 // what it returns is queued in that same transaction, so an event is sent exactly when its change
-// commits. A row without an account (a person's own SSH or API key, a grant) has no account webhook
-// to tell. A leaked key's revocation is queued by the revocation itself (RevocationHooks), not here.
+// commits. A row without an account (a person's own SSH or API key) has no account webhook to tell,
+// except a grant: an elevated permission a person holds matters to every account they are a member
+// of, so each of those hears of it (grantEventsFromAudit). A leaked key's revocation is queued by the
+// revocation itself (RevocationHooks), not here.
+import type { Executor } from '../../db/schema.ts';
 import type { AnonymousOrigin, AuditEntry, AuditOrigin } from '../audit/audit.service.ts';
 import type { AccountEvent, CredentialKind, EventActor, EventTarget, WebhookEvent } from './webhook-events.ts';
 
@@ -51,4 +54,27 @@ export function eventFromAudit(origin: AuditOrigin | AnonymousOrigin, entry: Aud
   // A service key rotated: the old one is revoked (it stops at the end of its grace).
   if (entry.action === 'api_key.rotate' && details.kind === 'service') return { ...base, event: 'credential.revoked', target: named('service_api_key'), data: { ...details, reason: 'rotated' } };
   return undefined;
+}
+
+const grantActions = new Map<string, WebhookEvent>([
+  ['grant.give', 'grant.given'],
+  ['grant.revoke', 'grant.revoked'],
+]);
+
+/**
+ * A grant given or revoked, as an event for each account its holder is a member of (read in the
+ * transaction of the change). The target is the grant (its scope); `data.user` names the holder.
+ */
+export async function grantEventsFromAudit(
+  exec: Executor,
+  origin: AuditOrigin | AnonymousOrigin,
+  entry: AuditEntry,
+  memberAccounts: { idsOf(exec: Executor, userId: number): Promise<number[]> },
+): Promise<AccountEvent[]> {
+  const event = grantActions.get(entry.action);
+  if (!event || !entry.target || !('actor' in origin) || origin.actor.type !== 'user') return [];
+  const holder = origin.actor;
+  const target: EventTarget = { type: 'grant', id: entry.target.id, name: String(entry.target.id) };
+  const data = { ...entry.details, user: holder.login };
+  return (await memberAccounts.idsOf(exec, holder.userId)).map((accountId) => ({ event, accountId, actor: eventActorOf(origin), target, data }));
 }
