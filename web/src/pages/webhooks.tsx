@@ -169,7 +169,10 @@ function Deliveries({
                   ) : (
                     <details>
                       <summary>
-                        {d.attempts.length} <span className="visually-hidden">attempts of delivery {d.id}</span>
+                        {d.attempts.length}{' '}
+                        <span className="visually-hidden">
+                          {d.attempts.length === 1 ? 'attempt' : 'attempts'} of delivery {d.id}
+                        </span>
                       </summary>
                       <ol className="attempts">
                         {d.attempts.map((a, i) => (
