@@ -142,8 +142,7 @@ function Deliveries({
           <caption>Deliveries to {webhook.url}</caption>
           <thead>
             <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Delivery</th>
+              <th scope="col">Event and delivery id</th>
               <th scope="col">Status</th>
               <th scope="col">Response</th>
               <th scope="col">Attempts</th>
@@ -155,13 +154,14 @@ function Deliveries({
           <tbody>
             {deliveries.data.map((d) => (
               <tr key={d.id}>
-                <td data-label="Event">
+                <td data-label="Event and delivery id">
                   <code>{d.event}</code>
+                  <br />
+                  <code className="delivery-id hint">{d.id}</code>
                 </td>
-                <td data-label="Delivery">
-                  <code className="delivery-id">{d.id}</code>
+                <td data-label="Status" className="nowrap">
+                  {deliveryStatus(d)}
                 </td>
-                <td data-label="Status">{deliveryStatus(d)}</td>
                 <td data-label="Response">{d.last_status_code ?? '—'}</td>
                 <td data-label="Attempts">
                   {d.attempts.length === 0 ? (
