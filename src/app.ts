@@ -41,6 +41,7 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { projectRoutes } from './modules/projects/projects.routes.ts';
 import { sessionRoutes } from './modules/sessions/sessions.routes.ts';
 import { userRoutes } from './modules/users/users.routes.ts';
+import { emailNoticeRoutes } from './modules/mail/email-notices.routes.ts';
 import type { Services } from './services.ts';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -220,6 +221,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
 
   // Each door gets only the services it calls.
   await app.register(userRoutes, { services: { users: services.users, passwords: services.passwords }, publicUrl: config.publicUrl });
+  await app.register(emailNoticeRoutes, { mailConfigured: config.mail !== undefined });
   await app.register(accountRoutes, { services: { accounts: services.accounts } });
   await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
   await app.register(leakedCredentialRoutes, { leaks: services.leaks });

@@ -193,6 +193,7 @@ const rows: Row[] = [
     },
   },
   { method: 'GET', route: '/v1/user/api-keys', rule: 'users', account: 'none', url: () => '/v1/user/api-keys' },
+  { method: 'GET', route: '/v1/user/email-notices', rule: 'users', account: 'none', url: () => '/v1/user/email-notices' },
   { method: 'POST', route: '/v1/user/api-keys', rule: 'users', account: 'none', url: () => '/v1/user/api-keys', body: () => ({ name: `laptop ${++serial}` }) },
   {
     method: 'DELETE',

@@ -12,6 +12,7 @@ import { AdminUserPage } from './pages/admin-user.tsx';
 import { AdminUsersPage } from './pages/admin-users.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
+import { EmailPage } from './pages/email.tsx';
 import { IntegrationsPage } from './pages/integrations.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { PermissionsPage } from './pages/permissions.tsx';
@@ -23,6 +24,7 @@ import { ServiceKeysPage } from './pages/service-keys.tsx';
 import { SetPasswordPage } from './pages/set-password.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SshKeysPage } from './pages/ssh-keys.tsx';
+import { WebhooksPage } from './pages/webhooks.tsx';
 import { AccountSshCaPage, SshCertificatesPage } from './pages/ssh-certificates.tsx';
 import { SessionProvider, useSignedIn } from './session.tsx';
 
@@ -94,6 +96,7 @@ export function App() {
             <Route path="settings/permissions" element={<PermissionsPage />} />
             <Route path="settings/integrations" element={<IntegrationsPage />} />
             <Route path="settings/password" element={<PasswordPage />} />
+            <Route path="settings/email" element={<EmailPage />} />
             <Route path="settings/security-log" element={<SecurityLogPage />} />
             <Route path="settings/accounts" element={<AccountsPage />} />
             <Route path="admin" element={<Navigate to="/admin/users" replace />} />
@@ -111,6 +114,7 @@ export function App() {
               <Route path="audit-log" element={<AuditLogPage />} />
               <Route path="policy" element={<AccountPolicyPage />} />
               <Route path="ssh-ca" element={<AccountSshCaPage />} />
+              <Route path="webhooks" element={<WebhooksPage />} />
             </Route>
             <Route path="*" element={<NotFound />} />
           </Route>

@@ -166,3 +166,51 @@ export interface Policy extends ServerPolicy {
 
 /** GET …/policy/violations */
 export type { PolicyViolation } from '../../../src/modules/policies/policy.types.ts';
+
+/** GET /v1/accounts/{account}/webhooks; POST adds `secret`, shown that once. */
+export interface Webhook {
+  id: number;
+  url: string;
+  description: string;
+  events: string[];
+  created_by: string;
+  created_at: string;
+}
+
+export interface DeliveryAttempt {
+  attempted_at: string;
+  /** The receiver's HTTP status; null when it never answered (see `error`). */
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+/** GET …/webhooks/{id}/deliveries, newest first. `pending` is queued (no attempt yet) or retrying. */
+export interface Delivery {
+  id: string;
+  event: string;
+  event_id: string;
+  state: 'pending' | 'delivered' | 'failed';
+  created_at: string;
+  delivered_at: string | null;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  attempts: DeliveryAttempt[];
+}
+
+/** POST …/ping and …/redeliver: the new delivery, queued. */
+export interface QueuedDelivery {
+  id: string;
+  event: string;
+  state: 'pending';
+}
+
+/** GET /v1/user/email-notices */
+export interface EmailNotices {
+  /** Whether anything is emailed to you: the server sends email and you have an address. */
+  email_enabled: boolean;
+  /** Whether this server sends email at all (SMTP settings). */
+  mail_configured: boolean;
+  address: string | null;
+  notices: Array<{ kind: string; description: string }>;
+}

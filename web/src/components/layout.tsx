@@ -16,6 +16,7 @@ const userPages = [
   ['permissions', 'Permissions'],
   ['integrations', 'Integrations'],
   ['password', 'Password'],
+  ['email', 'Email'],
   ['security-log', 'Security log'],
 ] as const;
 
@@ -34,6 +35,7 @@ const accountPages = [
   ['audit-log', 'Audit log', 'audit.read'],
   ['policy', 'Policy', 'policy.read'],
   ['ssh-ca', 'SSH CA', 'ssh_ca.read'],
+  ['webhooks', 'Webhooks', 'webhook.manage'],
 ] as const;
 
 /** Pages behind sign-in: a signed-out visitor is sent to sign in, and brought back afterwards. */
