@@ -128,7 +128,7 @@ export function createMetrics() {
       authOkPending = 0;
     },
   });
-  const cacheLookups = new Counter({
+  new Counter({
     name: `${METRICS_PREFIX}credential_cache_lookups_total`,
     help: 'API-key look-ups in the in-memory credential cache: result "hit" (no database read) or "miss".',
     labelNames: ['result'] as const,
