@@ -16,7 +16,7 @@ import { registerAuth } from './http/auth.ts';
 import { consoleRoutes } from './http/console.ts';
 import { errorDocsRoute } from './http/error-docs.ts';
 import { sendNativeError } from './http/errors.ts';
-import { registerSecurityHeaders } from './http/security-headers.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { createReadiness, readinessRoutes } from './http/readiness.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { UNMATCHED_ROUTE } from './metrics/metrics.ts';
@@ -130,7 +130,10 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   // A NUL or another control character in the path is refused before any route looks anything up,
   // the same on both databases (PostgreSQL cannot store a NUL; SQLite would just not find it).
   // Synchronous (done, not async), as it runs on every request: an async hook costs a promise each.
-  app.addHook('onRequest', (request, _reply, done) => {
+  // The same hook sets the security headers first, so the refusal carries them too.
+  const setSecurityHeaders = securityHeaders({ publicUrl: config.publicUrl });
+  app.addHook('onRequest', (request, reply, done) => {
+    setSecurityHeaders(request, reply);
     if (controlInPath(request.url)) {
       return done(new AppError('bad_request', 'The path contains a NUL byte or another control character.', 'Remove it: names and ids in paths are plain text.'));
     }
@@ -144,8 +147,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     if (!entry) routeTable.push((entry = { pattern, methods: new Set() }));
     for (const method of [route.method].flat()) entry.methods.add(method);
   });
-  // Before any route: every response gets the security headers, every route its credential check.
-  registerSecurityHeaders(app, { publicUrl: config.publicUrl });
+  // Before any route: every route gets its credential check.
   registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit, metrics: services.metrics });
   // One synchronous hook per response: a counter and a histogram, labelled by the route's pattern
   // (never the raw URL, which carries logins and key ids), and a flag check for queued webhooks.

@@ -1,11 +1,15 @@
-// Response headers every answer carries, set in one place (an onSend hook on the root instance):
+// Response headers every answer carries, set in one place (the root instance's onRequest hook, app.ts):
 // - X-Content-Type-Options: nosniff, always;
 // - Strict-Transport-Security when the public URL is https (a year; subdomains are not ours to bind);
 // - Cache-Control: no-store on every response that has not said how it may be cached. API answers
 //   carry secrets (a new key, a session, private keys) or per-caller data, so none is cacheable;
-//   static files (the console's assets, /docs' files) set their own Cache-Control and keep it;
+//   static files (the console's assets, /docs' files) set their own Cache-Control, which replaces it;
 // - /docs (swagger-ui): a Content-Security-Policy allowing only its own files, and no framing.
-import type { FastifyInstance } from 'fastify';
+// They are set as defaults when the request arrives, before any route, refusal or error handler runs
+// (Fastify keeps a reply's headers through its error handler), so whatever a route or plugin sets
+// later wins. That is the same outcome an onSend hook gave, without an onSend hook runner and three
+// header reads and writes on every response.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * What @fastify/swagger-ui serves: an HTML page loading its scripts and styles from /docs/static/
@@ -42,19 +46,17 @@ function isDocsPath(url: string): boolean {
   return Number.isNaN(next) || next === 0x2f || next === 0x3f;
 }
 
-export function registerSecurityHeaders(app: FastifyInstance, { publicUrl }: { publicUrl: string }): void {
+/** Sets the default headers on a reply; called first in the root onRequest hook, so on every answer. */
+export function securityHeaders({ publicUrl }: { publicUrl: string }): (request: FastifyRequest, reply: FastifyReply) => void {
   const hsts = publicUrl.startsWith('https:') ? 'max-age=31536000' : undefined;
   const docsCsp = docsContentSecurityPolicy(publicUrl);
-  // Synchronous (done, not async): on every response an async hook would cost a promise and a turn
-  // of the microtask queue for three header writes.
-  app.addHook('onSend', (request, reply, payload, done) => {
+  return (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
     if (hsts) reply.header('strict-transport-security', hsts);
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (isDocsPath(request.url)) {
-      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', docsCsp);
+      reply.header('content-security-policy', docsCsp);
       reply.header('x-frame-options', 'DENY');
     }
-    done(null, payload);
-  });
+  };
 }
