@@ -154,8 +154,9 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   const { metrics } = services;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.request(request.method, request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE), reply.statusCode, reply.elapsedTime / 1000);
-    // A change this request made has committed by now: send the webhook deliveries it queued.
+    // A change this request made has committed by now: send the webhook deliveries and email it queued.
     services.webhooks.kickIfQueued();
+    services.mail.kickIfQueued();
     done();
   });
   app.addSchema(NativeError);
@@ -254,6 +255,9 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   jobs.register({ name: 'sessions.expire', scope: 'once', everyMs: 60 * 60 * 1000, run: () => services.sessions.deleteExpired() });
   // Every node looks for due webhook deliveries; each attempt is claimed by one (webhooks.service.ts).
   jobs.register({ name: 'webhooks.deliver', scope: 'node', everyMs: 5_000, run: async () => void (await services.webhooks.deliverDue()) });
+  // Likewise for email (mail.service.ts); sent messages are deleted after 30 days.
+  jobs.register({ name: 'mail.deliver', scope: 'node', everyMs: 5_000, run: async () => void (await services.mail.deliverDue()) });
+  jobs.register({ name: 'mail.prune', scope: 'once', everyMs: 60 * 60 * 1000, run: async () => void (await services.mail.pruneOld()) });
   // A rotate's sealed new secret lives for its ten-minute replay window only.
   jobs.register({ name: 'api_key_rotation.sweep', scope: 'once', everyMs: 60 * 1000, run: async () => void (await services.apiKeyRotation.sweepReplays()) });
   jobs.register({ name: 'rate_limits.prune', scope: 'once', everyMs: 10 * 60 * 1000, run: async () => void (await services.rateLimits.prune()) });
@@ -265,6 +269,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     await jobs.stop();
     await services.flush();
     await services.webhooks.close();
+    await services.mail.close();
   });
 
   return app;

@@ -24,7 +24,7 @@ import { createSshKeyVerificationService } from './modules/ssh-keys/ssh-key-veri
 import { createSshAccessService } from './modules/ssh-access/ssh-access.service.ts';
 import { createSshCaService, sshCaSealedValues } from './modules/ssh-ca/ssh-ca.service.ts';
 import { createSessionService, sessionTerminator } from './modules/sessions/sessions.service.ts';
-import { createUserService } from './modules/users/users.service.ts';
+import { createUserService, userContacts } from './modules/users/users.service.ts';
 import { createRateLimiter } from './modules/limits/rate-limiter.ts';
 import { createLeakedKeyRevocation, type ApiKeyRevoked, type RevocationHooks } from './modules/api-keys/leaked-keys.ts';
 import { createLeakReportService } from './modules/leaked-credentials/leaked-credentials.service.ts';
@@ -33,6 +33,8 @@ import { createWebhookSender } from './modules/webhooks/webhook-sender.ts';
 import { createWebhookService, webhookSealedValues } from './modules/webhooks/webhooks.service.ts';
 import { eventFromAudit, grantEventsFromAudit } from './modules/webhooks/audit-events.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import { createMailService } from './modules/mail/mail.service.ts';
+import { noticeFromAudit } from './modules/mail/audit-notices.ts';
 
 export interface Clock {
   now(): Date;
@@ -54,7 +56,10 @@ export interface ServiceDeps {
 export function createServices({ db, ring, config, logger, clock = systemClock }: ServiceDeps) {
   // One registry per set of services (tests build many in one process); GET /metrics reads it.
   const metrics = createMetrics();
-  // Audited changes of an account reach its webhooks in the same transaction (webhooks, bound late: made below).
+  // Email to people about their own credentials (a no-op unless KEYSMITH_SMTP_URL and KEYSMITH_MAIL_FROM are set).
+  const mail = createMailService({ db, mail: config.mail, publicUrl: config.publicUrl, users: userContacts, clock, logger, onSent: (outcome) => metrics.mailSent(outcome) });
+  // Audited changes of an account reach its webhooks in the same transaction (webhooks, bound late:
+  // made below); a new key on a person's own account reaches them by email, in the same transaction too.
   const audit = createAuditService({
     db,
     clock,
@@ -65,6 +70,8 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
         const event = eventFromAudit(origin, entry);
         if (event) await webhooks.enqueue(trx, event);
         for (const grantEvent of await grantEventsFromAudit(trx, origin, entry, memberAccounts)) await webhooks.enqueue(trx, grantEvent);
+        const notice = noticeFromAudit(origin, entry);
+        if (notice) await mail.enqueue(trx, notice);
       }
     },
   });
@@ -108,12 +115,15 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
   const checkoutKeys = createCheckoutKeyService({ db, ring, access, projects, grants, publicHalves: sshKeys, hostKeys, runnerLimits: apiKeys, policies, audit, clock });
   const rateLimits = createRateLimiter({ db, clock });
   const webhooks = createWebhookService({ db, ring, access, accounts: accountNames, audit, sender: createWebhookSender(), clock, logger, onAttempt: (outcome) => metrics.webhookDelivery(outcome) });
-  // "Its owner is told": a service key's account hears of it by webhook (the outbox row commits with
-  // the revocation); a user's own key is logged until email reaches its owner.
+  // "Its owner is told": a service key's account hears of it by webhook, a user's own key's owner by
+  // email (each outbox row commits with the revocation).
   const revocationHooks: RevocationHooks = {
     inTransaction: async (trx, revoked) => {
       for (const r of revoked) {
-        if (r.owner.type !== 'account') continue;
+        if (r.owner.type === 'user') {
+          await mail.enqueue(trx, { kind: 'revoked_leaked', userId: r.owner.userId, credential: { type: 'user_api_key', id: r.key.id, name: r.key.name, fingerprint: r.key.start } });
+          continue;
+        }
         await webhooks.enqueue(trx, {
           event: 'credential.revoked',
           accountId: r.owner.accountId,
@@ -125,8 +135,16 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     },
     afterCommit: (revoked: readonly ApiKeyRevoked[]) => {
       webhooks.kick();
+      mail.kick();
       for (const r of revoked)
-        logger.info({ revoked: r }, r.owner.type === 'account' ? 'API key revoked as leaked; its account is told by webhook' : 'API key revoked as leaked; its owner is not emailed yet');
+        logger.info(
+          { revoked: r },
+          r.owner.type === 'account'
+            ? 'API key revoked as leaked; its account is told by webhook'
+            : mail.enabled
+              ? 'API key revoked as leaked; its owner is emailed if they have an address'
+              : 'API key revoked as leaked; its owner is not emailed (email is not configured)',
+        );
     },
   };
   const leakedKeys = createLeakedKeyRevocation({ db, invalidation, audit, hooks: revocationHooks, clock, logger });
@@ -158,6 +176,8 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     sshAccess: createSshAccessService({ db, access, projects, keyUses: sshKeys, certificates: sshCa, audit, clock, lookups: (mode, outcome) => metrics.sshLookup(mode, outcome) }),
     sshCa,
     webhooks,
+    /** Email to people about their own credentials: enqueue(trx, notice) in a change's transaction, then kick(). */
+    mail,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
     /** Rotation with a grace period, and the sweep of its sealed replays. */

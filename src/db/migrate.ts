@@ -15,6 +15,7 @@ import * as sharedLimits from './migrations/2026_12_03_0301_shared_limits.ts';
 import * as apiKeyRotation from './migrations/2026_12_03_0401_api_key_rotation.ts';
 import * as sshKeyChallenges from './migrations/2026_12_03_0402_ssh_key_challenges.ts';
 import * as webhooks from './migrations/2026_12_04_0001_webhooks.ts';
+import * as mailOutbox from './migrations/2026_12_04_0201_mail_outbox.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_03_0401_api_key_rotation': apiKeyRotation,
   '2026_12_03_0402_ssh_key_challenges': sshKeyChallenges,
   '2026_12_04_0001_webhooks': webhooks,
+  '2026_12_04_0201_mail_outbox': mailOutbox,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -279,6 +279,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type Db = Kysely<Database>;
@@ -343,4 +344,23 @@ export interface WebhookAttemptsTable {
   status_code: number | null;
   error: string | null;
   duration_ms: number;
+}
+
+/** One email to a person about their own credential, rendered when the change was made (modules/mail). */
+export interface MailOutboxTable {
+  id: Generated<number>;
+  user_id: number;
+  to_address: string;
+  subject: string;
+  /** The plain-text body, exactly as sent. */
+  body: string;
+  created_at: string;
+  /** When the next attempt is due; null once sent or given up. */
+  next_attempt_at: string | null;
+  attempts: number;
+  /** While a node is sending it: until when the attempt is that node's alone. */
+  claimed_until: string | null;
+  sent_at: string | null;
+  /** The SMTP server's answer to the last failed attempt (the recipient's address left out). */
+  last_error: string | null;
 }

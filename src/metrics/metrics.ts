@@ -10,6 +10,7 @@
 //   metrics.sshLookup('git', 'key');                      // ssh-access.service.ts
 //   metrics.jobRun('sessions.expire', 'ran');             // jobs/jobs.ts
 //   metrics.webhookDelivery('delivered');                 // webhooks.service.ts, per attempt
+//   metrics.mailSent('sent');                             // mail.service.ts, per attempt
 //   metrics.collectProcessFigures();                      // only when /metrics is on
 //   await metrics.text();
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
@@ -24,6 +25,7 @@ export type SshLookupMode = 'login' | 'git' | 'authorize';
 export type SshLookupOutcome = 'key' | 'none' | 'allowed' | 'denied';
 export type JobOutcome = 'ran' | 'skipped' | 'failed';
 export type WebhookOutcome = 'delivered' | 'failed' | 'gave_up';
+export type MailOutcome = 'sent' | 'failed' | 'gave_up';
 
 // Label values stay short even if a caller passes something long by mistake (a reason code is ≤ 64).
 const clip = (value: string): string => (value.length > 64 ? value.slice(0, 64) : value);
@@ -157,6 +159,12 @@ export function createMetrics() {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const mailAttempts = new Counter({
+    name: `${METRICS_PREFIX}mail_sent_total`,
+    help: 'Email attempts to people about their own credentials, by outcome (sent, failed and to be retried, gave_up).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   let collectingProcess = false;
 
   return {
@@ -201,6 +209,9 @@ export function createMetrics() {
     },
     webhookDelivery(outcome: WebhookOutcome): void {
       webhookDeliveries.labels(outcome).inc();
+    },
+    mailSent(outcome: MailOutcome): void {
+      mailAttempts.labels(outcome).inc();
     },
     /** The process's own figures (CPU, memory, event loop, GC, handles), prefixed keysmith_; once. */
     collectProcessFigures(): void {

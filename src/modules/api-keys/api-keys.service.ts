@@ -296,7 +296,8 @@ export function createApiKeyService({ db, credentials, invalidation, access, pol
           created_by: userId,
           created_at: clock.now().toISOString(),
         });
-        await audit.record(trx, origin, { action: 'api_key.create', target: { type: 'api_key', id: row.id, label: row.name }, details: { kind: 'user' } });
+        // The start and the owner (never the secret): the owner's email says which key is new (mail module).
+        await audit.record(trx, origin, { action: 'api_key.create', target: { type: 'api_key', id: row.id, label: row.name }, details: { kind: 'user', start: row.start, user_id: userId } });
         return { ...view(row), key: minted.token };
       };
     },

@@ -59,6 +59,14 @@ interface Deps {
   checkoutKeys: UserKeyRemoval;
 }
 
+/** Where a user is emailed (the mail module reads it in the transaction of the change it tells of). */
+export const userContacts = {
+  async contactOf(exec: Executor, userId: number): Promise<{ login: string; email: string | null } | undefined> {
+    const user = await repo.findUserById(exec, userId);
+    return user ? { login: user.login, email: user.email } : undefined;
+  },
+};
+
 /** Site-admin actions from the API need an unrestricted site admin; the CLI (an operator at the shell) may do them all. */
 export function requireSiteAdmin(origin: AuditOrigin, doing: string, refusal: string): void {
   if ('cli' in origin) return;
