@@ -228,14 +228,14 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(accountRoutes, { services: { accounts: services.accounts } });
   await app.register(projectRoutes, { services: { projects: services.projects }, publicUrl: config.publicUrl });
   await app.register(leakedCredentialRoutes, { leaks: services.leaks });
-  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys, apiKeyRotation: services.apiKeyRotation } });
+  await app.register(apiKeyRoutes, { services: { apiKeys: services.apiKeys, apiKeyRotation: services.apiKeyRotation, apiKeyLifecycle: services.apiKeyLifecycle } });
   await app.register(sessionRoutes, { services: { sessions: services.sessions }, secureCookie: config.publicUrl.startsWith('https:'), onSignedIn: () => metrics.authentication('ok') });
   await app.register(auditRoutes, { services: { auditLog: services.auditLog }, publicUrl: config.publicUrl });
   await app.register(grantRoutes, { services: { grants: services.grants } });
   await app.register(herokuRoutes, { services: { heroku: services.heroku } });
   await app.register(policyRoutes, { policies: services.policies });
   await app.register(webhookRoutes, { webhooks: services.webhooks });
-  await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, verification: services.sshKeyVerification, publicUrl: config.publicUrl });
+  await app.register(sshKeyRoutes, { sshKeys: services.sshKeys, verification: services.sshKeyVerification, lifecycle: services.sshKeyLifecycle, publicUrl: config.publicUrl });
   await app.register(checkoutKeyRoutes, { checkoutKeys: services.checkoutKeys, publicUrl: config.publicUrl });
   await app.register(hostKeyRoutes, { hostKeys: services.hostKeys });
   await app.register(sshAccessRoutes, { sshAccess: services.sshAccess });
@@ -260,6 +260,17 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   jobs.register({ name: 'mail.prune', scope: 'once', everyMs: 60 * 60 * 1000, run: async () => void (await services.mail.pruneOld()) });
   // A rotate's sealed new secret lives for its ten-minute replay window only.
   jobs.register({ name: 'api_key_rotation.sweep', scope: 'once', everyMs: 60 * 1000, run: async () => void (await services.apiKeyRotation.sweepReplays()) });
+  // Expiry notices and dormant credentials (credential-notices.service.ts), once across nodes; this
+  // node's pending uses are written first, so a key used a moment ago is not taken for unused.
+  jobs.register({
+    name: 'credentials.scan',
+    scope: 'once',
+    everyMs: 5 * 60 * 1000,
+    run: async () => {
+      await services.flush();
+      await services.credentialNotices.scan();
+    },
+  });
   jobs.register({ name: 'rate_limits.prune', scope: 'once', everyMs: 10 * 60 * 1000, run: async () => void (await services.rateLimits.prune()) });
   jobs.start();
   app.decorate('jobs', jobs);

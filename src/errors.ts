@@ -8,6 +8,7 @@ export const errorStatus = {
   token_invalid: 401,
   token_expired: 401,
   token_rotated: 401,
+  token_disabled: 401,
   login_failed: 401,
   forbidden: 403,
   role_required: 403,
@@ -70,6 +71,10 @@ export const errorCatalogue: Record<ErrorCode, { meaning: string; remedy: string
   token_rotated: {
     meaning: 'The API key was rotated and its grace period has ended; the message names the start of the key that replaced it.',
     remedy: 'Use the new key (the one shown when the key was rotated); if it was lost, rotate or create another key.',
+  },
+  token_disabled: {
+    meaning: 'The API key was disabled because it went unused longer than the policy allows (disable_unused_after_days); it was not deleted.',
+    remedy: 'Its owner enables it again: POST /v1/user/api-keys/{id}/enable for your own key, or an owner or admin of the account with POST /v1/service-api-keys/{id}/enable.',
   },
   login_failed: { meaning: 'The login or the password is wrong.', remedy: 'Check the login and password and sign in again; after many failures, wait for the time Retry-After gives.' },
   forbidden: { meaning: 'The caller is known but may not do this.', remedy: 'Use a credential that may, as the message says.' },

@@ -35,6 +35,10 @@ import { eventFromAudit, grantEventsFromAudit } from './modules/webhooks/audit-e
 import { createMetrics } from './metrics/metrics.ts';
 import { createMailService } from './modules/mail/mail.service.ts';
 import { noticeFromAudit } from './modules/mail/audit-notices.ts';
+import { createApiKeyLifecycle } from './modules/api-keys/api-key-lifecycle.ts';
+import { createSshKeyLifecycle } from './modules/ssh-keys/ssh-key-lifecycle.ts';
+import { hostKeyCredentialSource } from './modules/host-keys/host-keys.service.ts';
+import { createCredentialNoticeService } from './modules/credential-notices/credential-notices.service.ts';
 
 export interface Clock {
   now(): Date;
@@ -148,6 +152,18 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     },
   };
   const leakedKeys = createLeakedKeyRevocation({ db, invalidation, audit, hooks: revocationHooks, clock, logger });
+  // Expiry notices and dormant credentials: each owning module answers for its own keys.
+  const apiKeyLifecycle = createApiKeyLifecycle({ db, access, audit, invalidation, keys: apiKeys, clock });
+  const sshKeyLifecycle = createSshKeyLifecycle({ db, projects, audit, keys: sshKeys, clock });
+  const credentialNotices = createCredentialNoticeService({
+    db,
+    sources: [apiKeyLifecycle.source, sshKeyLifecycle.source, hostKeyCredentialSource()],
+    policies,
+    webhooks,
+    mail,
+    clock,
+    logger,
+  });
   const sshCa = createSshCaService({ db, ring, access, projects, policies, runnerLimits: apiKeys, audit, clock });
   return {
     db,
@@ -180,6 +196,12 @@ export function createServices({ db, ring, config, logger, clock = systemClock }
     mail,
     heroku: createHerokuService({ db, ring, audit, clock }),
     apiKeys,
+    /** Enabling API keys disabled for going unused. */
+    apiKeyLifecycle,
+    /** Enabling SSH and deploy keys disabled for going unused. */
+    sshKeyLifecycle,
+    /** The scheduler's time-based notices (expiring, expired) and dormant credentials: scan(). */
+    credentialNotices,
     /** Rotation with a grace period, and the sweep of its sealed replays. */
     apiKeyRotation: createApiKeyRotationService({ db, ring, access, policies, audit, invalidation, view: apiKeys.view, clock }),
     sessions: createSessionService({ db, users, audit, clock, ttlSeconds: config.sessionTtlSeconds }),

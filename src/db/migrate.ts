@@ -16,6 +16,7 @@ import * as apiKeyRotation from './migrations/2026_12_03_0401_api_key_rotation.t
 import * as sshKeyChallenges from './migrations/2026_12_03_0402_ssh_key_challenges.ts';
 import * as webhooks from './migrations/2026_12_04_0001_webhooks.ts';
 import * as mailOutbox from './migrations/2026_12_04_0201_mail_outbox.ts';
+import * as dormantAndNotices from './migrations/2026_12_07_0001_dormant_and_notices.ts';
 
 // Listed by hand so the app needs no file-system scanning; names sort in the order they apply.
 const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_03_0402_ssh_key_challenges': sshKeyChallenges,
   '2026_12_04_0001_webhooks': webhooks,
   '2026_12_04_0201_mail_outbox': mailOutbox,
+  '2026_12_07_0001_dormant_and_notices': dormantAndNotices,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -65,6 +65,10 @@ export interface ApiKeysTable {
   /** Set on a rotated key: its successor, and when it stops working (the end of the grace period). */
   superseded_by: number | null;
   revoked_after: string | null;
+  /** Set while the key is disabled for going unused (dormant); its owner can enable it again. */
+  disabled_at: string | null;
+  /** When its owner last enabled it again: the unused period counts from the latest of this, last use and creation. */
+  enabled_at: string | null;
 }
 
 /** The sealed answer of a rotate sent with an Idempotency-Key, kept ten minutes for retries. */
@@ -137,6 +141,10 @@ export interface SshKeysTable {
   expires_at: string | null;
   /** When the holder proved possession by signing a challenge; null until then. */
   verified_at: string | null;
+  /** Set while the key is disabled for going unused (dormant); SSH lookups skip it until it is enabled again. */
+  disabled_at: string | null;
+  /** When its owner last enabled it again. */
+  enabled_at: string | null;
 }
 
 /** A user's request to prove possession of an SSH key: the challenge's hashes, never the challenge. */
@@ -246,7 +254,7 @@ export interface PoliciesTable {
   ssh_key_types: string | null;
   rsa_min_bits: number | null;
   certificate_max_ttl_seconds: number | null;
-  /** Stored and validated; enforcement (dormant credentials) comes later. */
+  /** Credentials unused this many days are disabled (modules/credential-notices), warned 7 days before. */
   disable_unused_after_days: number | null;
   require_verified_ssh_keys: SqlBool | null;
   updated_by: number | null;
@@ -280,6 +288,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   mail_outbox: MailOutboxTable;
+  credential_notices: CredentialNoticesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -363,4 +372,16 @@ export interface MailOutboxTable {
   sent_at: string | null;
   /** The SMTP server's answer to the last failed attempt (the recipient's address left out). */
   last_error: string | null;
+}
+
+/** A time-based notice the scheduler has given (modules/credential-notices): one row, so never twice. */
+export interface CredentialNoticesTable {
+  /** 'api_key', 'ssh_key' or 'host_key': the table the credential is a row of. */
+  credential_type: string;
+  credential_id: number;
+  /** 'expiring_30', 'expiring_7', 'expiring_1', 'expired' or 'dormant_warning'. */
+  notice: string;
+  /** The expiry announced, or the last activity a dormant warning counted from. */
+  basis: string;
+  given_at: string;
 }

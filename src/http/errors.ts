@@ -141,7 +141,7 @@ export function sendNativeError(request: FastifyRequest, reply: FastifyReply, or
   const retryAfter = error.details.extra?.retry_after_seconds;
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   if (error.code === 'method_not_allowed' && typeof error.details.extra?.allow === 'string') reply.header('allow', error.details.extra.allow);
-  if (error.code === 'credentials_required' || error.code === 'token_invalid' || error.code === 'token_expired' || error.code === 'token_rotated') {
+  if (error.code === 'credentials_required' || error.code === 'token_invalid' || error.code === 'token_expired' || error.code === 'token_rotated' || error.code === 'token_disabled') {
     reply.header('www-authenticate', 'Bearer realm="keysmith"');
   }
   return reply.status(error.status).send({

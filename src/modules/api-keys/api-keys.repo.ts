@@ -27,6 +27,7 @@ const listed = [
   'rotated_from',
   'superseded_by',
   'revoked_after',
+  'disabled_at',
 ] as const;
 
 export async function insertApiKey(db: Executor, key: Insertable<ApiKeysTable>) {
@@ -50,6 +51,7 @@ export async function findKeyByHash(db: Executor, tokenHash: string) {
       'api_keys.scopes',
       'api_keys.expires_at',
       'api_keys.revoked_after',
+      'api_keys.disabled_at',
       'successor.start as successor_start',
       'api_keys.user_id',
       'api_keys.account_id',
@@ -169,4 +171,48 @@ export async function deleteApiKeys(db: Executor, ids: readonly number[]): Promi
   if (ids.length === 0) return [];
   const rows = await db.deleteFrom('api_keys').where('id', 'in', ids).returning('id').execute();
   return rows.map((r) => r.id);
+}
+
+/** Keys the scheduler looks at: owner ids and what it needs to name them; rotated-out and disabled keys are left out. */
+function lifecycleRows(db: Executor) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'kind', 'user_id', 'account_id', 'name', 'start', 'expires_at', 'created_at', 'last_used_at', 'enabled_at'])
+    .where('revoked_after', 'is', null)
+    .where('disabled_at', 'is', null);
+}
+
+/** Keys whose expiry lies in [from, to). */
+export async function listExpiring(db: Executor, from: string, to: string) {
+  return lifecycleRows(db).where('expires_at', '>=', from).where('expires_at', '<', to).orderBy('id').execute();
+}
+
+/** Enabled keys made, last used and last enabled before `before`. */
+export async function listUnusedSince(db: Executor, before: string) {
+  return lifecycleRows(db)
+    .where('created_at', '<', before)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', before)]))
+    .where((eb) => eb.or([eb('enabled_at', 'is', null), eb('enabled_at', '<', before)]))
+    .orderBy('id')
+    .execute();
+}
+
+/** Disables the key if it is enabled and neither used nor enabled after `activeAt`; says whether it did. */
+export async function disableIfUnused(db: Executor, id: number, activeAt: string, at: string): Promise<boolean> {
+  const rows = await db
+    .updateTable('api_keys')
+    .set({ disabled_at: at })
+    .where('id', '=', id)
+    .where('disabled_at', 'is', null)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', activeAt)]))
+    .where((eb) => eb.or([eb('enabled_at', 'is', null), eb('enabled_at', '<=', activeAt)]))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
+}
+
+/** Enables a disabled key; says whether it was disabled. */
+export async function enable(db: Executor, id: number, at: string): Promise<boolean> {
+  const rows = await db.updateTable('api_keys').set({ disabled_at: null, enabled_at: at }).where('id', '=', id).where('disabled_at', 'is not', null).returning('id').execute();
+  return rows.length > 0;
 }

@@ -5,10 +5,11 @@ import { errorResponses, IdParam } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { CreatedServiceApiKey, CreatedUserApiKey, NewServiceApiKeyBody, NewUserApiKeyBody, RotateApiKeyBody, ServiceApiKey, UserApiKey } from './api-keys.schemas.ts';
 
-export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'apiKeys' | 'apiKeyRotation'> }> = async (app, { services }) => {
+export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'apiKeys' | 'apiKeyRotation' | 'apiKeyLifecycle'> }> = async (app, { services }) => {
   const tags = ['api-keys'];
   const keys = services.apiKeys;
   const rotation = services.apiKeyRotation;
+  const lifecycle = services.apiKeyLifecycle;
   /** Idempotency-Key, when sent once; a repeated header is passed on as-is, to be refused with a sentence. */
   const idempotencyKey = (request: { headers: Record<string, string | string[] | undefined> }) => {
     const value = request.headers['idempotency-key'];
@@ -92,5 +93,26 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 
       preValidation: bodyOptional,
     },
     async (request, reply) => reply.status(201).send(await rotation.rotateServiceKey(contextOf(request), headerSelector(request), request.params.id, request.body, idempotencyKey(request))),
+  );
+
+  const enableDescription =
+    'A key unused for longer than the policy allows (disable_unused_after_days) is disabled, not deleted: it answers 401 token_disabled until enabled again. Enabling starts the unused period afresh; enabling a key that is not disabled changes nothing.';
+  app.post(
+    '/v1/user/api-keys/:id/enable',
+    { schema: { tags, summary: 'Enable again one of your user API keys that was disabled for going unused', description: enableDescription, params: IdParam, response: { 200: UserApiKey, ...errorResponses } } },
+    async (request) => lifecycle.enableUserKey(contextOf(request), request.params.id),
+  );
+  app.post(
+    '/v1/service-api-keys/:id/enable',
+    {
+      schema: {
+        tags,
+        summary: 'Enable again a service API key that was disabled for going unused (owners and admins; a runner key: owners only)',
+        description: enableDescription,
+        params: IdParam,
+        response: { 200: ServiceApiKey, ...errorResponses },
+      },
+    },
+    async (request) => lifecycle.enableServiceKey(contextOf(request), headerSelector(request), request.params.id),
   );
 };

@@ -17,6 +17,7 @@ const keyFields = {
   rotated_from: Nullable(Type.Integer({ description: 'The key this one replaced by rotation; null for a key made afresh.' })),
   rotated_to: Nullable(Type.Integer({ description: 'Set once this key is rotated: the id of the key that replaced it.' })),
   stops_working_at: NullableTimestamp,
+  disabled_at: Type.Union([Timestamp, Type.Null()], { description: 'Set while the key is disabled for going unused; POST …/enable turns it back on.' }),
 };
 
 export const UserApiKey = Type.Object(keyFields);

@@ -57,6 +57,8 @@ export interface CachedCredential {
   actor: Actor;
   /** Set while a site admin has disabled the key's user: the key is refused, and works again once enabled. */
   disabledLogin: string | null;
+  /** Set while the key is disabled for going unused: refused until its owner enables it again. */
+  disabledAt: string | null;
   /** A rotated key: when its grace ends, and the start of its successor (null if that was deleted since). */
   rotated: { revokedAfter: string; revokedAfterMs: number; successorStart: string | null } | null;
 }
@@ -92,6 +94,7 @@ function toCredential(row: repo.CredentialRow): CachedCredential {
     expiresAtMs: row.expires_at === null ? null : Date.parse(row.expires_at),
     actor,
     disabledLogin: row.kind === 'user' && row.user_disabled_at !== null ? row.login : null,
+    disabledAt: row.disabled_at,
     rotated: row.revoked_after === null ? null : { revokedAfter: row.revoked_after, revokedAfterMs: Date.parse(row.revoked_after), successorStart: row.successor_start },
   };
 }
@@ -104,6 +107,17 @@ export const userDisabled = (login: string): RefusedCredential =>
   new RefusedCredential('user_disabled', `The user ${login} is disabled; a site admin can enable them again.`, 'Ask a site admin of this Keysmith instance to enable the user.', {
     extra: { reason: 'user_disabled' },
   });
+
+/** A key disabled for going unused: it works again once its owner enables it. */
+function keyDisabled(credential: CachedCredential): RefusedCredential {
+  const how =
+    credential.actor.type === 'user'
+      ? `its owner can enable it again with POST /v1/user/api-keys/${credential.keyId}/enable`
+      : `an owner or admin of ${credential.actor.accountName} can enable it again with POST /v1/service-api-keys/${credential.keyId}/enable`;
+  return new RefusedCredential('token_disabled', `The API key "${credential.name}" was disabled on ${credential.disabledAt} because it had gone unused; ${how}.`, 'Enable the key again, or create a new one.', {
+    extra: { reason: 'disabled', disabled_at: credential.disabledAt },
+  });
+}
 
 export function createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock }: Deps) {
   /** The projects a new runner key is limited to, checked against the key's own account; null: not limited. */
@@ -204,6 +218,7 @@ export function createApiKeyService({ db, credentials, invalidation, access, pol
     rotated_from: row.rotated_from,
     rotated_to: row.superseded_by,
     stops_working_at: row.revoked_after,
+    disabled_at: row.disabled_at,
   });
 
   function notAToken(reason: 'not_a_keysmith_token' | 'bad_checksum'): RefusedCredential {
@@ -219,6 +234,7 @@ export function createApiKeyService({ db, credentials, invalidation, access, pol
 
   function accept(credential: CachedCredential, nowMs: number): Actor {
     if (credential.disabledLogin !== null) throw userDisabled(credential.disabledLogin);
+    if (credential.disabledAt !== null) throw keyDisabled(credential);
     // The grace end is read from the row (cached with it, and evicted at rotation): no job needed.
     if (credential.rotated !== null && credential.rotated.revokedAfterMs <= nowMs) {
       const { revokedAfter, successorStart } = credential.rotated;

@@ -20,6 +20,14 @@ export interface AuditEntry {
 /** Changes made from the command line have no request; they are attributed to the CLI. */
 export type AuditOrigin = RequestContext | { cli: true };
 
+/** Keysmith's own background work (the credential scheduler), named by its job. */
+export interface SchedulerOrigin {
+  job: string;
+}
+
+/** Every origin an audit row can have. */
+export type RecordedOrigin = AuditOrigin | AnonymousOrigin | SchedulerOrigin;
+
 /** Someone who gave no credential (a leak report): only where the request came from. */
 export interface AnonymousOrigin {
   anonymous: true;
@@ -67,7 +75,7 @@ export function createAuditService({
   logger: Logger;
   /** Told each refusal's reason code (metrics). */ onRefused?: (reason: string) => void;
   /** Told each recorded change inside its transaction (webhooks queue their deliveries there). */
-  onRecorded?: (trx: Executor, origin: AuditOrigin | AnonymousOrigin, entries: AuditEntry[]) => Promise<void>;
+  onRecorded?: (trx: Executor, origin: RecordedOrigin, entries: AuditEntry[]) => Promise<void>;
 }) {
   /** The window being counted. */
   let counting = new Map<string, RefusalCount>();
@@ -119,8 +127,9 @@ export function createAuditService({
     }
   }
 
-  function actorFields(origin: AuditOrigin | AnonymousOrigin): Pick<repo.NewAuditEvent, 'actor_type' | 'actor_id' | 'actor_label' | 'remote_addr' | 'user_agent'> {
+  function actorFields(origin: RecordedOrigin): Pick<repo.NewAuditEvent, 'actor_type' | 'actor_id' | 'actor_label' | 'remote_addr' | 'user_agent'> {
     if ('cli' in origin) return { actor_type: 'system', actor_id: null, actor_label: 'keysmith cli', remote_addr: null, user_agent: null };
+    if ('job' in origin) return { actor_type: 'system', actor_id: null, actor_label: `keysmith ${origin.job}`, remote_addr: null, user_agent: null };
     if ('anonymous' in origin) return { actor_type: 'anonymous', actor_id: null, actor_label: null, remote_addr: clip(origin.remoteAddr, 64), user_agent: clip(origin.userAgent, 512) };
     const { actor } = origin;
     return {
@@ -134,12 +143,12 @@ export function createAuditService({
 
   return {
     /** Writes one event in the same transaction as the change it describes. */
-    async record(trx: Executor, origin: AuditOrigin | AnonymousOrigin, entry: AuditEntry): Promise<void> {
+    async record(trx: Executor, origin: RecordedOrigin, entry: AuditEntry): Promise<void> {
       await this.recordMany(trx, origin, [entry]);
     },
 
     /** Writes several events of one origin in the caller's transaction, in batches. */
-    async recordMany(trx: Executor, origin: AuditOrigin | AnonymousOrigin, entries: AuditEntry[]): Promise<void> {
+    async recordMany(trx: Executor, origin: RecordedOrigin, entries: AuditEntry[]): Promise<void> {
       const occurred_at = clock.now().toISOString();
       const actor = actorFields(origin);
       const rows = entries.map((entry) => ({

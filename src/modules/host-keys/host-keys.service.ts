@@ -5,6 +5,7 @@ import { masterKeyIdsIn, open, seal, SEALED_KEY_PREFIX_LENGTH, type KeyRing } fr
 import { parseSshPublicKey } from '../../crypto/ssh-public-key.ts';
 import { parseSshPrivateKey, SshPrivateKeyError } from '../../crypto/ssh-private-key.ts';
 import type { Db } from '../../db/schema.ts';
+import type { CredentialSource } from '../credential-notices/credential-source.ts';
 import type { SealedValues } from '../master-key/sealed-values.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError, notFound } from '../../errors.ts';
@@ -27,6 +28,26 @@ export function hostKeySealedValues(db: Db): SealedValues {
     findSealed: async (id) => (await repo.findSealed(db, id))?.private_key_sealed,
     replaceSealed: (id, before, after) => repo.replaceSealed(db, id, before, after),
     masterKeyIds: async () => masterKeyIdsIn(await repo.distinctSealedPrefixes(db, SEALED_KEY_PREFIX_LENGTH)),
+  };
+}
+
+/**
+ * What the credential scheduler asks of per-host keys: their expiry only. Keysmith never sees a
+ * per-host key used (the runner takes it to another machine), so none is ever disabled as dormant.
+ */
+export function hostKeyCredentialSource(): CredentialSource {
+  return {
+    table: 'host_key',
+    listExpiring: async (exec, from, to) =>
+      (await repo.listExpiring(exec, from, to)).map((r) => ({
+        kind: 'host_key' as const,
+        id: r.id,
+        name: `${r.hostname || 'every host'} (${r.vcs}/${r.project_name})`,
+        fingerprint: r.fingerprint_sha256,
+        owner: { type: 'account' as const, accountId: r.account_id },
+        expiresAt: r.expires_at,
+        activeAt: r.created_at,
+      })),
   };
 }
 

@@ -3,10 +3,10 @@
 // it does for webhooks), so the message commits with the key or not at all. Only a person's own keys
 // count: deploy keys, service keys and a runner's deploy checkout keys belong to an account (its
 // webhooks hear of them), and keys imported from the command line are an operator's bulk work.
-import type { AnonymousOrigin, AuditEntry, AuditOrigin } from '../audit/audit.service.ts';
+import type { AuditEntry, RecordedOrigin } from '../audit/audit.service.ts';
 import type { OwnerNotice } from './owner-notices.ts';
 
-export function noticeFromAudit(origin: AuditOrigin | AnonymousOrigin, entry: AuditEntry): OwnerNotice | undefined {
+export function noticeFromAudit(origin: RecordedOrigin, entry: AuditEntry): OwnerNotice | undefined {
   const target = entry.target;
   if (!target || typeof target.id !== 'number') return undefined;
   const details = entry.details ?? {};

@@ -43,3 +43,8 @@ export async function savePolicy(db: Executor, scope: string, accountId: number 
     .onConflict((oc) => oc.column('scope').doUpdateSet(values))
     .execute();
 }
+
+/** Every policy that disables unused credentials: the instance's (account_id null) and accounts'. */
+export async function listDormancyLimits(db: Executor) {
+  return db.selectFrom('policies').select(['account_id', 'disable_unused_after_days']).where('disable_unused_after_days', 'is not', null).execute();
+}

@@ -127,6 +127,21 @@ export function createPolicyService({ db, inventory, access, audit, clock }: Dep
     },
 
     /** A new API key (user key: accountId null; service key: its account's too); returns the expiry to store. */
+    /**
+     * disable_unused_after_days wherever it is set, for the credential scheduler: the instance's
+     * (a person's own keys) and each account's (what the account owns, beside the instance's).
+     */
+    async dormancyLimits(): Promise<DormancyLimits> {
+      const rows = await repo.listDormancyLimits(db);
+      const byAccount = new Map<number, number>();
+      let instance: number | null = null;
+      for (const r of rows) {
+        if (r.account_id === null) instance = r.disable_unused_after_days;
+        else byAccount.set(r.account_id, r.disable_unused_after_days!);
+      }
+      return { instance, byAccount };
+    },
+
     async admitApiKey(accountId: number | null, expiresAt: string | null, exec: Executor = db): Promise<string | null> {
       const p = await effective(accountId, exec);
       const now = clock.now();
@@ -148,6 +163,12 @@ export function createPolicyService({ db, inventory, access, audit, clock }: Dep
       );
     },
   };
+}
+
+/** Days unused after which credentials are disabled: the instance's limit, and each account's that sets one. */
+export interface DormancyLimits {
+  instance: number | null;
+  byAccount: ReadonlyMap<number, number>;
 }
 
 export type PolicyService = ReturnType<typeof createPolicyService>;

@@ -1,8 +1,8 @@
 // The reads behind an SSH server's questions. Each is one indexed read: the key by its unique
 // SHA256 fingerprint (or its id), joined by primary keys to its owner, the owner's membership of the
 // asking server's account, and the deploy key's project, and the account's and the instance's
-// credential policies (by primary key). An expired key does not match: its expiry is a condition of
-// the read. Nothing is cached: a deleted key, a removed member or a deleted project is gone from the
+// credential policies (by primary key). An expired key, or one disabled for going unused, does not
+// match: both are conditions of the read. Nothing is cached: a deleted key, a removed member or a deleted project is gone from the
 // next answer. This module owns no table and writes none.
 import { readBool } from '../../db/dialect.ts';
 import type { Executor } from '../../db/schema.ts';
@@ -17,6 +17,7 @@ function keysWithOwners(db: Executor, accountId: number, now: string) {
     .leftJoin('policies as account_policy', (join) => join.on('account_policy.scope', '=', `account:${accountId}`))
     .leftJoin('policies as instance_policy', (join) => join.on('instance_policy.scope', '=', 'instance'))
     .where((eb) => eb.or([eb('ssh_keys.expires_at', 'is', null), eb('ssh_keys.expires_at', '>', now)]))
+    .where('ssh_keys.disabled_at', 'is', null)
     .select([
       'ssh_keys.id',
       'ssh_keys.kind',

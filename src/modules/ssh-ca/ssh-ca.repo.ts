@@ -64,7 +64,7 @@ export async function distinctSealedPrefixes(db: Executor, length: number): Prom
 
 /** One of the user's own SSH keys (not a checkout key's public half), by fingerprint. */
 export async function findOwnUserKey(db: Executor, userId: number, fingerprintSha256: string) {
-  return db.selectFrom('ssh_keys').select(['id']).where('user_id', '=', userId).where('kind', '=', 'user').where('fingerprint_sha256', '=', fingerprintSha256).executeTakeFirst();
+  return db.selectFrom('ssh_keys').select(['id', 'disabled_at']).where('user_id', '=', userId).where('kind', '=', 'user').where('fingerprint_sha256', '=', fingerprintSha256).executeTakeFirst();
 }
 
 export async function lastSerial(db: Executor, accountId: number): Promise<number> {

@@ -292,7 +292,16 @@ export function createSshCaService({ db, ring, access, projects, runnerLimits, p
       const acc = await access.resolve(ctx.actor, input.account === undefined ? { from: 'none' } : { from: 'path', name: input.account });
       const ttl = await policies.admitCertificateTtl(acc.accountId, ttlOf(input.ttlSeconds, USER_TTL, 'a user certificate', '24 hours'), input.ttlSeconds !== undefined);
       const subject = parseSubject(input.publicKey);
-      if (!(await repo.findOwnUserKey(db, user.userId, subject.fingerprintSha256))) {
+      const own = await repo.findOwnUserKey(db, user.userId, subject.fingerprintSha256);
+      if (own && own.disabled_at !== null) {
+        throw new AppError(
+          'validation_failed',
+          `Your SSH key ${subject.fingerprintSha256} was disabled on ${own.disabled_at} because it had gone unused, and Keysmith certifies only enabled keys.`,
+          `Enable it again with POST /v1/user/ssh-keys/${own.id}/enable, then ask again.`,
+          { field: 'public_key' },
+        );
+      }
+      if (!own) {
         throw new AppError(
           'validation_failed',
           `The key ${subject.fingerprintSha256} is not one of your SSH keys, and Keysmith certifies only your own.`,

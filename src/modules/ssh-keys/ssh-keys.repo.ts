@@ -18,6 +18,7 @@ const columns = [
   'ssh_keys.last_used_at',
   'ssh_keys.expires_at',
   'ssh_keys.verified_at',
+  'ssh_keys.disabled_at',
 ] as const;
 
 /** A key with the login of whoever added it. */
@@ -146,4 +147,59 @@ export async function listForPolicy(db: Executor, accountId: number | null) {
 /** The holder proved possession (ssh-key-verification): the time of the latest proof. */
 export async function setVerifiedAt(db: Executor, id: number, at: string): Promise<void> {
   await db.updateTable('ssh_keys').set({ verified_at: at }).where('id', '=', id).execute();
+}
+
+/** Enabled keys the scheduler looks at, with the account of a deploy key's project. */
+function lifecycleRows(db: Executor) {
+  return db
+    .selectFrom('ssh_keys')
+    .leftJoin('projects', 'projects.id', 'ssh_keys.project_id')
+    .select([
+      'ssh_keys.id',
+      'ssh_keys.kind',
+      'ssh_keys.user_id',
+      'projects.account_id',
+      'ssh_keys.title',
+      'ssh_keys.fingerprint_sha256',
+      'ssh_keys.expires_at',
+      'ssh_keys.created_at',
+      'ssh_keys.last_used_at',
+      'ssh_keys.enabled_at',
+    ])
+    .where('ssh_keys.disabled_at', 'is', null);
+}
+
+/** Keys whose expiry lies in [from, to). */
+export async function listExpiring(db: Executor, from: string, to: string) {
+  return lifecycleRows(db).where('ssh_keys.expires_at', '>=', from).where('ssh_keys.expires_at', '<', to).orderBy('ssh_keys.id').execute();
+}
+
+/** Enabled keys made, last used and last enabled before `before`. */
+export async function listUnusedSince(db: Executor, before: string) {
+  return lifecycleRows(db)
+    .where('ssh_keys.created_at', '<', before)
+    .where((eb) => eb.or([eb('ssh_keys.last_used_at', 'is', null), eb('ssh_keys.last_used_at', '<', before)]))
+    .where((eb) => eb.or([eb('ssh_keys.enabled_at', 'is', null), eb('ssh_keys.enabled_at', '<', before)]))
+    .orderBy('ssh_keys.id')
+    .execute();
+}
+
+/** Disables the key if it is enabled and neither used nor enabled after `activeAt`; says whether it did. */
+export async function disableIfUnused(db: Executor, id: number, activeAt: string, at: string): Promise<boolean> {
+  const rows = await db
+    .updateTable('ssh_keys')
+    .set({ disabled_at: at })
+    .where('id', '=', id)
+    .where('disabled_at', 'is', null)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', activeAt)]))
+    .where((eb) => eb.or([eb('enabled_at', 'is', null), eb('enabled_at', '<=', activeAt)]))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
+}
+
+/** Enables a disabled key; says whether it was disabled. */
+export async function enable(db: Executor, id: number, at: string): Promise<boolean> {
+  const rows = await db.updateTable('ssh_keys').set({ disabled_at: null, enabled_at: at }).where('id', '=', id).where('disabled_at', 'is not', null).returning('id').execute();
+  return rows.length > 0;
 }

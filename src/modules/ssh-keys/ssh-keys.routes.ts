@@ -8,9 +8,13 @@ import { pageOf, setLinkHeader } from '../../http/pagination.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import type { SshKey as SshKeyModel, SshKeyService } from './ssh-keys.service.ts';
 import type { SshKeyVerificationService } from './ssh-key-verification.service.ts';
+import type { SshKeyLifecycle } from './ssh-key-lifecycle.ts';
 import { DeployKey, DeployKeyParams, DeployKeysParams, KeyListQuery, NewDeployKeyBody, NewSshKeyBody, SshKey, UserKeyParams, VerificationBody, VerificationChallenge } from './ssh-keys.schemas.ts';
 
-export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; verification: SshKeyVerificationService; publicUrl: string }> = async (app, { sshKeys, verification, publicUrl }) => {
+export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; verification: SshKeyVerificationService; lifecycle: SshKeyLifecycle; publicUrl: string }> = async (
+  app,
+  { sshKeys, verification, lifecycle, publicUrl },
+) => {
   const view = (row: SshKeyModel, url: string) => ({
     id: row.id,
     title: row.title,
@@ -27,6 +31,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; v
     expired: row.expired,
     verified: row.verified_at !== null,
     verified_at: row.verified_at,
+    disabled_at: row.disabled_at,
   });
   const userKeyView = (row: SshKeyModel) => view(row, `${publicUrl}/v1/user/ssh-keys/${row.id}`);
   const projectUrl = (p: { vcs: string; account: string; name: string }) => `${publicUrl}/v1/projects/${p.vcs}/${encodeURIComponent(p.account)}/${encodeURIComponent(p.name)}`;
@@ -88,6 +93,14 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; v
     async (request) => userKeyView(await verification.verify(contextOf(request), keyIdOf(request.params.id), request.body.signature)),
   );
 
+  const enableDescription =
+    'A key unused for longer than the policy allows (disable_unused_after_days) is disabled, not deleted: SSH servers do not accept it until it is enabled again. Enabling starts the unused period afresh; enabling a key that is not disabled changes nothing.';
+  app.post(
+    '/v1/user/ssh-keys/:id/enable',
+    { schema: { tags, summary: 'Enable again one of your SSH keys that was disabled for going unused', description: enableDescription, params: UserKeyParams, response: { 200: SshKey, ...errorResponses } } },
+    async (request) => userKeyView(await lifecycle.enableUserKey(contextOf(request), keyIdOf(request.params.id))),
+  );
+
   const deployTags = ['deploy-keys'];
   const base = '/v1/projects/:vcs/:account/:name/deploy-keys';
   app.get(
@@ -135,6 +148,17 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; v
       const p = projectPathOf(request.params);
       await sshKeys.deleteDeployKey(contextOf(request), p, keyIdOf(request.params.id));
       return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    `${base}/:id/enable`,
+    {
+      schema: { tags: deployTags, summary: 'Enable again a deploy key that was disabled for going unused', description: enableDescription, params: DeployKeyParams, response: { 200: DeployKey, ...errorResponses } },
+    },
+    async (request) => {
+      const p = projectPathOf(request.params);
+      return deployKeyView(await lifecycle.enableDeployKey(contextOf(request), p, keyIdOf(request.params.id)), p);
     },
   );
 };

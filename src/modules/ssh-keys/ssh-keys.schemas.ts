@@ -20,6 +20,7 @@ const keyFields = {
   expired: Type.Boolean({ description: 'True once expires_at has passed: SSH servers no longer accept the key.' }),
   verified: Type.Boolean({ description: 'True once the holder proved possession by signing a challenge (user keys; PUT …/verification).' }),
   verified_at: Type.Union([Timestamp, Type.Null()], { description: 'When possession was last proved; null: never.' }),
+  disabled_at: Type.Union([Timestamp, Type.Null()], { description: 'Set while the key is disabled for going unused: SSH servers do not accept it until POST …/enable.' }),
 };
 export const SshKey = Type.Object(keyFields);
 export const DeployKey = Type.Object({ ...keyFields, added_by: Nullable(Type.String({ description: 'The login of whoever added it' })) });

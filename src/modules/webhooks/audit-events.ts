@@ -6,7 +6,7 @@
 // of, so each of those hears of it (grantEventsFromAudit). A leaked key's revocation is queued by the
 // revocation itself (RevocationHooks), not here.
 import type { Executor } from '../../db/schema.ts';
-import type { AnonymousOrigin, AuditEntry, AuditOrigin } from '../audit/audit.service.ts';
+import type { AuditEntry, RecordedOrigin } from '../audit/audit.service.ts';
 import type { AccountEvent, CredentialKind, EventActor, EventTarget, WebhookEvent } from './webhook-events.ts';
 
 const credentials = new Map<string, [WebhookEvent, CredentialKind]>([
@@ -28,14 +28,14 @@ const others = new Map<string, [WebhookEvent, EventTarget['type']]>([
   ['ssh_certificate.revoke', ['ssh_certificate.revoked', 'ssh_certificate']],
 ]);
 
-export function eventActorOf(origin: AuditOrigin | AnonymousOrigin): EventActor {
-  if ('cli' in origin || 'anonymous' in origin) return { type: 'system' };
+export function eventActorOf(origin: RecordedOrigin): EventActor {
+  if (!('actor' in origin)) return { type: 'system' };
   const { actor } = origin;
   return actor.type === 'user' ? { type: 'user', login: actor.login } : { type: 'service_key', id: actor.keyId, name: actor.keyName };
 }
 
 /** The webhook event an audit row stands for, if an account's webhooks should hear of it. */
-export function eventFromAudit(origin: AuditOrigin | AnonymousOrigin, entry: AuditEntry): AccountEvent | undefined {
+export function eventFromAudit(origin: RecordedOrigin, entry: AuditEntry): AccountEvent | undefined {
   if (entry.accountId == null || !entry.target) return undefined;
   const details = { ...entry.details };
   const fingerprint = typeof details.fingerprint === 'string' ? details.fingerprint : undefined;
@@ -67,7 +67,7 @@ const grantActions = new Map<string, WebhookEvent>([
  */
 export async function grantEventsFromAudit(
   exec: Executor,
-  origin: AuditOrigin | AnonymousOrigin,
+  origin: RecordedOrigin,
   entry: AuditEntry,
   memberAccounts: { idsOf(exec: Executor, userId: number): Promise<number[]> },
 ): Promise<AccountEvent[]> {
