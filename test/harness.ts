@@ -165,6 +165,19 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
   };
 }
 
+/**
+ * Another set of services and app on the same database and settings, as a restarted or second node
+ * would have (its own memory: caches, buffers, job runner). Closing it leaves the database open.
+ */
+export async function anotherNode(t: TestApp, clock?: Clock): Promise<Pick<TestApp, 'app' | 'services' | 'close'>> {
+  const logger = createLogger('warn', new Writable({ write: (_chunk, _encoding, done) => done() }));
+  const { ring } = loadKeyRing(t.config);
+  const services = createServices({ db: t.services.db, ring, config: t.config, logger, ...(clock ? { clock } : {}) });
+  const app = await buildApp({ config: t.config, services, logger });
+  await app.ready();
+  return { app, services, close: () => app.close() };
+}
+
 /** A fresh app for one test, closed when the test ends. */
 export async function appFor(t: TestContext, kind: DialectKind, options?: TestAppOptions): Promise<TestApp> {
   const app = await createTestApp(kind, options);

@@ -4,91 +4,18 @@
 // a secret or a key blob; account keys send nothing; a 451 is retried on the backoff and delivered
 // once; no SMTP settings means nothing is queued. On SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { MAIL_MAX_ATTEMPTS, MAIL_RETRY_DELAYS_SECONDS, transportOptions } from '../src/modules/mail/mail.service.ts';
 import type { OwnerNotice } from '../src/modules/mail/owner-notices.ts';
 import { addProject, addServiceKey, rowCount, seed } from './factories.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
 import { appFor, bearer, createTestApp, forEachDatabase, testClock, type TestApp } from './harness.ts';
+import { mailEnv as smtpEnv, mailTo, startSmtp, type Smtp } from './receivers.ts';
 
 const MAIL_FROM = 'Keysmith <keysmith@example.test>';
 
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-  headers: string;
-  subject: string;
-  /** The body, quoted-printable undone. */
-  text: string;
-}
-
-/** The headers of a raw message with folded lines unfolded, and its decoded body. */
-function parse(raw: string): Pick<Received, 'headers' | 'subject' | 'text'> {
-  const split = raw.indexOf('\r\n\r\n');
-  const headers = raw.slice(0, split).replace(/\r\n(?=[ \t])/g, '');
-  let body = raw.slice(split + 4);
-  if (/^content-transfer-encoding: quoted-printable$/im.test(headers)) {
-    body = Buffer.from(
-      body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
-      'latin1',
-    ).toString('utf8');
-  }
-  const subjectLine = /^subject: (.*)$/im.exec(headers)?.[1] ?? '';
-  // nodemailer writes a subject with quotes as encoded words (=?UTF-8?Q?…?=); the space between two is not text (RFC 2047).
-  const subject = subjectLine.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, q: string) =>
-    Buffer.from(
-      q.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_n, hex: string) => String.fromCharCode(parseInt(hex, 16))),
-      'latin1',
-    ).toString('utf8'),
-  );
-  return { headers, subject, text: body.replace(/\r\n/g, '\n') };
-}
-
-/** A real SMTP server that keeps each message, answering the next code in `answers` (250 when empty). */
-async function startSmtp(options: { auth?: { user: string; pass: string } } = {}) {
-  const received: Received[] = [];
-  const answers: number[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    ...(options.auth
-      ? {
-          allowInsecureAuth: true,
-          onAuth(auth, _session, callback) {
-            if (auth.username === options.auth!.user && auth.password === options.auth!.pass) return callback(null, { user: auth.username });
-            return callback(new Error('Invalid username or password'));
-          },
-        }
-      : {}),
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const code = answers.shift();
-        if (code !== undefined) {
-          const err = Object.assign(new Error('Try again later'), { responseCode: code });
-          return callback(err);
-        }
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const from = (session.envelope.mailFrom as SMTPServerAddress | false) || undefined;
-        received.push({ from: from?.address ?? '', to: session.envelope.rcptTo.map((r) => r.address), raw, ...parse(raw) });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return { port, received, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-type Smtp = Awaited<ReturnType<typeof startSmtp>>;
-
-const mailEnv = (smtp: Smtp, userinfo = '') => ({ KEYSMITH_SMTP_URL: `smtp://${userinfo}127.0.0.1:${smtp.port}`, KEYSMITH_MAIL_FROM: MAIL_FROM });
+const mailEnv = (smtp: Smtp, userinfo = '') => smtpEnv(smtp, MAIL_FROM, userinfo);
 
 /** A user with an address (or none) and a user API key made for them from the CLI. */
 async function addPerson(t: TestApp, login: string, email: string | null) {
@@ -99,7 +26,7 @@ async function addPerson(t: TestApp, login: string, email: string | null) {
   return { userId: user.id, login, email, key: key.key, keyId: key.id, start: key.start };
 }
 
-const to = (smtp: Smtp, address: string) => smtp.received.filter((m) => m.to.includes(address));
+const to = mailTo;
 
 forEachDatabase('email to owners', (kind) => {
   let t: TestApp;

@@ -219,6 +219,36 @@ const rows: Row[] = [
     },
     body: () => ({ grace_seconds: 60 }),
   },
+  // Enabling a key that went dormant takes the permissions of deleting it (a key that is not disabled: 200, nothing changes).
+  {
+    method: 'POST',
+    route: '/v1/user/api-keys/{id}/enable',
+    rule: 'users',
+    account: 'none',
+    ok: 200,
+    url: async (w, who) => {
+      if (isService(who)) return '/v1/user/api-keys/1/enable';
+      const res = await w.t.request({ method: 'POST', url: '/v1/user/api-keys', headers: bearer(w.keys[who]), payload: { name: `to enable ${++serial}` } });
+      return `/v1/user/api-keys/${(res.json() as { id: number }).id}/enable`;
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/service-api-keys/{id}/enable',
+    rule: 'service_key.manage',
+    account: 'header',
+    ok: 200,
+    url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'read_only')).id}/enable`,
+  },
+  {
+    method: 'POST',
+    route: '/v1/service-api-keys/{id}/enable',
+    note: 'runner',
+    rule: 'runner_key.manage',
+    account: 'header',
+    ok: 200,
+    url: async (w) => `/v1/service-api-keys/${(await addServiceKey(w.t, w.keys.owner, 'acme', 'runner', { name: `runner ${++w.counter}` })).id}/enable`,
+  },
   { method: 'GET', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys' },
   { method: 'POST', route: '/v1/service-api-keys', rule: 'service_key.manage', account: 'header', url: () => '/v1/service-api-keys', body: () => ({ name: `ci ${++serial}`, role: 'read_only' }) },
   {
@@ -423,6 +453,7 @@ const rows: Row[] = [
   // Proof of possession: a challenge for the caller's own key, and its signed answer (made in url(), as w.made).
   { method: 'POST', route: '/v1/user/ssh-keys/{id}/verification', rule: 'users', account: 'none', url: async (w, who) => `${await ownNativeKey(w, who)}/verification` },
   { method: 'PUT', route: '/v1/user/ssh-keys/{id}/verification', rule: 'users', account: 'none', url: (w, who) => signedChallenge(w, who), body: (w) => ({ signature: w.made }) },
+  { method: 'POST', route: '/v1/user/ssh-keys/{id}/enable', rule: 'users', account: 'none', ok: 200, url: async (w, who) => `${await ownNativeKey(w, who)}/enable` },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/deploy-keys' },
   {
     method: 'POST',
@@ -434,6 +465,7 @@ const rows: Row[] = [
   },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys/{id}', rule: 'project.read', account: 'path', url: (w) => nativeDeployKey(w) },
   { method: 'DELETE', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys/{id}', rule: 'project_key.write', account: 'path', url: (w) => nativeDeployKey(w) },
+  { method: 'POST', route: '/v1/projects/{vcs}/{account}/{name}/deploy-keys/{id}/enable', rule: 'project_key.write', account: 'path', ok: 200, url: async (w) => `${await nativeDeployKey(w)}/enable` },
   { method: 'GET', route: '/v1/projects/{vcs}/{account}/{name}/checkout-keys', rule: 'project.read', account: 'path', url: () => '/v1/projects/gh/acme/web/checkout-keys' },
   {
     method: 'POST',

@@ -3,7 +3,6 @@
 // redelivery repeats the event id under a new delivery id, the outbox row lives and dies with its
 // transaction, and bad input is a sentence with nothing written. On SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -13,31 +12,11 @@ import { isForbiddenAddress } from '../src/modules/webhooks/webhook-url.ts';
 import { addProject, addServiceKey, addUser, rowCount, seed } from './factories.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
 import { bearer, createTestApp, forEachDatabase, testClock, type TestApp } from './harness.ts';
+import { signedWith, startWebhookReceiver, type ReceivedPost } from './receivers.ts';
 
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  raw: string;
-}
-
-/** A receiver that records each POST and answers with the next status in `answers` (then 200). */
-async function startReceiver() {
-  const received: Received[] = [];
-  const answers: number[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
-      res.statusCode = answers.shift() ?? 200;
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/keysmith`, received, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-const verify = (secret: string, r: Received) => r.headers['x-keysmith-signature-256'] === `sha256=${createHmac('sha256', secret).update(r.raw).digest('hex')}`;
+type Received = ReceivedPost;
+const startReceiver = startWebhookReceiver;
+const verify = signedWith;
 
 forEachDatabase('webhooks', (kind) => {
   let t: TestApp;

@@ -4,40 +4,21 @@
 // The Email page lists the notices and says why nothing is sent. The test sends due deliveries itself
 // (deliverDue) and its clock stands still, so no retry falls due mid-test.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { seed } from '../factories.ts';
 import { appFor, bearer, forEachDatabase, testClock } from '../harness.ts';
 import { openConsole, signIn } from './browser.ts';
+import { signedWith, startWebhookReceiver } from '../receivers.ts';
 
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  raw: string;
-}
-
-/** Records each POST with its raw body and answers the next status in `answers` (then 200). */
+/** The shared receiver, closed when the test ends. */
 async function startReceiver(t: TestContext) {
-  const received: Received[] = [];
-  const answers: number[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
-      res.statusCode = answers.shift() ?? 200;
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/keysmith`, received, answers };
+  const receiver = await startWebhookReceiver();
+  t.after(() => receiver.close());
+  return receiver;
 }
 
-const signed = (secret: string, r: Received) => r.headers['x-keysmith-signature-256'] === `sha256=${createHmac('sha256', secret).update(r.raw).digest('hex')}`;
+const signed = signedWith;
 
 /** Clicks a button whose request is `path`, and waits for the server's answer to it. */
 async function clickAndWait(page: Page, button: ReturnType<Page['getByRole']>, path: string) {

@@ -182,9 +182,9 @@ function lifecycleRows(db: Executor) {
     .where('disabled_at', 'is', null);
 }
 
-/** Keys whose expiry lies in [from, to). */
+/** Keys whose expiry lies in [from, to]. */
 export async function listExpiring(db: Executor, from: string, to: string) {
-  return lifecycleRows(db).where('expires_at', '>=', from).where('expires_at', '<', to).orderBy('id').execute();
+  return lifecycleRows(db).where('expires_at', '>=', from).where('expires_at', '<=', to).orderBy('id').execute();
 }
 
 /** Enabled keys made, last used and last enabled before `before`. */

@@ -99,7 +99,15 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<{ services: Pick<Services, 
     'A key unused for longer than the policy allows (disable_unused_after_days) is disabled, not deleted: it answers 401 token_disabled until enabled again. Enabling starts the unused period afresh; enabling a key that is not disabled changes nothing.';
   app.post(
     '/v1/user/api-keys/:id/enable',
-    { schema: { tags, summary: 'Enable again one of your user API keys that was disabled for going unused', description: enableDescription, params: IdParam, response: { 200: UserApiKey, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Enable again one of your user API keys that was disabled for going unused',
+        description: enableDescription,
+        params: IdParam,
+        response: { 200: UserApiKey, ...errorResponses },
+      },
+    },
     async (request) => lifecycle.enableUserKey(contextOf(request), request.params.id),
   );
   app.post(

@@ -114,9 +114,14 @@ function keyDisabled(credential: CachedCredential): RefusedCredential {
     credential.actor.type === 'user'
       ? `its owner can enable it again with POST /v1/user/api-keys/${credential.keyId}/enable`
       : `an owner or admin of ${credential.actor.accountName} can enable it again with POST /v1/service-api-keys/${credential.keyId}/enable`;
-  return new RefusedCredential('token_disabled', `The API key "${credential.name}" was disabled on ${credential.disabledAt} because it had gone unused; ${how}.`, 'Enable the key again, or create a new one.', {
-    extra: { reason: 'disabled', disabled_at: credential.disabledAt },
-  });
+  return new RefusedCredential(
+    'token_disabled',
+    `The API key "${credential.name}" was disabled on ${credential.disabledAt} because it had gone unused; ${how}.`,
+    'Enable the key again, or create a new one.',
+    {
+      extra: { reason: 'disabled', disabled_at: credential.disabledAt },
+    },
+  );
 }
 
 export function createApiKeyService({ db, credentials, invalidation, access, policies, audit, lastUsed, projects, clock }: Deps) {

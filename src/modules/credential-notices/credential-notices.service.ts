@@ -98,6 +98,8 @@ export function createCredentialNoticeService({ db, sources, policies, webhooks,
       const accountLimit = c.owner.type === 'account' ? limits.byAccount.get(c.owner.accountId) : undefined;
       const days = [limits.instance, accountLimit].filter((d): d is number => d != null).reduce((a, b) => Math.min(a, b), Infinity);
       if (days === Infinity) continue;
+      // An expired credential stops by itself; disabling it would tell its owner nothing useful.
+      if (c.expiresAt !== null && Date.parse(c.expiresAt) <= nowMs) continue;
       const unusedMs = nowMs - Date.parse(c.activeAt);
       if (unusedMs >= days * DAY_MS) {
         const disabled = await db.transaction().execute(async (trx) => {

@@ -24,7 +24,7 @@ export interface CredentialFacts {
 export interface CredentialSource {
   /** The table the credentials are rows of, which names them in credential_notices. */
   table: 'api_key' | 'ssh_key' | 'host_key';
-  /** Live credentials whose expiry lies in [from, to). */
+  /** Live credentials whose expiry lies in [from, to]. */
   listExpiring(exec: Executor, from: string, to: string): Promise<CredentialFacts[]>;
   /** Dormancy, for the credentials whose use Keysmith sees (API keys, SSH keys); absent for the rest. */
   dormancy?: {

@@ -64,14 +64,23 @@ export async function listForPolicy(db: Executor, accountId: number | null) {
   return query.orderBy('host_keys.id').limit(10_000).execute();
 }
 
-/** Per-host keys whose expiry lies in [from, to), with their project's account and name. */
+/** Per-host keys whose expiry lies in [from, to], with their project's account and name. */
 export async function listExpiring(db: Executor, from: string, to: string) {
   return db
     .selectFrom('host_keys')
     .innerJoin('projects', 'projects.id', 'host_keys.project_id')
-    .select(['host_keys.id', 'host_keys.hostname', 'host_keys.fingerprint_sha256', 'host_keys.expires_at', 'host_keys.created_at', 'projects.account_id', 'projects.vcs', 'projects.name as project_name'])
+    .select([
+      'host_keys.id',
+      'host_keys.hostname',
+      'host_keys.fingerprint_sha256',
+      'host_keys.expires_at',
+      'host_keys.created_at',
+      'projects.account_id',
+      'projects.vcs',
+      'projects.name as project_name',
+    ])
     .where('host_keys.expires_at', '>=', from)
-    .where('host_keys.expires_at', '<', to)
+    .where('host_keys.expires_at', '<=', to)
     .orderBy('host_keys.id')
     .execute();
 }

@@ -24,7 +24,14 @@ type LifecycleRow = Awaited<ReturnType<typeof repo.listExpiring>>[number];
 
 /** A user's key (their checkout keys' public halves too) is theirs; a deploy key is its project's account's. */
 function facts(row: LifecycleRow): CredentialFacts | undefined {
-  const owner = row.kind === 'user' ? (row.user_id === null ? undefined : { type: 'user' as const, userId: row.user_id }) : row.account_id === null ? undefined : { type: 'account' as const, accountId: row.account_id };
+  const owner =
+    row.kind === 'user'
+      ? row.user_id === null
+        ? undefined
+        : { type: 'user' as const, userId: row.user_id }
+      : row.account_id === null
+        ? undefined
+        : { type: 'account' as const, accountId: row.account_id };
   if (!owner) return undefined;
   return {
     kind: row.kind === 'user' ? 'ssh_key' : 'deploy_key',
@@ -69,7 +76,11 @@ export function createSshKeyLifecycle({ db, projects, audit, keys, clock }: Deps
         const key = await repo.findOwnedKey(trx, { kind: 'user', userId: user.userId }, id);
         if (!key) throw notFound(`SSH key ${id}`);
         if (await repo.enable(trx, id, clock.now().toISOString())) {
-          await audit.record(trx, ctx, { action: 'ssh_key.enable', target: { type: 'ssh_key', id, label: key.title }, details: { fingerprint: key.fingerprint_sha256, was_disabled_at: key.disabled_at } });
+          await audit.record(trx, ctx, {
+            action: 'ssh_key.enable',
+            target: { type: 'ssh_key', id, label: key.title },
+            details: { fingerprint: key.fingerprint_sha256, was_disabled_at: key.disabled_at },
+          });
         }
       });
       return keys.getUserKey(ctx, id);

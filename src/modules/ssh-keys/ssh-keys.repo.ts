@@ -169,9 +169,9 @@ function lifecycleRows(db: Executor) {
     .where('ssh_keys.disabled_at', 'is', null);
 }
 
-/** Keys whose expiry lies in [from, to). */
+/** Keys whose expiry lies in [from, to]. */
 export async function listExpiring(db: Executor, from: string, to: string) {
-  return lifecycleRows(db).where('ssh_keys.expires_at', '>=', from).where('ssh_keys.expires_at', '<', to).orderBy('ssh_keys.id').execute();
+  return lifecycleRows(db).where('ssh_keys.expires_at', '>=', from).where('ssh_keys.expires_at', '<=', to).orderBy('ssh_keys.id').execute();
 }
 
 /** Enabled keys made, last used and last enabled before `before`. */

@@ -97,7 +97,15 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; v
     'A key unused for longer than the policy allows (disable_unused_after_days) is disabled, not deleted: SSH servers do not accept it until it is enabled again. Enabling starts the unused period afresh; enabling a key that is not disabled changes nothing.';
   app.post(
     '/v1/user/ssh-keys/:id/enable',
-    { schema: { tags, summary: 'Enable again one of your SSH keys that was disabled for going unused', description: enableDescription, params: UserKeyParams, response: { 200: SshKey, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Enable again one of your SSH keys that was disabled for going unused',
+        description: enableDescription,
+        params: UserKeyParams,
+        response: { 200: SshKey, ...errorResponses },
+      },
+    },
     async (request) => userKeyView(await lifecycle.enableUserKey(contextOf(request), keyIdOf(request.params.id))),
   );
 
@@ -154,7 +162,13 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ sshKeys: SshKeyService; v
   app.post(
     `${base}/:id/enable`,
     {
-      schema: { tags: deployTags, summary: 'Enable again a deploy key that was disabled for going unused', description: enableDescription, params: DeployKeyParams, response: { 200: DeployKey, ...errorResponses } },
+      schema: {
+        tags: deployTags,
+        summary: 'Enable again a deploy key that was disabled for going unused',
+        description: enableDescription,
+        params: DeployKeyParams,
+        response: { 200: DeployKey, ...errorResponses },
+      },
     },
     async (request) => {
       const p = projectPathOf(request.params);
