@@ -162,7 +162,7 @@ forEachDatabase('credential scheduler', (kind) => {
       clock.advance(DAY);
       await scan();
       const events = payloadsSince(hooks);
-      const perTarget = (event: string) => events.filter((e) => e.event === event).map((e) => `${e.target.type}:${e.data.notice_days ?? 'expired'}`);
+      const perTarget = (event: string) => events.filter((e) => e.event === event).map((e) => `${e.target.type}:${typeof e.data.notice_days === 'number' ? e.data.notice_days : 'expired'}`);
       assert.deepEqual(perTarget('credential.expiring').sort(), ['deploy_key:1', 'deploy_key:7', 'host_key:1', 'host_key:7', 'service_api_key:1', 'service_api_key:7']);
       assert.deepEqual(perTarget('credential.expired').sort(), ['deploy_key:expired', 'host_key:expired', 'service_api_key:expired']);
       const subjects = mailTo(smtp, 'alice@acme.test')

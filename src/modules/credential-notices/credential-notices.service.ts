@@ -136,14 +136,14 @@ export function createCredentialNoticeService({ db, sources, policies, webhooks,
       const now = clock.now();
       const report: ScanReport = { expiring: 0, expired: 0, dormantWarnings: 0, disabled: 0 };
       const limits = await policies.dormancyLimits();
-      let failed: unknown;
+      let failed: Error | undefined;
       for (const source of sources) {
         try {
           await scanExpiry(source, now, report);
           await scanDormancy(source, limits, now, report);
         } catch (err) {
           logger.warn({ err, source: source.table }, 'credential scan failed for one kind of credential; the next scan tries again');
-          failed ??= err;
+          failed ??= err instanceof Error ? err : new Error(String(err));
         }
       }
       webhooks.kick();
