@@ -49,6 +49,8 @@ export interface ApiKey {
   /** Once rotated: the key that replaced it, and when this one stops working. */
   rotated_to: number | null;
   stops_working_at: string | null;
+  /** Set while the key is disabled for going unused. */
+  disabled_at: string | null;
 }
 
 export interface ServiceKey extends ApiKey {
@@ -79,6 +81,8 @@ export interface SshKey {
   /** True once the holder proved possession (PUT /v1/user/ssh-keys/{id}/verification). */
   verified: boolean;
   verified_at: string | null;
+  /** Set while the key is disabled for going unused: SSH servers refuse it until it is enabled again. */
+  disabled_at: string | null;
 }
 
 /** POST /v1/user/ssh-keys/{id}/verification */

@@ -241,11 +241,25 @@ function RotateButton<K extends ApiKey>({ apiKey, onRotate }: { apiKey: K; onRot
   );
 }
 
+/** Turns a key disabled for going unused back on. */
+function EnableButton<K extends ApiKey>({ apiKey, onEnable }: { apiKey: K; onEnable: (key: K) => Promise<unknown> }) {
+  const action = useAction(() => onEnable(apiKey));
+  return (
+    <>
+      <button type="button" disabled={action.busy} aria-label={`Enable key ${apiKey.name}`} onClick={() => void action.run()}>
+        Enable
+      </button>
+      <ErrorNotice error={action.error} />
+    </>
+  );
+}
+
 export function KeyTable<K extends ApiKey>({
   keys,
   caption,
   onDelete,
   onRotate,
+  onEnable,
   policyRules,
 }: {
   keys: K[];
@@ -253,6 +267,8 @@ export function KeyTable<K extends ApiKey>({
   onDelete: (key: K) => Promise<unknown>;
   /** Makes the key's successor; the page shows its secret once. */
   onRotate?: (key: K, graceSeconds: number, idempotencyKey: string) => Promise<unknown>;
+  /** Enables a key disabled for going unused. */
+  onEnable?: (key: K) => Promise<unknown>;
   /** The policy rule each key breaks, by id (service keys: the account's Policy page lists them). */
   policyRules?: ReadonlyMap<number, string>;
 }) {
@@ -284,6 +300,11 @@ export function KeyTable<K extends ApiKey>({
                 </p>
               )}
               {key.rotated_from !== null && <p className="hint">Replaces an older key (rotated)</p>}
+              {key.disabled_at !== null && (
+                <p className="hint">
+                  Disabled <When iso={key.disabled_at} never="" /> because it went unused: it does not work until enabled again.
+                </p>
+              )}
             </td>
             <td data-label="Starts with">
               <code>{key.start}…</code>
@@ -297,6 +318,7 @@ export function KeyTable<K extends ApiKey>({
               <When iso={key.expires_at} never="Never" />
             </td>
             <td data-label="Actions">
+              {onEnable && key.disabled_at !== null && <EnableButton apiKey={key} onEnable={onEnable} />}
               {onRotate && key.rotated_to === null && key.stops_working_at === null && <RotateButton apiKey={key} onRotate={onRotate} />}
               <ConfirmButton label="Delete" labelFor={`key ${key.name}`} title={`Delete the API key “${key.name}”?`} confirmLabel="Delete key" onConfirm={() => onDelete(key)}>
                 <p>Anything using this key stops working at once. This cannot be undone.</p>

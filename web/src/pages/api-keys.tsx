@@ -38,6 +38,11 @@ export function ApiKeysPage() {
               setRotated(made);
               keys.reload();
             }}
+            onEnable={async (key) => {
+              await post<ApiKey>(`/v1/user/api-keys/${key.id}/enable`);
+              setDone(`Enabled the API key “${key.name}” again.`);
+              keys.reload();
+            }}
             onDelete={async (key) => {
               await del(`/v1/user/api-keys/${key.id}`);
               setDone(`Deleted the API key “${key.name}”.`);

@@ -16,7 +16,7 @@ const numberFields = [
   ['ssh_key_max_lifetime_days', 'Longest SSH key lifetime (days)', 'From 1 to 3650, counted from when the key was added.'],
   ['rsa_min_bits', 'Smallest RSA key (bits)', 'From 2048 to 16384.'],
   ['certificate_max_ttl_seconds', 'Longest SSH certificate (seconds)', 'From 60 to 86400.'],
-  ['disable_unused_after_days', 'Disable credentials unused for (days)', 'Stored now; disabling dormant credentials comes in a later version.'],
+  ['disable_unused_after_days', 'Disable credentials unused for (days)', 'A credential unused this long is disabled (its owner can enable it again); its owner is warned 7 days before.'],
 ] as const;
 type NumberField = (typeof numberFields)[number][0];
 

@@ -119,6 +119,15 @@ export function ServiceKeysPage() {
                   }
                 : undefined
             }
+            onEnable={
+              can('service_key.manage')
+                ? async (key) => {
+                    await post<ServiceKey>(`/v1/service-api-keys/${key.id}/enable`, undefined, { account });
+                    setDone(`Enabled the service key “${key.name}” again.`);
+                    keys.reload();
+                  }
+                : undefined
+            }
             onDelete={async (key) => {
               await del(`/v1/service-api-keys/${key.id}`, { account });
               setDone(`Deleted the service key “${key.name}”.`);

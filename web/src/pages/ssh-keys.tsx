@@ -28,6 +28,11 @@ export function SshKeysPage() {
   const [key, setKey] = useState('');
   const [done, setDone] = useState<string | undefined>();
   const add = useAction((body: { title?: string; key: string }) => post<SshKey>('/v1/user/ssh-keys', body));
+  const enable = useAction(async (k: SshKey) => {
+    await post<SshKey>(`/v1/user/ssh-keys/${k.id}/enable`);
+    setDone(`Enabled the SSH key “${k.title}” again.`);
+    keys.reload();
+  });
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -49,6 +54,7 @@ export function SshKeysPage() {
       <Section title="Your SSH keys">
         {keys.loading && !keys.data && <Loading what="your SSH keys" />}
         <ErrorNotice error={keys.error} />
+        <ErrorNotice error={enable.error} />
         {keys.data?.length === 0 && <p>No SSH keys yet.</p>}
         {keys.data && keys.data.length > 0 && (
           <table>
@@ -76,6 +82,11 @@ export function SshKeysPage() {
                         </span>
                       </>
                     )}
+                    {k.disabled_at !== null && (
+                      <p className="hint">
+                        Disabled <When iso={k.disabled_at} /> because it went unused: SSH servers refuse it until you enable it again.
+                      </p>
+                    )}
                   </td>
                   <td data-label="Fingerprint">
                     <code className="fingerprint">{k.fingerprint_sha256}</code>
@@ -92,6 +103,13 @@ export function SshKeysPage() {
                     <Expiry iso={k.expires_at} expired={k.expired} />
                   </td>
                   <td data-label="Actions">
+                    {k.disabled_at !== null && (
+                      <>
+                        <button type="button" aria-label={`Enable SSH key ${k.title}`} disabled={enable.busy} onClick={() => void enable.run(k)}>
+                          Enable
+                        </button>{' '}
+                      </>
+                    )}
                     {!k.verified && (
                       <VerifySshKeyButton
                         sshKey={k}
