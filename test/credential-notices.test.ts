@@ -250,6 +250,8 @@ forEachDatabase('credential scheduler', (kind) => {
       const service = await t.request({ method: 'GET', url: '/v1/projects', headers: bearer(serviceKey.key) });
       assert.equal(service.json().error.code, 'token_disabled');
       assert.equal((await lookup(sshKey.fingerprint)).body, '', 'a disabled key does not match');
+      const keysFile = await t.request({ method: 'GET', url: `/${owner.login}.keys` });
+      assert.ok(!keysFile.body.includes(sshKey.line.split(' ')[1]!), 'nor is it in the public .keys file');
       const cert = await post('/v1/user/ssh-certificates', { public_key: sshKey.line, account: 'acme' });
       assert.equal(cert.statusCode, 400, cert.body);
       assert.match(cert.json().error.message, /disabled/);
@@ -300,6 +302,7 @@ forEachDatabase('credential scheduler', (kind) => {
       assert.equal(ssh.statusCode, 200, ssh.body);
       assert.equal(ssh.json().disabled_at, null);
       assert.notEqual((await lookup(sshKey.fingerprint)).body, '');
+      assert.ok((await t.request({ method: 'GET', url: `/${owner.login}.keys` })).body.includes(sshKey.line.split(' ')[1]!));
       assert.equal((await post(`/v1/projects/gh/acme/web/deploy-keys/${deployKeyId}/enable`, undefined)).statusCode, 200);
       // Enabling an enabled key changes nothing and writes no audit row.
       assert.equal((await post(`/v1/user/api-keys/${userKey.id}/enable`, undefined)).statusCode, 200);

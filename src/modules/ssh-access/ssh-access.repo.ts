@@ -92,11 +92,14 @@ export async function findKeyById(db: Executor, accountId: number, id: number, n
   return normalised(await keysWithOwners(db, accountId, now).where('ssh_keys.id', '=', id).executeTakeFirst());
 }
 
-/** A user (by lower-cased login) with their own SSH keys, oldest first: no rows when there is no such user. */
+/**
+ * A user (by lower-cased login) with their own SSH keys, oldest first: no rows when there is no such
+ * user. A key disabled for going unused is left out: the file is often copied into authorized_keys.
+ */
 export async function findPublicKeysOf(db: Executor, loginLower: string) {
   return db
     .selectFrom('users')
-    .leftJoin('ssh_keys', (join) => join.onRef('ssh_keys.user_id', '=', 'users.id').on('ssh_keys.kind', '=', 'user'))
+    .leftJoin('ssh_keys', (join) => join.onRef('ssh_keys.user_id', '=', 'users.id').on('ssh_keys.kind', '=', 'user').on('ssh_keys.disabled_at', 'is', null))
     .select(['users.disabled_at', 'ssh_keys.public_key'])
     .where('users.login_lower', '=', loginLower)
     .orderBy('ssh_keys.id')
