@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import { readBool } from '../../db/dialect.ts';
+import * as dormancy from '../../db/dormancy.ts';
 import type { Executor, SshKeysTable } from '../../db/schema.ts';
 
 const columns = [
@@ -185,21 +186,7 @@ export async function listUnusedSince(db: Executor, before: string) {
 }
 
 /** Disables the key if it is enabled and neither used nor enabled after `activeAt`; says whether it did. */
-export async function disableIfUnused(db: Executor, id: number, activeAt: string, at: string): Promise<boolean> {
-  const rows = await db
-    .updateTable('ssh_keys')
-    .set({ disabled_at: at })
-    .where('id', '=', id)
-    .where('disabled_at', 'is', null)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', activeAt)]))
-    .where((eb) => eb.or([eb('enabled_at', 'is', null), eb('enabled_at', '<=', activeAt)]))
-    .returning('id')
-    .execute();
-  return rows.length > 0;
-}
+export const disableIfUnused = (db: Executor, id: number, activeAt: string, at: string) => dormancy.disableIfUnused(db, 'ssh_keys', id, activeAt, at);
 
 /** Enables a disabled key; says whether it was disabled. */
-export async function enable(db: Executor, id: number, at: string): Promise<boolean> {
-  const rows = await db.updateTable('ssh_keys').set({ disabled_at: null, enabled_at: at }).where('id', '=', id).where('disabled_at', 'is not', null).returning('id').execute();
-  return rows.length > 0;
-}
+export const enable = (db: Executor, id: number, at: string) => dormancy.enable(db, 'ssh_keys', id, at);
