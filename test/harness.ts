@@ -166,6 +166,16 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
 }
 
 /**
+ * Migrates a test app made with `unmigrated: true`. On PostgreSQL it holds the schema lock shared, as
+ * createTestApp does: Kysely's Migrator reads the catalogue of every schema, and another test dropping
+ * its schema at that moment would make the read fail.
+ */
+export async function migrateTestApp(t: TestApp): Promise<void> {
+  if (t.kind === 'postgres') await withSchemaLock('shared', () => migrateToLatest(t.services.db));
+  else await migrateToLatest(t.services.db);
+}
+
+/**
  * Another set of services and app on the same database and settings, as a restarted or second node
  * would have (its own memory: caches, buffers, job runner). Closing it leaves the database open.
  */

@@ -9,13 +9,12 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { connectDatabase } from '../src/db/connect.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
 import { buildApp } from '../src/app.ts';
 import { loadKeyRing } from '../src/crypto/master-key.ts';
 import { createLogger } from '../src/logger.ts';
 import { createServices } from '../src/services.ts';
 import { addProject, addServiceKey, seed } from './factories.ts';
-import { appFor, bearer, forEachDatabase, type TestApp } from './harness.ts';
+import { appFor, bearer, forEachDatabase, migrateTestApp, type TestApp } from './harness.ts';
 import { ed25519Line } from './ssh-fixtures.ts';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
@@ -223,7 +222,7 @@ forEachDatabase('GET /readyz', (kind) => {
     const error = refusal(await app.request({ method: 'GET', url: '/readyz' }), 503, 'not_ready');
     assert.match(error.message, /database migrations are still pending \(2026_11_22_0001_foundation, 2026_11_22_0002_ssh_keys, 2026_11_22_0003_checkout_keys and \d+ more\)\./);
     assert.match(error.remedy ?? '', /keysmith migrate/);
-    await migrateToLatest(app.services.db);
+    await migrateTestApp(app);
     const ready = await app.request({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 200, ready.body);
   });

@@ -77,10 +77,17 @@ async function migrateWith(db: Kysely<any>, migrationTableSchema: string | undef
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** The names of the migrations not yet applied to this database (all of them on an empty one). */
+/**
+ * The names of the migrations not yet applied to this database (all of them on an empty one). Read
+ * straight from Kysely's bookkeeping table in this connection's schema, not through Kysely's
+ * Migrator: that introspects every column of every table in every schema of the database, which is
+ * slow on a shared database and fails when another schema is dropped at the same moment.
+ */
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
-  // Pinned to this connection's schema on PostgreSQL, as migrateWith does.
-  const migrationTableSchema = db.getExecutor().adapter instanceof PostgresAdapter ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]!.schema : undefined;
-  const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+  const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const table = onPostgres
+    ? (await sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`.execute(db)).rows[0]?.found
+    : (await sql<{ found: string }>`select name as found from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db)).rows[0]?.found;
+  const applied = new Set(table ? (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name) : []);
+  return Object.keys(migrations).filter((name) => !applied.has(name));
 }

@@ -39,8 +39,7 @@ export function createReadiness({ db, lifecycle }: { db: Db; lifecycle: Lifecycl
     if (migrated) return;
     let pending: string[];
     try {
-      // Read twice before answering 503: a pooled connection can fail once (a reconnect) on a healthy database.
-      pending = await pendingMigrations(db).catch(() => pendingMigrations(db));
+      pending = await pendingMigrations(db);
     } catch {
       throw new AppError('not_ready', 'The database answers, but this node could not read which migrations it has applied.', 'Check the database, then run: keysmith migrate.');
     }
