@@ -66,7 +66,8 @@ describe('keysmith-authorized-keys asks Keysmith once per login', { skip }, () =
       assert.match(first.stdout, /^ssh-ed25519 AAAA[A-Za-z0-9+/=]+\n$/);
       const second = await lookup();
       if (uptimeHundredths() - started > 50) {
-        await lookup(); // whatever is left in the cache
+        // Empty the entry by hand: another lookup would leave a fresh entry for the next round's first call.
+        fs.writeFileSync(entry(), '');
         continue;
       }
       assert.equal(second.code, 0, second.stderr);
