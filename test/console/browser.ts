@@ -5,7 +5,7 @@
 // HTTP error the test did not expect fails the test. The console speaks only the native API: a request
 // of the page to any /api/ path fails the test too.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, type TestContext } from 'node:test';
 import axe from 'axe-core';
@@ -32,8 +32,38 @@ function browser(): Promise<Browser> {
   return launched;
 }
 
+/** The processes this process started whose command is `name` (Playwright starts Chromium as our child). */
+function childrenNamed(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …: the command may hold spaces or parentheses, so read after the last ')'.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && comm === name) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+// Chromium has been seen to hang on exit (no page left, its GPU process waiting on a futex), and
+// Playwright then waits for it for ever: after 20 s the browser this process started is killed.
 after(async () => {
-  if (launched) await (await launched).close();
+  if (!launched) return;
+  const closed = (await launched).close();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 20_000)));
+  const outcome = await Promise.race([closed.then(() => 'closed' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    console.error('Chromium did not exit within 20 s of browser.close(); killing it.');
+    for (const pid of childrenNamed('chromium')) process.kill(pid, 'SIGKILL');
+    await closed.catch(() => undefined);
+  }
 });
 
 export interface Console {
