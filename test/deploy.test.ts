@@ -239,7 +239,7 @@ for (const kind of databases) {
 }
 
 describe('deploy/nginx.conf', () => {
-  const skip = unavailable(NGINX, 'nginx', false);
+  const skip = unavailable(NGINX, 'nginx', true);
 
   /**
    * nginx -t on the example as it would be installed, in /etc/nginx/conf.d/ (the http context): here
@@ -290,7 +290,7 @@ describe('deploy/nginx.conf', () => {
 // addresses: it listens on free ports of 127.0.0.1 instead of 80 and 443, the upstreams are the two
 // nodes' ports instead of 8081 and 8082, and the certificate is a throwaway one for keys.example.com.
 describe('deploy/nginx.conf in front of two nodes', () => {
-  const skip = unavailable(NGINX, 'nginx', false) ?? unavailable('/usr/bin/curl', 'curl', false) ?? (databases.includes('postgres') ? undefined : 'PostgreSQL is unreachable (two nodes need it)');
+  const skip = unavailable(NGINX, 'nginx', true) ?? unavailable('/usr/bin/curl', 'curl', true) ?? (databases.includes('postgres') ? undefined : 'PostgreSQL is unreachable (two nodes need it)');
 
   test('serves over TLS, keeps serving from the other node when one stops, redirects http, and answers 404 to /metrics', { skip }, async (t) => {
     const dir = fs.mkdtempSync(path.join(tmp, 'proxy-'));
@@ -403,7 +403,7 @@ describe('deploy/nginx.conf in front of two nodes', () => {
 });
 
 describe('deploy/Caddyfile', () => {
-  const skip = unavailable(CADDY, 'caddy', false);
+  const skip = unavailable(CADDY, 'caddy', true);
   const caddyfile = fs.readFileSync(path.join(DEPLOY, 'Caddyfile'), 'utf8');
 
   test('caddy validate accepts it, and caddy fmt leaves it as it is', { skip }, async () => {
