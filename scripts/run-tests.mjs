@@ -30,5 +30,10 @@ if (build.status !== 0) {
 }
 
 const files = only.length > 0 ? only : find('test').sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A file's process exits once its tests are done even if something (a stray timer, a browser that
+// would not quit) still holds its event loop, and no file may run for more than 20 minutes (the
+// slowest takes about 3): a hang fails that file by name instead of stalling the whole run.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=1200000', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -32,38 +32,57 @@ function browser(): Promise<Browser> {
   return launched;
 }
 
-/** The processes this process started whose command is `name` (Playwright starts Chromium as our child). */
-function childrenNamed(name: string): number[] {
-  const pids: number[] = [];
+/** The processes descended from this one whose command is `name` (Playwright starts Chromium as our child). */
+function descendantsNamed(name: string): number[] {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // pid (comm) state ppid …: the command may hold spaces or parentheses, so read after the last ')'.
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && comm === name) pids.push(Number(entry));
+      names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch {
       // The process ended while we looked.
     }
   }
-  return pids;
+  const isOurs = (pid: number): boolean => {
+    for (let at = parents.get(pid); at !== undefined && at > 1; at = parents.get(at)) if (at === process.pid) return true;
+    return false;
+  };
+  return [...names].filter(([pid, comm]) => comm === name && isOurs(pid)).map(([pid]) => pid);
 }
 
-// Chromium has been seen to hang on exit (no page left, its GPU process waiting on a futex), and
-// Playwright then waits for it for ever: after 20 s the browser this process started is killed.
+// Chromium has been seen to hang (no page left, its GPU process waiting on a futex), and Playwright
+// then waits for it for ever, in browser.close() and context.close() alike. A close that has not
+// finished within 20 s kills every Chromium process this one started, and the next test launches a
+// new browser: the test still passes or fails on what it checked, and the run does not stall.
+const CLOSE_DEADLINE_MS = 20_000;
+
+async function closeWithin(what: string, close: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_DEADLINE_MS)));
+  const outcome = await Promise.race([close.then(() => 'closed' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'closed') return;
+  console.error(`Chromium did not finish ${what} within ${CLOSE_DEADLINE_MS / 1000} s; killing it.`);
+  launched = undefined;
+  for (const pid of descendantsNamed('chromium')) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  // Killed, the browser's connection ends and Playwright settles the close; never wait on it again.
+  await Promise.race([close.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_DEADLINE_MS).unref())]);
+}
+
 after(async () => {
   if (!launched) return;
-  const closed = (await launched).close();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 20_000)));
-  const outcome = await Promise.race([closed.then(() => 'closed' as const), late]);
-  clearTimeout(timer);
-  if (outcome === 'late') {
-    console.error('Chromium did not exit within 20 s of browser.close(); killing it.');
-    for (const pid of childrenNamed('chromium')) process.kill(pid, 'SIGKILL');
-    await closed.catch(() => undefined);
-  }
+  const browser = await launched;
+  await closeWithin('browser.close()', browser.close());
 });
 
 export interface Console {
@@ -80,7 +99,7 @@ export async function openConsole(t: TestContext, app: TestApp, prefix: string):
   const context = await (await browser()).newContext({ baseURL: app.url, viewport: { width: WIDE, height: 900 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
   context.setDefaultTimeout(15_000);
-  t.after(() => context.close());
+  t.after(() => closeWithin('context.close()', context.close()));
   const page = await context.newPage();
   const problems: string[] = [];
   const expected: Array<{ status: number; path: string }> = [];
