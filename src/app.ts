@@ -2,6 +2,7 @@
 import { createJobs, type Jobs } from './jobs/jobs.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -282,6 +283,35 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     await services.webhooks.close();
     await services.mail.close();
   });
+  closeConnectionsAsTheyEnd(app);
 
   return app;
+}
+
+/**
+ * Closing waits for the requests in flight, and for nothing else. Fastify's close ends the connections
+ * idle at that moment; a keep-alive connection whose request was still running becomes idle later and
+ * would hold the server open for its keep-alive time-out (72 s), so until the server has closed, idle
+ * connections are dropped as they appear. Browsers also open connections ahead of need and may never
+ * send a byte on them; Node counts only connections that have finished a request as idle, and would
+ * keep those until their header time-out (60–90 s). Having sent nothing, they carry no request to
+ * finish: they are dropped at once. One Set entry per connection, nothing per request.
+ */
+function closeConnectionsAsTheyEnd(app: FastifyInstance): void {
+  const open = new Set<Socket>();
+  let closing = false;
+  app.server.on('connection', (socket: Socket) => {
+    if (closing) return void socket.destroy();
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
+    if (app.server.listening) {
+      const dropIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+      app.server.once('close', () => clearInterval(dropIdle));
+    }
+    done();
+  });
 }

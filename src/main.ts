@@ -73,11 +73,8 @@ export async function serve(config: Config): Promise<void> {
       logger.error({}, 'shutdown took longer than 10 s; exiting without finishing');
       process.exit(1);
     }, STOP_DEADLINE_MS).unref();
-    // close() drops the connections idle at that moment; a keep-alive connection whose request was
-    // still running becomes idle later, and would hold the server open until the deadline.
-    const dropIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+    // close() drops each connection once it has no request in flight (app.ts).
     await app.close();
-    clearInterval(dropIdle);
     await listener?.close();
     await handle.close();
     process.exit(0);

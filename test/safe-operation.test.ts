@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -262,6 +263,25 @@ test('SIGINT to `node bin/keysmith.mjs serve` shuts it down with exit 0', async 
   server.child.kill('SIGINT');
   assert.equal(await server.exited, 0);
   assert.equal(await portInUse(port), false);
+});
+
+test('SIGTERM with a connection open that never sent a request (a browser opens them ahead of need) exits 0 at once, the connection dropped unanswered', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-silent-'));
+  const port = await freePort();
+  const server = serve(t, { KEYSMITH_PORT: String(port), KEYSMITH_DATABASE_URL: `sqlite:${path.join(dir, 'k.db')}`, KEYSMITH_MASTER_KEY: randomBytes(32).toString('base64') }, dir);
+  await healthy(server, port);
+  const silent = net.connect(port, '127.0.0.1');
+  await once(silent, 'connect');
+  const received: Buffer[] = [];
+  silent.on('data', (chunk: Buffer) => received.push(chunk));
+  silent.on('error', () => {});
+  const dropped = once(silent, 'close');
+  // Node would keep it until its header time-out (60–90 s) and then answer 408; the stop's 10 s
+  // deadline would come first and end the process with exit 1.
+  assert.equal(await stop(server), 0, server.output());
+  await dropped;
+  assert.equal(Buffer.concat(received).length, 0, 'the connection was dropped, not answered');
+  assert.doesNotMatch(server.output(), /longer than 10 s/);
 });
 
 test('KEYSMITH_LOG_FORMAT=pretty writes lines for a person, still without headers or the circle-token; 0.0.0.0 without a public URL is warned about', async (t) => {
