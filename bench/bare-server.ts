@@ -2,7 +2,7 @@
 // database, no logger. It uses Keysmith's own `Caller` response schema so that both servers pay the
 // same serialisation cost, and the payload is the exact JSON Keysmith returned (BENCH_PAYLOAD), so
 // both send the same bytes.
-// Run: BENCH_PAYLOAD='{"type":"user",…}' PORT=… node --import tsx bench/bare-server.ts
+// Run: BENCH_PAYLOAD='{"type":"user",…}' PORT=… [BENCH_BARE_STAGE=0…5] node --import tsx bench/bare-server.ts
 import Fastify from 'fastify';
 import { Caller } from '../src/modules/users/users.schemas.ts';
 
@@ -13,6 +13,9 @@ if (!payloadText || !Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 const payload: unknown = JSON.parse(payloadText);
+// BENCH_BARE_STAGE (baseline-stages benchmark only): first do that much of Keysmith's start-up.
+const stage = Number(process.env.BENCH_BARE_STAGE ?? 0);
+if (stage > 0) await (await import('./startup-stages.ts')).runStartupStages(stage);
 
 const app = Fastify({ logger: false });
 app.get('/healthz', async () => ({ status: 'ok' }));

@@ -12,6 +12,7 @@ import { sshLoginBench } from './ssh-login.bench.ts';
 import { userEndpointBench } from './user-endpoint.bench.ts';
 import { nodesBench } from './nodes.bench.ts';
 import { sshCertificatesBench } from './ssh-certificates.bench.ts';
+import { baselineStagesBench } from './baseline-stages.bench.ts';
 
 interface Benchmark {
   /** Names the results file and selects the benchmark on the command line. */
@@ -29,6 +30,8 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'nodes', run: nodesBench },
   // Certificates signed per second: our signer against ssh-keygen -s (bench/ssh-certificates.bench.ts).
   { name: 'ssh-certificates', run: sshCertificatesBench },
+  // The user benchmark's bare route in processes that first did part of Keysmith's start-up.
+  { name: 'baseline-stages', run: baselineStagesBench },
 ];
 
 async function main(): Promise<number> {
