@@ -32,7 +32,7 @@ if (build.status !== 0) {
 const files = only.length > 0 ? only : find('test').sort();
 // A file's process exits once its tests are done even if something (a stray timer, a browser that
 // would not quit) still holds its event loop, and no file may run for more than 20 minutes (the
-// slowest takes about 3): a hang fails that file by name instead of stalling the whole run.
+// slowest, the security matrix, takes about 6): a hang fails that file by name instead of stalling the whole run.
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=1200000', ...files], {
   stdio: 'inherit',
 });
