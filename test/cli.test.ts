@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { BIN, freshDatabase, keysmith } from './cli-helpers.ts';
-import { databases } from './harness.ts';
+import { databases, freePort } from './harness.ts';
 
 for (const kind of databases) {
   test(`init on an empty ${kind} database prints one JSON object, and refuses a second time without changing anything`, async (t) => {
@@ -57,7 +57,7 @@ test('usage errors exit 2; an invalid login exits 1 and leaves the database empt
 
 test('serve with the embedded defaults creates data/master.key (0600) with a warning, says how to init, and answers /healthz', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keysmith-serve-'));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, env: { PATH: process.env.PATH!, KEYSMITH_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGTERM'));
   let output = '';

@@ -7,14 +7,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.ts';
 import { freshDatabase } from './cli-helpers.ts';
-import { databases } from './harness.ts';
+import { databases, freePort } from './harness.ts';
 import { startNode, type Node } from './node-processes.ts';
 
 const IN_CI = process.env.CI === 'true';
@@ -188,14 +187,6 @@ describe('deploy/keysmith.env.example', () => {
     assert.deepEqual(config.masterKey, { kind: 'file', path: '/run/credentials/keysmith.service/master.key' });
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 // What systemd would do with the unit, done by hand: its ExecStart in its WorkingDirectory, with the
 // environment file's settings and the master key as a file; only the paths that exist on an installed

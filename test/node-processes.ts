@@ -1,6 +1,7 @@
 // Real `keysmith serve` processes on one database, for the tests and the bench of several nodes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN } from './cli-helpers.ts';
+import { freePort } from './harness.ts';
 
 export interface Node {
   url: string;
@@ -10,10 +11,20 @@ export interface Node {
   stop(): Promise<number | null>;
 }
 
-const freePort = () => 20_000 + Math.floor(Math.random() * 40_000);
-
+/**
+ * Starts a node on a port the kernel just handed out. Between our probe closing that port and the node
+ * binding it, another process's outgoing connection can take it as its local port; a node that exits
+ * with EADDRINUSE is started again on another port, up to five times.
+ */
 export async function startNode(env: Record<string, string>, cwd: string): Promise<Node> {
-  const port = freePort();
+  for (let attempt = 1; ; attempt++) {
+    const started = await startNodeOn(await freePort(), env, cwd);
+    if ('url' in started) return started;
+    if (!started.portTaken || attempt === 5) throw new Error(started.failure);
+  }
+}
+
+async function startNodeOn(port: number, env: Record<string, string>, cwd: string): Promise<Node | { failure: string; portTaken: boolean }> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd,
     env: { PATH: process.env.PATH!, KEYSMITH_PORT: String(port), KEYSMITH_LOG_LEVEL: 'warn', ...env },
@@ -42,7 +53,8 @@ export async function startNode(env: Record<string, string>, cwd: string): Promi
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGKILL');
-  throw new Error(`keysmith serve did not start on ${url}: ${output}`);
+  await exited;
+  return { failure: `keysmith serve did not start on ${url}: ${output}`, portTaken: output.includes('EADDRINUSE') };
 }
 
 /** Asks `check` until it answers true or `capMs` passes; returns the time it took, or undefined. */
