@@ -2,6 +2,7 @@
 // SQLite in memory always; PostgreSQL (KEYSMITH_TEST_POSTGRES_URL) in a schema of its own per test.
 // Under CI=true an unreachable PostgreSQL fails the run; elsewhere it is skipped with a loud notice.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, type TestContext } from 'node:test';
@@ -78,13 +79,36 @@ export interface TestAppOptions {
   unmigrated?: boolean;
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now, for a server a test starts as another
+ * process. It is picked below the kernel's range for outgoing connections' local ports: a port the
+ * kernel hands out (listen on 0) can be taken by the next outgoing connection (a PostgreSQL client,
+ * say) before the server binds it.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const lowestEphemeral = Number(readFileIfExists('/proc/sys/net/ipv4/ip_local_port_range')?.trim().split(/\s+/)[0] ?? 32_768);
+  const [from, to] = lowestEphemeral > 11_000 ? [10_000, lowestEphemeral - 1] : [0, 0];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const candidate = from === 0 ? 0 : from + Math.floor(Math.random() * (to - from + 1));
+    const server = net.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+  throw new Error('no free TCP port on 127.0.0.1 after 100 tries');
+}
+
+function readFileIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 const TEST_MASTER_KEY = randomBytes(32).toString('base64');

@@ -12,9 +12,8 @@ export interface Node {
 }
 
 /**
- * Starts a node on a port the kernel just handed out. Between our probe closing that port and the node
- * binding it, another process's outgoing connection can take it as its local port; a node that exits
- * with EADDRINUSE is started again on another port, up to five times.
+ * Starts a node on a port nothing listened on a moment ago. Should something bind that port before the
+ * node does, the node exits with EADDRINUSE and is started again on another port, up to five times.
  */
 export async function startNode(env: Record<string, string>, cwd: string): Promise<Node> {
   for (let attempt = 1; ; attempt++) {
