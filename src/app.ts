@@ -3,7 +3,7 @@ import { createJobs, type Jobs } from './jobs/jobs.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type onResponseHookHandler } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -21,7 +21,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { createReadiness, readinessRoutes } from './http/readiness.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { UNMATCHED_ROUTE } from './metrics/metrics.ts';
-import { controlInPath } from './http/control-in-path.ts';
+import { pathRefusal } from './http/control-in-path.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import { NativeError } from './http/schemas.ts';
 import { circleciRoot, circleciV1, circleciV2 } from './dialects/circleci/circleci.plugin.ts';
@@ -46,6 +46,8 @@ import { emailNoticeRoutes } from './modules/mail/email-notices.routes.ts';
 import type { Services } from './services.ts';
 
 export const BODY_LIMIT = 64 * 1024;
+/** Methods whose routes only read: they queue no webhook delivery or email. */
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -100,9 +102,13 @@ declare module 'fastify' {
 export async function buildApp({ config, services, logger, consoleDir, lifecycle }: AppDeps): Promise<FastifyInstance> {
   const requestIdPrefix = randomBytes(6).toString('hex');
   let requestCounter = 0;
+  // Fastify's own request lines ("incoming request", "request completed") are at info. Below that
+  // level Fastify is given no logger: given one, it listens for the end of every response to write a
+  // line the level then drops. request.log is a child of ours at every level (built only when it writes).
+  const logsRequests = logger.isLevelEnabled('info');
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    childLoggerFactory: (parent, bindings, options) => lazyChildLogger(parent as Logger, bindings, options) as unknown as FastifyBaseLogger,
+    ...(logsRequests ? { loggerInstance: logger as FastifyBaseLogger } : { disableRequestLogging: true }),
+    childLoggerFactory: (_parent, bindings, options) => lazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
     // A random per-process prefix and a counter: unique across restarts, and cheap per request.
@@ -128,17 +134,14 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     if (body === '') return done(null, undefined);
     return done(new AppError('unsupported_media_type', 'The request body was sent as text/plain, so it is not read as JSON.', 'Send it with Content-Type: application/json.'), undefined);
   });
-  // A NUL or another control character in the path is refused before any route looks anything up,
-  // the same on both databases (PostgreSQL cannot store a NUL; SQLite would just not find it).
-  // Synchronous (done, not async), as it runs on every request: an async hook costs a promise each.
-  // The same hook sets the security headers first, so the refusal carries them too.
+  // Every answer's default headers (http/security-headers.ts), and the path check: a NUL or another
+  // control character in the path is refused before any route looks anything up, the same on both
+  // databases (PostgreSQL cannot store a NUL; SQLite would just not find it). Both run first in each
+  // route's own onRequest hook (registerAuth, below), so that no request runs a second hook for
+  // them; the not-found handlers check the path too, and the error senders set the headers.
   const setSecurityHeaders = securityHeaders({ publicUrl: config.publicUrl });
-  app.addHook('onRequest', (request, reply, done) => {
-    setSecurityHeaders(request, reply);
-    if (controlInPath(request.url)) {
-      return done(new AppError('bad_request', 'The path contains a NUL byte or another control character.', 'Remove it: names and ids in paths are plain text.'));
-    }
-    done();
+  app.decorateReply('setDefaultHeaders', function (this: FastifyReply) {
+    setSecurityHeaders(this.request, this);
   });
   // Every method each path pattern answers, so a wrong method gets 405 with Allow, not 404.
   const routeTable: Array<{ pattern: RegExp; methods: Set<string> }> = [];
@@ -149,16 +152,31 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     for (const method of [route.method].flat()) entry.methods.add(method);
   });
   // Before any route: every route gets its credential check.
-  registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit, metrics: services.metrics });
-  // One synchronous hook per response: a counter and a histogram, labelled by the route's pattern
-  // (never the raw URL, which carries logins and key ids), and a flag check for queued webhooks.
+  registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit, metrics: services.metrics }, (request, reply) => {
+    setSecurityHeaders(request, reply);
+    return pathRefusal(request.url);
+  });
+  // Request metrics (a counter and a histogram, labelled by the route's pattern, never the raw URL,
+  // which carries logins and key ids) are kept only when GET /metrics can read them: the hook that
+  // takes them runs once the response has finished, which costs a listener on every response.
   const { metrics } = services;
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.request(request.method, request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE), reply.statusCode, reply.elapsedTime / 1000);
-    // A change this request made has committed by now: send the webhook deliveries and email it queued.
+  if (config.metricsToken !== undefined) {
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics.request(request.method, request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE), reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+  // Once a change is answered its transaction has committed: start sending the webhook deliveries
+  // and email it queued. Only routes that can change something (not GET, HEAD or OPTIONS) queue any;
+  // the webhooks.deliver and mail.deliver jobs below send whatever else is due within 5 s.
+  const kickQueued: onResponseHookHandler = (_request, _reply, done) => {
     services.webhooks.kickIfQueued();
     services.mail.kickIfQueued();
     done();
+  };
+  app.addHook('onRoute', (route) => {
+    if ([route.method].flat().every((method) => READ_ONLY_METHODS.has(method))) return;
+    route.onResponse = route.onResponse === undefined ? [kickQueued] : [...[route.onResponse].flat(), kickQueued];
   });
   app.addSchema(NativeError);
 
@@ -186,6 +204,8 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
 
   app.setErrorHandler((err, request, reply) => sendNativeError(request, reply, err, config.publicUrl));
   app.setNotFoundHandler((request, reply) => {
+    const refusal = pathRefusal(request.url);
+    if (refusal) return sendNativeError(request, reply, refusal, config.publicUrl);
     const path = request.url.split('?')[0]!;
     const allowed = new Set(routeTable.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]));
     if (allowed.size > 0) {
@@ -245,7 +265,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   await app.register(circleciV1, { prefix: '/api/v1.1', services: { checkoutKeys: services.checkoutKeys, hostKeys: services.hostKeys, heroku: services.heroku } });
   await app.register(circleciV2, { prefix: '/api/v2', services: { checkoutKeys: services.checkoutKeys } });
   await app.register(circleciRoot, { services: { heroku: services.heroku } });
-  await app.register(consoleRoutes, { dir: consoleDir });
+  await app.register(consoleRoutes, { dir: consoleDir, logger });
 
   // Background work runs as named jobs (src/jobs/jobs.ts). The flushes write this node's own
   // in-memory buffers, so they run on every node; the session sweep runs once across nodes.

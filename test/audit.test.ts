@@ -74,4 +74,27 @@ forEachDatabase('audit trail', (kind) => {
     await sql`alter table audit_events_away rename to audit_events`.execute(db);
     assert.deepEqual(await db.selectFrom('projects').select('name').execute(), [], 'the project was rolled back with its audit row');
   });
+
+  // Below info Fastify is given no logger of its own (app.ts): no per-request lines, but a failure is
+  // still logged, with its request id.
+  test('at level warn a failure is still logged with its request id, and no request is logged otherwise', async (t) => {
+    const app = await appFor(t, kind, { env: { KEYSMITH_LOG_LEVEL: 'warn' } });
+    const alice = await seed(app);
+    assert.equal((await app.request({ method: 'GET', url: '/v1/user', headers: bearer(alice.key) })).statusCode, 200);
+    const { db } = app.services;
+    await sql`alter table audit_events rename to audit_events_away`.execute(db);
+    const res = await app.request({ method: 'POST', url: '/v1/projects', headers: bearer(alice.key), payload: { vcs_type: 'gh', name: 'orphan' } });
+    await sql`alter table audit_events_away rename to audit_events`.execute(db);
+    assert.equal(res.statusCode, 500);
+    const logged = app.logs.map((l) => JSON.parse(l) as { msg?: string; reqId?: string; level: number });
+    assert.ok(
+      logged.some((l) => l.msg === 'request failed' && l.reqId === res.json().request_id && l.level === 50),
+      `the failure is logged at error with its request id: ${JSON.stringify(logged)}`,
+    );
+    assert.deepEqual(
+      logged.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed'),
+      [],
+      'no per-request lines below info',
+    );
+  });
 });

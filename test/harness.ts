@@ -161,7 +161,7 @@ export async function createTestApp(kind: DialectKind, options: TestAppOptions =
       done();
     },
   });
-  const logger = createLogger('info', sink);
+  const logger = createLogger(config.logLevel, sink);
   const { ring } = loadKeyRing(config);
   const services = createServices({ db: handle.db, ring, config, logger, ...(options.clock ? { clock: options.clock } : {}) });
   const app = await buildApp({ config, services, logger, consoleDir: options.consoleDir });

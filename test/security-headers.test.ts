@@ -37,6 +37,14 @@ forEachDatabase('security headers', (kind) => {
       await app.request({ method: 'GET', url: '/api/v2/me', headers: { 'circle-token': (await addServiceKey(app, alice.key, 'acme', 'read_only')).key } }),
       await app.request({ method: 'GET', url: '/no/such/thing' }),
       await app.request({ method: 'GET', url: '/healthz' }),
+      // Answers no route's hook saw: unknown paths of each dialect, a body that cannot be read on an
+      // unknown path, a control character in a path no route has.
+      await app.request({ method: 'GET', url: '/api/v3/no/such/thing' }),
+      await app.request({ method: 'GET', url: '/api/v1.1/no/such/thing' }),
+      await app.request({ method: 'POST', url: '/no/such/thing', headers: { 'content-type': 'application/json' }, payload: '{' }),
+      await app.request({ method: 'GET', url: '/api/v2/no%00such' }),
+      // A refusal of the body on a route.
+      await app.request({ method: 'POST', url: '/v1/user/api-keys', headers: { ...bearer(alice.key), 'content-type': 'application/json' }, payload: '{' }),
     ];
     for (const res of others) {
       assert.equal(res.headers['x-content-type-options'], 'nosniff', res.body.slice(0, 80));

@@ -1,7 +1,7 @@
 // Credential → actor. Accepts every scheme the contract names: Authorization Bearer/token/Basic,
 // the Circle-Token header, the circle-token query parameter, and the console's session cookie
 // (which must bring X-CSRF-Token on any change).
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Actor, RequestContext } from '../modules/access/actor.ts';
 import type { AccountSelector } from '../modules/access/access.service.ts';
@@ -76,12 +76,18 @@ function presented(request: FastifyRequest): Presented | undefined {
 }
 
 /**
- * Gives every route its own credential check, built when the route is registered: the route's auth
- * mode is read once rather than on each request, public routes get no hook at all, and a key found in
- * the credential cache is accepted without a promise (this is the hot path of every API call).
- * Paths that match no route get no hook, so they answer 404 whatever the credential.
+ * Gives every route one onRequest hook of its own, built when the route is registered: `first` (the
+ * checks every request passes before anything else; an error it returns refuses the request), then
+ * the credential check. The route's auth mode is read once rather than on each request, public routes
+ * check no credential, and a key found in the credential cache is accepted without a promise (this is
+ * the hot path of every API call). Paths that match no route get no hook, so they answer 404 whatever
+ * the credential.
  */
-export function registerAuth(app: FastifyInstance, services: Pick<Services, 'apiKeys' | 'sessions' | 'audit' | 'metrics'>): void {
+export function registerAuth(
+  app: FastifyInstance,
+  services: Pick<Services, 'apiKeys' | 'sessions' | 'audit' | 'metrics'>,
+  first: (request: FastifyRequest, reply: FastifyReply) => Error | undefined = () => undefined,
+): void {
   app.decorateRequest('actor', null);
 
   const refused = (request: FastifyRequest, reason: string, scheme: string, login: string | null = null) =>
@@ -156,7 +162,9 @@ export function registerAuth(app: FastifyInstance, services: Pick<Services, 'api
   app.addHook('onRoute', (route) => {
     // Read when the first request arrives: plugins may still adjust the route's config after this hook.
     let mode: AuthMode | undefined;
-    const hook: onRequestHookHandler = (request, _reply, done) => {
+    const hook: onRequestHookHandler = (request, reply, done) => {
+      const refusal = first(request, reply);
+      if (refusal) return done(refusal);
       mode ??= (route.config as { auth?: AuthMode } | undefined)?.auth ?? 'required';
       if (mode === 'none') return done();
       let pending: void | Promise<void>;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
 
 export const CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
@@ -37,7 +38,7 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>K
 <p>The Keysmith console has not been built. Run <code>npm run build:web</code> (or <code>npm ci</code>, which builds it) and restart.
 The API is running: see <a href="/docs">/docs</a>.</p></html>`;
 
-export async function consoleRoutes(app: FastifyInstance, { dir = CONSOLE_DIR }: { dir?: string } = {}): Promise<void> {
+export async function consoleRoutes(app: FastifyInstance, { dir = CONSOLE_DIR, logger }: { dir?: string; logger: Pick<Logger, 'warn'> }): Promise<void> {
   // Everything here is public: the files carry no data, and the API checks every call the page makes.
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, auth: 'none' };
@@ -50,7 +51,7 @@ export async function consoleRoutes(app: FastifyInstance, { dir = CONSOLE_DIR }:
 
   const built = existsSync(path.join(dir, 'index.html'));
   if (!built) {
-    app.log.warn({ dir }, 'the web console is not built: run npm run build:web');
+    logger.warn({ dir }, 'the web console is not built: run npm run build:web');
     for (const url of PAGES) app.get(url, async (_request, reply) => reply.type('text/html; charset=utf-8').status(503).send(NOT_BUILT));
     return;
   }

@@ -2,6 +2,8 @@
 // character in the path is refused, the same on both databases (PostgreSQL cannot store a NUL;
 // SQLite would just not find it).
 
+import { AppError } from '../errors.ts';
+
 // A percent-encoded C0 control or DEL.
 const ENCODED_CONTROL = /^%(?:[01][0-9a-f]|7f)$/i;
 
@@ -15,4 +17,10 @@ export function controlInPath(url: string): boolean {
     if (c === 0x25 && ENCODED_CONTROL.test(url.slice(i, i + 3))) return true;
   }
   return false;
+}
+
+/** The refusal of a path holding a control character, or undefined when the path is plain. */
+export function pathRefusal(url: string): AppError | undefined {
+  if (!controlInPath(url)) return undefined;
+  return new AppError('bad_request', 'The path contains a NUL byte or another control character.', 'Remove it: names and ids in paths are plain text.');
 }

@@ -136,6 +136,8 @@ export function logIfInternal(request: FastifyRequest, original: unknown, error:
 
 /** Native /v1 shape: {"error": {code, message, remedy?, docs_url?}, "request_id"}. */
 export function sendNativeError(request: FastifyRequest, reply: FastifyReply, original: unknown, docsBase: string) {
+  // An answer no route's hook saw (not found, an unreadable request) gets the default headers here.
+  reply.setDefaultHeaders();
   const error = toAppError(original);
   logIfInternal(request, original, error);
   const retryAfter = error.details.extra?.retry_after_seconds;

@@ -1,15 +1,23 @@
-// Response headers every answer carries, set in one place (the root instance's onRequest hook, app.ts):
+// Response headers every answer carries:
 // - X-Content-Type-Options: nosniff, always;
 // - Strict-Transport-Security when the public URL is https (a year; subdomains are not ours to bind);
 // - Cache-Control: no-store on every response that has not said how it may be cached. API answers
 //   carry secrets (a new key, a session, private keys) or per-caller data, so none is cacheable;
 //   static files (the console's assets, /docs' files) set their own Cache-Control, which replaces it;
 // - /docs (swagger-ui): a Content-Security-Policy allowing only its own files, and no framing.
-// They are set as defaults when the request arrives, before any route, refusal or error handler runs
-// (Fastify keeps a reply's headers through its error handler), so whatever a route or plugin sets
-// later wins. That is the same outcome an onSend hook gave, without an onSend hook runner and three
-// header reads and writes on every response.
+// They are set as defaults when the request arrives, first in each route's own onRequest hook (app.ts
+// passes them to registerAuth), before the route, a refusal or an error handler runs (Fastify keeps a
+// reply's headers through its error handler), so whatever a route or plugin sets later wins. Answers
+// no route saw (not found, an unreadable request) get them from the error senders
+// (reply.setDefaultHeaders()). No separate hook runs for them on any request.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Sets the default headers below (app.ts decorates every reply with it); for the error senders. */
+    setDefaultHeaders(): void;
+  }
+}
 
 /**
  * What @fastify/swagger-ui serves: an HTML page loading its scripts and styles from /docs/static/

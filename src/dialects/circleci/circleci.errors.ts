@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { logIfInternal, toAppError } from '../../http/errors.ts';
 
 export function sendCircleciError(request: FastifyRequest, reply: FastifyReply, original: unknown) {
+  // An answer no route's hook saw (not found, an unreadable request) gets the default headers here.
+  reply.setDefaultHeaders();
   const error = toAppError(original);
   logIfInternal(request, original, error);
   const retryAfter = error.details.extra?.retry_after_seconds;

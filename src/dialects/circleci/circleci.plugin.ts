@@ -2,9 +2,11 @@
 // docs (host replaced), `circleci-api` (circleHost) and `circle-client` (baseUrl) work unchanged.
 // Wire shapes only; every rule lives in the modules.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.ts';
 import { contextOf } from '../../http/auth.ts';
+import { pathRefusal } from '../../http/control-in-path.ts';
 import type { ListedCheckoutKey } from '../../modules/checkout-keys/checkout-keys.service.ts';
 import type { ProjectRef } from '../../modules/projects/projects.service.ts';
 import type { Services } from '../../services.ts';
@@ -58,13 +60,18 @@ function splitSlug(slug: string): ProjectRef {
 }
 
 /** v1.1 and v2 path parameters name the project `project`; the modules call it `name`. */
+/** What v1.1 and v2 answer for a path they do not have (or one holding a control character). */
+function circleciNotFound(request: FastifyRequest, reply: FastifyReply) {
+  return sendCircleciError(request, reply, pathRefusal(request.url) ?? new AppError('not_found', 'Not found: this path is not part of the CircleCI-compatible API.'));
+}
+
 const refOf = (p: { vcs: string; account: string; project: string }): ProjectRef => ({ vcs: p.vcs, account: p.account, name: p.project });
 
 export const circleciV1: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'checkoutKeys' | 'hostKeys' | 'heroku'> }> = async (app, { services }) => {
   const tags = ['CircleCI-compatible v1.1 (/api/v1.1)'];
   app.addSchema(CircleciError);
   app.setErrorHandler((err, request, reply) => sendCircleciError(request, reply, err));
-  app.setNotFoundHandler((request, reply) => sendCircleciError(request, reply, new AppError('not_found', 'Not found: this path is not part of the CircleCI-compatible API.')));
+  app.setNotFoundHandler(circleciNotFound);
   const base = '/project/:vcs/:account/:project';
 
   app.get(
@@ -154,7 +161,7 @@ function herokuKeyRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], services:
 export const circleciV2: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'checkoutKeys'> }> = async (app, { services }) => {
   const tags = ['CircleCI-compatible v2 (/api/v2)'];
   app.setErrorHandler((err, request, reply) => sendCircleciError(request, reply, err));
-  app.setNotFoundHandler((request, reply) => sendCircleciError(request, reply, new AppError('not_found', 'Not found: this path is not part of the CircleCI-compatible API.')));
+  app.setNotFoundHandler(circleciNotFound);
 
   // The slug arrives URL-encoded as one segment (circle-client) or as three plain segments (curl).
   for (const shape of ['slug', 'parts'] as const) {

@@ -6,6 +6,8 @@ import { logIfInternal, toAppError } from '../../http/errors.ts';
 const KEY_CODES = new Set(['key_malformed', 'key_type_refused', 'key_too_weak', 'key_is_private', 'key_in_use_by_you', 'key_in_use_elsewhere']);
 
 export function sendGithubError(request: FastifyRequest, reply: FastifyReply, original: unknown, publicUrl: string) {
+  // An answer no route's hook saw (not found, an unreadable request) gets the default headers here.
+  reply.setDefaultHeaders();
   const error = toAppError(original);
   logIfInternal(request, original, error);
   const documentation_url = `${publicUrl}/docs`;

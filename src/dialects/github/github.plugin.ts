@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.ts';
 import { actorOf, contextOf } from '../../http/auth.ts';
+import { pathRefusal } from '../../http/control-in-path.ts';
 import { pageOf, setLinkHeader } from '../../http/pagination.ts';
 import { createValidatorCompiler } from '../../http/validation.ts';
 import { requireUser } from '../../modules/access/access.service.ts';
@@ -53,7 +54,9 @@ export const githubDialect: FastifyPluginAsyncTypebox<{ services: Pick<Services,
   // ignored, as GitHub ignores them.
   app.setValidatorCompiler(createValidatorCompiler({ unknownFields: 'drop' }));
   app.setErrorHandler((err, request, reply) => sendGithubError(request, reply, err, publicUrl));
-  app.setNotFoundHandler((request, reply) => sendGithubError(request, reply, new AppError('not_found', 'Not Found: this path is not part of the GitHub-compatible API.'), publicUrl));
+  app.setNotFoundHandler((request, reply) =>
+    sendGithubError(request, reply, pathRefusal(request.url) ?? new AppError('not_found', 'Not Found: this path is not part of the GitHub-compatible API.'), publicUrl),
+  );
 
   app.addHook('onSend', async (request, reply) => {
     // Octokit reports this id in its errors and logs ("request id UNKNOWN" without it).
