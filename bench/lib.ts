@@ -279,6 +279,8 @@ export interface KeysmithInstance {
   readonly server: ServerHandle;
   /** The ksu_ key `keysmith init` printed for the first user. */
   readonly apiKey: string;
+  /** The settings it was started with (database, master key, log level), for another build on the same data. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /** `keysmith init` on the (empty) database, then `keysmith serve` on a free port. */
@@ -302,7 +304,7 @@ export async function startKeysmith(database: DatabaseTarget, settings: BenchSet
     env: { ...env, KEYSMITH_HOST: BENCH_HOST, KEYSMITH_PORT: String(port) },
     port,
   });
-  return { server, apiKey };
+  return { server, apiKey, env };
 }
 
 // ---------------------------------------------------------------------------------------------

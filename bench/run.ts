@@ -4,7 +4,8 @@
 // are split into, default 5; 1 measures each server in one go), BENCH_WARMUP (s, default 2),
 // BENCH_POSTGRES_URL (admin URL used to create a throw-away database), BENCH_CPU_PROF (directory:
 // profile the Keysmith server child, and the user benchmark's bare server into <dir>/bare; summarise
-// with bench/cpuprofile-summary.ts).
+// with bench/cpuprofile-summary.ts), BENCH_USER_BEFORE (the user benchmark only: a checkout of another
+// commit, with node_modules, whose Keysmith is measured in the same rounds as a "before").
 import os from 'node:os';
 import { benchSettings, installExitHandlers, wasInterrupted, writeResults, type BenchSettings } from './lib.ts';
 import { sshKeysBench } from './ssh-keys.bench.ts';

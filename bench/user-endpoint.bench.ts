@@ -38,6 +38,8 @@ export interface DatabaseResult {
   cpuRatio: number | null;
   /** The body both servers answered with. */
   payload: unknown;
+  /** With BENCH_USER_BEFORE: another build of Keysmith, measured in the same rounds. */
+  before?: { tree: string; result: LoadResult; ratio: number };
 }
 
 export interface UserEndpointResults {
@@ -95,13 +97,19 @@ async function benchDatabase(database: DatabaseTarget, settings: BenchSettings):
     if (barePayload !== payload) {
       throw new Error(`The bare server's body differs from Keysmith's, so the comparison would be unfair:\n  Keysmith: ${payload}\n  bare:     ${barePayload}`);
     }
+    // BENCH_USER_BEFORE=<directory>: a checkout of another commit (with its node_modules), served on the
+    // same database and measured in the same rounds, for a before/after that the machine's drift
+    // between runs cannot blur.
+    const beforeTree = process.env.BENCH_USER_BEFORE?.trim();
+    const before = beforeTree ? await startKeysmithFrom(beforeTree, keysmith.env) : undefined;
+    if (before) {
+      servers.push(before);
+      if ((await fetchBody(before, headers)) !== payload) throw new Error(`The build in ${beforeTree} answers a different body, so the comparison would be unfair.`);
+    }
 
-    // Only one server is under load at any moment; the other idles.
-    const [bareResult, authenticated] = await measureInterleaved(
-      [
-        { server: bare, path: ROUTE, headers },
-        { server: keysmith.server, path: ROUTE, headers },
-      ],
+    // Only one server is under load at any moment; the others idle.
+    const [bareResult, authenticated, beforeResult] = await measureInterleaved(
+      [{ server: bare, path: ROUTE, headers }, { server: keysmith.server, path: ROUTE, headers }, ...(before ? [{ server: before, path: ROUTE, headers }] : [])],
       settings,
     );
     const roundRatios = authenticated.roundRequestsPerSecond.map((rps, i) => round2(rps / bareResult.roundRequestsPerSecond[i]!));
@@ -112,6 +120,7 @@ async function benchDatabase(database: DatabaseTarget, settings: BenchSettings):
       roundRatios,
       cpuRatio: bareResult.serverCpuMsPerRequest && authenticated.serverCpuMsPerRequest ? round2(bareResult.serverCpuMsPerRequest / authenticated.serverCpuMsPerRequest) : null,
       payload: JSON.parse(payload),
+      ...(beforeTree && beforeResult ? { before: { tree: beforeTree, result: beforeResult, ratio: beforeResult.requestsPerSecond / bareResult.requestsPerSecond } } : {}),
     };
     printDatabaseResult(database, result, settings);
     return result;
@@ -149,10 +158,27 @@ function printDatabaseResult(database: DatabaseTarget, result: DatabaseResult, s
       `after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, pipelining ${settings.pipelining}`,
   );
   console.log(
-    formatTable(['server', 'req/s', 'p99 ms', 'avg ms', 'requests', 'CPU ms/req', 'req/s by round'], [row('bare Fastify', result.bare), row('Keysmith (authenticated)', result.authenticated)]),
+    formatTable(
+      ['server', 'req/s', 'p99 ms', 'avg ms', 'requests', 'CPU ms/req', 'req/s by round'],
+      [row('bare Fastify', result.bare), row('Keysmith (authenticated)', result.authenticated), ...(result.before ? [row('Keysmith before (BENCH_USER_BEFORE)', result.before.result)] : [])],
+    ),
   );
   const spread =
     result.roundRatios.length > 1 ? ` (by round: median ${median(result.roundRatios).toFixed(2)}, ${Math.min(...result.roundRatios).toFixed(2)}–${Math.max(...result.roundRatios).toFixed(2)})` : '';
   console.log(`ratio authenticated/bare (req/s): ${result.ratio.toFixed(2)}×${spread}`);
   if (result.cpuRatio !== null) console.log(`ratio bare/authenticated (server CPU per request): ${result.cpuRatio.toFixed(2)}×`);
+  if (result.before) console.log(`before (${result.before.tree}): ratio ${result.before.ratio.toFixed(2)}× (req/s)`);
+}
+
+/** Keysmith from another checkout, on the same database and master key (already initialised: the same key works). */
+async function startKeysmithFrom(tree: string, env: NodeJS.ProcessEnv): Promise<ServerHandle> {
+  const bin = path.resolve(tree, 'bin/keysmith.mjs');
+  const port = await freePort();
+  const server = await startServer({
+    name: `Keysmith before (${tree})`,
+    args: [bin, 'serve'],
+    env: { ...env, KEYSMITH_HOST: BENCH_HOST, KEYSMITH_PORT: String(port) },
+    port,
+  });
+  return server;
 }
