@@ -174,11 +174,10 @@ function printDatabaseResult(database: DatabaseTarget, result: DatabaseResult, s
 async function startKeysmithFrom(tree: string, env: NodeJS.ProcessEnv): Promise<ServerHandle> {
   const bin = path.resolve(tree, 'bin/keysmith.mjs');
   const port = await freePort();
-  const server = await startServer({
+  return startServer({
     name: `Keysmith before (${tree})`,
     args: [bin, 'serve'],
     env: { ...env, KEYSMITH_HOST: BENCH_HOST, KEYSMITH_PORT: String(port) },
     port,
   });
-  return server;
 }

@@ -151,7 +151,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     if (!entry) routeTable.push((entry = { pattern, methods: new Set() }));
     for (const method of [route.method].flat()) entry.methods.add(method);
   });
-  // Before any route: every route gets its credential check.
+  // Before any route: every route gets one hook of its own, the default headers and the path check, then its credential check.
   registerAuth(app, { apiKeys: services.apiKeys, sessions: services.sessions, audit: services.audit, metrics: services.metrics }, (request, reply) => {
     setSecurityHeaders(request, reply);
     return pathRefusal(request.url);

@@ -86,7 +86,7 @@ function presented(request: FastifyRequest): Presented | undefined {
 export function registerAuth(
   app: FastifyInstance,
   services: Pick<Services, 'apiKeys' | 'sessions' | 'audit' | 'metrics'>,
-  first: (request: FastifyRequest, reply: FastifyReply) => Error | undefined = () => undefined,
+  first: (request: FastifyRequest, reply: FastifyReply) => Error | undefined,
 ): void {
   app.decorateRequest('actor', null);
 

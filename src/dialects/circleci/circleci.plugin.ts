@@ -59,12 +59,12 @@ function splitSlug(slug: string): ProjectRef {
   return { vcs, account, name };
 }
 
-/** v1.1 and v2 path parameters name the project `project`; the modules call it `name`. */
 /** What v1.1 and v2 answer for a path they do not have (or one holding a control character). */
 function circleciNotFound(request: FastifyRequest, reply: FastifyReply) {
   return sendCircleciError(request, reply, pathRefusal(request.url) ?? new AppError('not_found', 'Not found: this path is not part of the CircleCI-compatible API.'));
 }
 
+/** v1.1 and v2 path parameters name the project `project`; the modules call it `name`. */
 const refOf = (p: { vcs: string; account: string; project: string }): ProjectRef => ({ vcs: p.vcs, account: p.account, name: p.project });
 
 export const circleciV1: FastifyPluginAsyncTypebox<{ services: Pick<Services, 'checkoutKeys' | 'hostKeys' | 'heroku'> }> = async (app, { services }) => {
