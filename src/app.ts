@@ -3,7 +3,7 @@ import { createJobs, type Jobs } from './jobs/jobs.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type onResponseHookHandler } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type onResponseHookHandler } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -107,7 +107,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   // line the level then drops. request.log is a child of ours at every level (built only when it writes).
   const logsRequests = logger.isLevelEnabled('info');
   const app = Fastify({
-    ...(logsRequests ? { loggerInstance: logger as FastifyBaseLogger } : { disableRequestLogging: true }),
+    ...(logsRequests ? { loggerInstance: logger as FastifyBaseLogger } : { logController: new LogController({ disableRequestLogging: true }) }),
     childLoggerFactory: (_parent, bindings, options) => lazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,

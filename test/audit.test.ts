@@ -6,6 +6,12 @@ import { sql } from 'kysely';
 import { addServiceKey, addUser, seed } from './factories.ts';
 import { appFor, bearer, forEachDatabase } from './harness.ts';
 
+// Fastify says so once per process when it is configured in a way it has deprecated.
+const deprecations: string[] = [];
+process.on('warning', (warning: Error & { code?: string }) => {
+  if (warning.code?.startsWith('FSTDEP')) deprecations.push(`${warning.code}: ${warning.message}`);
+});
+
 forEachDatabase('audit trail', (kind) => {
   test('changes are recorded with who, where from, what and on which account, newest first', async (t) => {
     const app = await appFor(t, kind);
@@ -96,5 +102,7 @@ forEachDatabase('audit trail', (kind) => {
       [],
       'no per-request lines below info',
     );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(deprecations, [], 'Fastify is configured without deprecated options');
   });
 });
