@@ -1,6 +1,6 @@
 // Shared machinery for the benchmarks: settings, child-process servers that never outlive the runner,
 // throw-away databases, an initialised Keysmith, load generation and the printed tables.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -27,6 +27,48 @@ export interface BenchSettings {
   postgresAdminUrl: string;
   /** When set, the Keysmith child runs with --cpu-prof and writes its profile here on exit. */
   cpuProfileDir: string | undefined;
+  /** Where the load generator and the servers under test run, for the benchmarks that pin them (see cpuPinning). */
+  pinning: CpuPinning | undefined;
+}
+
+/** CPU lists in taskset's syntax. */
+export interface CpuPinning {
+  loadGenerator: string;
+  servers: string;
+}
+
+/**
+ * With at least two CPUs and `taskset`: the load generator (this process) on CPU 0, the servers under
+ * test on the others. Unpinned, the scheduler puts the server and the load generator on one core for
+ * stretches of a round, and how long it does so moves req/s more than the server's own work does.
+ * BENCH_PIN=0 turns it off.
+ */
+function cpuPinning(env: NodeJS.ProcessEnv): CpuPinning | undefined {
+  if (env.BENCH_PIN?.trim() === '0') return undefined;
+  const cpus = os.availableParallelism();
+  if (cpus < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return { loadGenerator: '0', servers: cpus === 2 ? '1' : `1-${cpus - 1}` };
+}
+
+/** Sets the CPUs of every thread of a process. */
+export function pinProcess(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/** Pins this process (the load generator) for the duration of `task`, then lets it run anywhere again. */
+export async function withLoadGeneratorPinned<T>(pinning: CpuPinning | undefined, task: () => Promise<T>): Promise<T> {
+  if (!pinning) return task();
+  pinProcess(process.pid, pinning.loadGenerator);
+  try {
+    return await task();
+  } finally {
+    pinProcess(process.pid, `0-${os.availableParallelism() - 1}`);
+  }
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -56,6 +98,7 @@ export function benchSettings(env: NodeJS.ProcessEnv = process.env): BenchSettin
     pipelining: 1,
     postgresAdminUrl: env.BENCH_POSTGRES_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test',
     cpuProfileDir: cpuProfileDir ? path.resolve(cpuProfileDir) : undefined,
+    pinning: cpuPinning(env),
   };
 }
 

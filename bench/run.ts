@@ -5,7 +5,9 @@
 // BENCH_POSTGRES_URL (admin URL used to create a throw-away database), BENCH_CPU_PROF (directory:
 // profile the Keysmith server child, and the user benchmark's bare server into <dir>/bare; summarise
 // with bench/cpuprofile-summary.ts), BENCH_USER_BEFORE (the user benchmark only: a checkout of another
-// commit, with node_modules, whose Keysmith is measured in the same rounds as a "before").
+// commit, with node_modules, whose Keysmith is measured in the same rounds as a "before"), BENCH_PIN
+// (0: do not pin; by default the user benchmark runs its servers on CPUs 1… and the load generator
+// on CPU 0 where there are two CPUs or more and taskset is installed).
 import os from 'node:os';
 import { benchSettings, installExitHandlers, wasInterrupted, writeResults, type BenchSettings } from './lib.ts';
 import { sshKeysBench } from './ssh-keys.bench.ts';
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
         connections: settings.connections,
         pipelining: settings.pipelining,
         cpuProfiled: settings.cpuProfileDir !== undefined,
+        pinning: settings.pinning ?? null,
       },
       results,
     });

@@ -12,6 +12,7 @@ import {
   freePort,
   measureInterleaved,
   median,
+  pinProcess,
   startKeysmith,
   startServer,
   type BenchSettings,
@@ -19,6 +20,7 @@ import {
   type DatabaseTarget,
   type LoadResult,
   type ServerHandle,
+  withLoadGeneratorPinned,
 } from './lib.ts';
 
 const ROUTE = '/v1/user';
@@ -107,10 +109,15 @@ async function benchDatabase(database: DatabaseTarget, settings: BenchSettings):
       if ((await fetchBody(before, headers)) !== payload) throw new Error(`The build in ${beforeTree} answers a different body, so the comparison would be unfair.`);
     }
 
-    // Only one server is under load at any moment; the others idle.
-    const [bareResult, authenticated, beforeResult] = await measureInterleaved(
-      [{ server: bare, path: ROUTE, headers }, { server: keysmith.server, path: ROUTE, headers }, ...(before ? [{ server: before, path: ROUTE, headers }] : [])],
-      settings,
+    // Only one server is under load at any moment; the others idle. Pinned (lib.ts, cpuPinning), the
+    // server under load has a core of its own and the load generator the other.
+    const { pinning } = settings;
+    if (pinning) for (const server of servers) pinProcess(server.pid, pinning.servers);
+    const [bareResult, authenticated, beforeResult] = await withLoadGeneratorPinned(pinning, () =>
+      measureInterleaved(
+        [{ server: bare, path: ROUTE, headers }, { server: keysmith.server, path: ROUTE, headers }, ...(before ? [{ server: before, path: ROUTE, headers }] : [])],
+        settings,
+      ),
     );
     const roundRatios = authenticated.roundRequestsPerSecond.map((rps, i) => round2(rps / bareResult.roundRequestsPerSecond[i]!));
     const result: DatabaseResult = {
@@ -155,7 +162,8 @@ function printDatabaseResult(database: DatabaseTarget, result: DatabaseResult, s
   ];
   console.log(
     `\n${database.label}: GET ${ROUTE}, ${settings.durationSeconds} s per server in ${settings.rounds} alternating rounds ` +
-      `after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, pipelining ${settings.pipelining}`,
+      `after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections, pipelining ${settings.pipelining}; ` +
+      (settings.pinning ? `servers on CPU ${settings.pinning.servers}, load generator on CPU ${settings.pinning.loadGenerator}` : 'not pinned to CPUs'),
   );
   console.log(
     formatTable(
