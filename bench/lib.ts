@@ -39,8 +39,8 @@ export interface CpuPinning {
 
 /**
  * With at least two CPUs and `taskset`: the load generator (this process) on CPU 0, the servers under
- * test on the others. Unpinned, the scheduler puts the server and the load generator on one core for
- * stretches of a round, and how long it does so moves req/s more than the server's own work does.
+ * test on the others, so that the server under load never shares its core with the load generator and
+ * the scheduler's placement of the two is not one more thing that differs between rounds.
  * BENCH_PIN=0 turns it off.
  */
 function cpuPinning(env: NodeJS.ProcessEnv): CpuPinning | undefined {
