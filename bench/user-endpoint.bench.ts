@@ -114,10 +114,7 @@ async function benchDatabase(database: DatabaseTarget, settings: BenchSettings):
     const { pinning } = settings;
     if (pinning) for (const server of servers) pinProcess(server.pid, pinning.servers);
     const [bareResult, authenticated, beforeResult] = await withLoadGeneratorPinned(pinning, () =>
-      measureInterleaved(
-        [{ server: bare, path: ROUTE, headers }, { server: keysmith.server, path: ROUTE, headers }, ...(before ? [{ server: before, path: ROUTE, headers }] : [])],
-        settings,
-      ),
+      measureInterleaved([{ server: bare, path: ROUTE, headers }, { server: keysmith.server, path: ROUTE, headers }, ...(before ? [{ server: before, path: ROUTE, headers }] : [])], settings),
     );
     const roundRatios = authenticated.roundRequestsPerSecond.map((rps, i) => round2(rps / bareResult.roundRequestsPerSecond[i]!));
     const result: DatabaseResult = {
