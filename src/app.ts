@@ -103,8 +103,9 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
   const requestIdPrefix = randomBytes(6).toString('hex');
   let requestCounter = 0;
   // Fastify's own request lines ("incoming request", "request completed") are at info. Below that
-  // level Fastify is given no logger: given one, it listens for the end of every response to write a
-  // line the level then drops. request.log is a child of ours at every level (built only when it writes).
+  // level Fastify is given no logger (given one, it listens for the end of every response to write a
+  // line the level then drops) and its log controller writes no request lines (it would still build
+  // them for request.log to drop). request.log is a child of ours at every level (built only when it writes).
   const logsRequests = logger.isLevelEnabled('info');
   const app = Fastify({
     ...(logsRequests ? { loggerInstance: logger as FastifyBaseLogger } : { logController: new LogController({ disableRequestLogging: true }) }),
