@@ -13,7 +13,7 @@ import { lazyChildLogger } from './logger.ts';
 import type { Config, TrustProxy } from './config.ts';
 import { ping } from './db/connect.ts';
 import { AppError } from './errors.ts';
-import { registerAuth } from './http/auth.ts';
+import { registerAuth, SAFE_METHODS } from './http/auth.ts';
 import { consoleRoutes } from './http/console.ts';
 import { errorDocsRoute } from './http/error-docs.ts';
 import { sendNativeError } from './http/errors.ts';
@@ -46,8 +46,6 @@ import { emailNoticeRoutes } from './modules/mail/email-notices.routes.ts';
 import type { Services } from './services.ts';
 
 export const BODY_LIMIT = 64 * 1024;
-/** Methods whose routes only read: they queue no webhook delivery or email. */
-const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -176,7 +174,7 @@ export async function buildApp({ config, services, logger, consoleDir, lifecycle
     done();
   };
   app.addHook('onRoute', (route) => {
-    if ([route.method].flat().every((method) => READ_ONLY_METHODS.has(method))) return;
+    if ([route.method].flat().every((method) => SAFE_METHODS.has(method))) return;
     route.onResponse = route.onResponse === undefined ? [kickQueued] : [...[route.onResponse].flat(), kickQueued];
   });
   app.addSchema(NativeError);

@@ -9,7 +9,8 @@ import { RefusedCredential } from '../modules/api-keys/api-keys.service.ts';
 import type { Services } from '../services.ts';
 
 export const SESSION_COOKIE = 'keysmith_session';
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods that only read: they need no CSRF token, and queue no webhook delivery or email (app.ts). */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const MAX_CREDENTIAL_LENGTH = 512;
 
 /** `required`: no credential is a 401. `optional`: checked if given. `none`: not even looked at. */
