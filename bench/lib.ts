@@ -60,14 +60,19 @@ export function pinProcess(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
-/** Pins this process (the load generator) for the duration of `task`, then lets it run anywhere again. */
+/** Pins this process (the load generator) for the duration of `task`, then gives it back the CPUs it had. */
 export async function withLoadGeneratorPinned<T>(pinning: CpuPinning | undefined, task: () => Promise<T>): Promise<T> {
   if (!pinning) return task();
+  // "pid 123's current affinity list: 0-3"
+  const had = execFileSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' })
+    .trim()
+    .split(' ')
+    .at(-1)!;
   pinProcess(process.pid, pinning.loadGenerator);
   try {
     return await task();
   } finally {
-    pinProcess(process.pid, `0-${os.availableParallelism() - 1}`);
+    pinProcess(process.pid, had);
   }
 }
 
